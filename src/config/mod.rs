@@ -1,0 +1,206 @@
+//! The agent's configuration: one typed struct, loaded from file + environment + CLI overrides,
+//! and validated with errors that name the key and the reason.
+
+mod load;
+mod validate;
+
+pub use load::{load, load_str, ConfigSource};
+pub use validate::{ConfigError, FieldError};
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Everything edgetap needs to run. Unknown keys are rejected at every level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Identifies this device in MQTT topics and the client id: `[A-Za-z0-9_-]{1,64}`.
+    pub device_id: String,
+    /// Where the sampler gets its levels from.
+    #[serde(default)]
+    pub sampler: SamplerConfig,
+    /// The watched pins and their filters.
+    #[serde(default)]
+    pub inputs: Vec<InputConfig>,
+    /// When batches are closed.
+    #[serde(default)]
+    pub batch: BatchConfig,
+    /// Broker connection and topics.
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+}
+
+/// Which sampler backend feeds the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Replays a VCD file: no hardware needed.
+    Replay,
+}
+
+/// Sampler settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplerConfig {
+    /// Backend that produces samples.
+    pub backend: Backend,
+    /// Microseconds between two samples.
+    pub period_us: u32,
+    /// Samples per block (one timer read per block on the DMA backend).
+    pub block_samples: u32,
+    /// Settings of the replay backend.
+    pub replay: ReplayConfig,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            backend: Backend::Replay,
+            period_us: 5,
+            block_samples: 1000,
+            replay: ReplayConfig::default(),
+        }
+    }
+}
+
+/// Settings of the replay backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplayConfig {
+    /// VCD file whose wires named `gpio<N>` drive GPIO N; relative to the config file.
+    pub signal: PathBuf,
+    /// Pace samples to the wall clock; false replays as fast as possible.
+    pub realtime: bool,
+    /// Start over at the end of the file instead of stopping.
+    #[serde(rename = "loop")]
+    pub loop_: bool,
+    /// UTC µs that VCD time 0 maps to; unset: the moment the replay starts.
+    pub start_us: Option<u64>,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            signal: PathBuf::new(),
+            realtime: true,
+            loop_: false,
+            start_us: None,
+        }
+    }
+}
+
+/// One watched pin and its filters. All filter times 0 = pass-through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// GPIO number (BCM), 0–53.
+    pub pin: u8,
+    /// Human name, used in logs and discovery.
+    #[serde(default)]
+    pub name: String,
+    /// A new level is reported only after it has been stable this long (µs).
+    #[serde(default)]
+    pub glitch_us: u64,
+    /// After a reported edge, changes are ignored for this long (µs).
+    #[serde(default)]
+    pub lockout_us: u64,
+    /// pigpio noise filter: changes are ignored until the level has been stable this long (µs).
+    #[serde(default)]
+    pub noise_steady_us: u64,
+    /// pigpio noise filter: after a steady period, changes are reported for this long (µs).
+    #[serde(default)]
+    pub noise_active_us: u64,
+}
+
+impl InputConfig {
+    /// The filter settings of this input.
+    pub fn filter(&self) -> crate::edges::filter::FilterSettings {
+        crate::edges::filter::FilterSettings {
+            glitch_us: self.glitch_us,
+            lockout_us: self.lockout_us,
+            noise_steady_us: self.noise_steady_us,
+            noise_active_us: self.noise_active_us,
+        }
+    }
+}
+
+/// When batches are closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    /// A batch is sent as soon as it holds this many edges.
+    pub max_edges: usize,
+    /// A batch is sent at the latest this long after its first edge (ms).
+    pub max_age_ms: u64,
+    /// Batches waiting for the broker; beyond this the oldest are dropped and counted.
+    pub queue_batches: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            max_edges: 512,
+            max_age_ms: 10,
+            queue_batches: 1024,
+        }
+    }
+}
+
+/// Broker connection and topics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker TCP port.
+    pub port: u16,
+    /// First topic level of every topic edgetap publishes.
+    pub topic_prefix: String,
+    /// QoS of edge batches (0, 1 or 2).
+    pub qos: u8,
+    /// Start an in-process broker (rumqttd) listening on host:port.
+    pub embedded_broker: bool,
+    /// MQTT keep-alive (s).
+    pub keep_alive_s: u64,
+    /// Optional user name.
+    pub username: Option<String>,
+    /// Optional password (never logged).
+    pub password: Option<String>,
+    /// First reconnect delay (ms); doubles per failure up to `reconnect_max_ms`, with jitter.
+    pub reconnect_min_ms: u64,
+    /// Longest reconnect delay (ms).
+    pub reconnect_max_ms: u64,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            topic_prefix: "edgetap".into(),
+            qos: 1,
+            embedded_broker: false,
+            keep_alive_s: 30,
+            username: None,
+            password: None,
+            reconnect_min_ms: 250,
+            reconnect_max_ms: 30_000,
+        }
+    }
+}
+
+impl Config {
+    /// The watched pins, in config order.
+    pub fn pins(&self) -> impl Iterator<Item = u8> + '_ {
+        self.inputs.iter().map(|i| i.pin)
+    }
+
+    /// A copy safe to print or publish: secrets replaced by `"***"`.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        if c.mqtt.password.is_some() {
+            c.mqtt.password = Some("***".into());
+        }
+        c
+    }
+}

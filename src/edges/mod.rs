@@ -1,0 +1,41 @@
+//! Edges: what the decoder finds in samples, and what filters and batches carry.
+
+pub mod batch;
+pub mod decode;
+pub mod filter;
+
+use serde::{Deserialize, Serialize};
+
+/// Highest GPIO number on a BCM283x/BCM2711 (GPIO 0–53).
+pub const MAX_PIN: u8 = 53;
+
+/// A level change on one pin, stamped with the UTC time (µs) of the first sample showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Edge {
+    /// GPIO number (BCM numbering).
+    pub pin: u8,
+    /// New level: 0 or 1.
+    pub level: u8,
+    /// UTC microseconds since the Unix epoch.
+    pub t_us: u64,
+}
+
+/// Samples that were lost between two blocks, so a consumer can tell a gap from silence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// UTC µs of the last sample seen before the gap.
+    pub from_us: u64,
+    /// UTC µs of the first sample seen after the gap.
+    pub to_us: u64,
+    /// Number of samples that were never seen.
+    pub samples: u64,
+}
+
+/// The level of one pin at some instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinLevel {
+    /// GPIO number (BCM numbering).
+    pub pin: u8,
+    /// Level: 0 or 1.
+    pub level: u8,
+}

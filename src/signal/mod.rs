@@ -1,0 +1,1 @@
+//! Signal generators: synthetic pin waveforms for the demo, tests and the emulator.
