@@ -1,0 +1,217 @@
+//! `edgetap capture` on VCD fixtures: exactly the expected edges, each within one period after
+//! the VCD change; bad input gets a clear error naming the problem.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+struct Edge {
+    pin: u8,
+    level: u8,
+    t_us: u64,
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Writes a config replaying `signal` as fast as possible from UTC 0, watching `inputs` (TOML).
+fn config(dir: &Path, signal: &Path, period_us: u32, inputs: &str) -> PathBuf {
+    let path = dir.join("capture.toml");
+    let text = format!(
+        r#"device_id = "test"
+[sampler]
+backend = "replay"
+period_us = {period_us}
+block_samples = 7
+[sampler.replay]
+signal = "{}"
+realtime = false
+start_us = 0
+{inputs}
+"#,
+        signal.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn capture(config: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["capture", "--config"])
+        .arg(config)
+        .args(extra)
+        .output()
+        .expect("run edgetap")
+}
+
+fn edges(output: &std::process::Output) -> Vec<Edge> {
+    assert!(
+        output.status.success(),
+        "capture failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+const BASIC_INPUTS: &str = "[[inputs]]\npin = 4\n[[inputs]]\npin = 17\n[[inputs]]\npin = 40\n";
+
+/// (pin, level, VCD time in ns) of every real change in basic.vcd, in time order.
+const BASIC_CHANGES: [(u8, u8, u64); 6] = [
+    (4, 1, 2_500),
+    (17, 0, 10_000),
+    (40, 1, 10_001),
+    (4, 0, 25_000),
+    (17, 1, 40_000),
+    (40, 0, 40_000),
+];
+
+#[test]
+fn basic_fixture_edges_are_exact_for_several_periods() {
+    let dir = tempfile::tempdir().unwrap();
+    for period in [1u32, 2, 5, 7] {
+        let cfg = config(dir.path(), &fixture("basic.vcd"), period, BASIC_INPUTS);
+        let got = edges(&capture(&cfg, &[]));
+        assert_eq!(got.len(), BASIC_CHANGES.len(), "period {period}: {got:?}");
+        for (e, &(pin, level, t_ns)) in got.iter().zip(&BASIC_CHANGES) {
+            assert_eq!((e.pin, e.level), (pin, level), "period {period}: {got:?}");
+            // The first sample at or after the change, i.e. within one period after it.
+            let expected = t_ns.div_ceil(1000 * u64::from(period)) * u64::from(period);
+            assert_eq!(e.t_us, expected, "period {period}: {e:?}");
+        }
+    }
+}
+
+#[test]
+fn glitch_filter_keeps_only_stable_levels_with_their_original_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &fixture("bouncy.vcd"),
+        1,
+        "[[inputs]]\npin = 5\nglitch_us = 50\n",
+    );
+    let got = edges(&capture(&cfg, &[]));
+    assert_eq!(
+        got,
+        vec![
+            Edge { pin: 5, level: 1, t_us: 105 },
+            Edge { pin: 5, level: 0, t_us: 1002 },
+        ]
+    );
+    // Unfiltered, every bounce is there.
+    let cfg = config(dir.path(), &fixture("bouncy.vcd"), 1, "[[inputs]]\npin = 5\n");
+    assert_eq!(edges(&capture(&cfg, &[])).len(), 6);
+}
+
+#[test]
+fn duration_limits_signal_time_and_file_output_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS);
+    let out = dir.path().join("edges.jsonl");
+    let run = capture(
+        &cfg,
+        &["--duration", "0.000020", "--out", out.to_str().unwrap()],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let got: Vec<Edge> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // Samples at 0..20 µs (exclusive) only: the changes at 2.5, 10 and 10.001 µs.
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.iter().all(|e| e.t_us < 20));
+}
+
+#[test]
+fn vcd_output_round_trips_through_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS);
+    let vcd = dir.path().join("out.vcd");
+    let run = capture(&cfg, &["--format", "vcd", "--out", vcd.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // Capturing the captured VCD gives the same edges (time 0 = first sample = UTC 0 here).
+    let cfg2 = config(dir.path(), &vcd, 1, BASIC_INPUTS);
+    let direct = edges(&capture(&config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS), &[]));
+    let again = edges(&capture(&cfg2, &[]));
+    assert_eq!(again, direct);
+}
+
+#[test]
+fn malformed_vcd_is_reported_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("broken.vcd"), 1, "[[inputs]]\npin = 5\n");
+    let out = capture(&cfg, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.vcd") && err.contains("line 9"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_signal_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &dir.path().join("nope.vcd"), 1, "[[inputs]]\npin = 5\n");
+    let out = capture(&cfg, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope.vcd"), "{err}");
+}
+
+#[test]
+fn malformed_config_and_unknown_pin_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, "[[inputs]]\npin = 77\n");
+    let out = capture(&cfg, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("inputs[0].pin") && err.contains("not a GPIO"), "{err}");
+
+    std::fs::write(&cfg, "device_id = \"x\"\n[sampler\n").unwrap();
+    let out = capture(&cfg, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot load config"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn config_check_prints_effective_config_and_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&cfg)
+        .args(["--set", "mqtt.port=1999", "--set", "mqtt.password=hunter2"])
+        .env("EDGETAP__BATCH__MAX_EDGES", "77")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("valid"), "{text}");
+    assert!(text.contains("port = 1999"), "{text}");
+    assert!(text.contains("max_edges = 77"), "{text}");
+    assert!(!text.contains("hunter2"), "the password must never be printed: {text}");
+}
+
+#[test]
+fn shipped_configs_are_valid() {
+    for name in ["default.toml", "demo.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name);
+        let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+            .args(["config", "check"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
