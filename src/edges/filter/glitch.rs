@@ -1,0 +1,189 @@
+//! Glitch filter: a change is reported only if the new level then lasts `glitch_us`.
+//!
+//! An input change at `t` is reported, stamped `t` (not the time it was confirmed), iff the
+//! input's next change comes at `t' ≥ t + glitch_us`, or never. So the change is held pending
+//! until a later edge shows it lasted long enough (`t' - t ≥ glitch_us`) or `advance(now)` with
+//! `now ≥ t + glitch_us` shows the same. A change back to the reported level while one is
+//! pending cancels it: the pulse was a glitch and nothing is reported. 0 = pass-through.
+//!
+//! Unlike pigpio's `gpioGlitchFilter`, which stamps a change with the time it was confirmed,
+//! edges keep their true time; the price is that output lags input by up to `glitch_us`, which
+//! [`Stage::settled`] tells the next stage.
+
+use super::{bit, Edge, Stage};
+
+/// Glitch filter on the edges of one pin.
+#[derive(Debug, Clone)]
+pub struct GlitchFilter {
+    pin: u8,
+    glitch_us: u64,
+    /// Last reported level.
+    out: u8,
+    /// Time of the unconfirmed change to `1 - out`, if the input is not at `out`.
+    pending: Option<u64>,
+    /// Latest time the input is known at.
+    now: u64,
+}
+
+impl GlitchFilter {
+    /// A glitch filter for `pin` starting at `initial_level`; `glitch_us` = 0 passes through.
+    pub fn new(pin: u8, glitch_us: u64, initial_level: u8) -> Self {
+        GlitchFilter {
+            pin,
+            glitch_us,
+            out: bit(initial_level),
+            pending: None,
+            now: 0,
+        }
+    }
+
+    /// The time of the change waiting for confirmation, if any.
+    pub fn pending(&self) -> Option<u64> {
+        self.pending
+    }
+
+    /// The current input level (the reported level unless a change is pending).
+    fn input(&self) -> u8 {
+        if self.pending.is_some() {
+            1 - self.out
+        } else {
+            self.out
+        }
+    }
+
+    /// Reports the pending change if the input has been known to hold it until `t_us`.
+    fn confirm<F: FnMut(Edge)>(&mut self, t_us: u64, emit: &mut F) {
+        if let Some(tp) = self.pending {
+            if t_us >= tp.saturating_add(self.glitch_us) {
+                self.pending = None;
+                self.out = 1 - self.out;
+                emit(Edge {
+                    pin: self.pin,
+                    level: self.out,
+                    t_us: tp,
+                });
+            }
+        }
+    }
+}
+
+impl Stage for GlitchFilter {
+    fn push<F: FnMut(Edge)>(&mut self, e: Edge, emit: &mut F) {
+        let t = e.t_us.max(self.now);
+        let level = bit(e.level);
+        self.now = t;
+        if level == self.input() {
+            return;
+        }
+        // A next change at `t' = tp + glitch_us` means the level lasted exactly glitch_us: kept.
+        self.confirm(t, emit);
+        if self.pending.is_some() {
+            // The input goes back to the reported level too early: the pulse was a glitch.
+            self.pending = None;
+        } else if self.glitch_us == 0 {
+            self.out = level;
+            emit(Edge {
+                pin: self.pin,
+                level,
+                t_us: t,
+            });
+        } else {
+            self.pending = Some(t);
+        }
+    }
+
+    fn advance<F: FnMut(Edge)>(&mut self, now_us: u64, emit: &mut F) {
+        if now_us < self.now {
+            return;
+        }
+        self.now = now_us;
+        self.confirm(now_us, emit);
+    }
+
+    fn level(&self) -> u8 {
+        self.out
+    }
+
+    fn is_passthrough(&self) -> bool {
+        self.glitch_us == 0
+    }
+
+    fn settled(&self, now_us: u64) -> Option<u64> {
+        // A pending change may still be reported, stamped with its own time.
+        match self.pending {
+            Some(tp) => tp.checked_sub(1).map(|s| s.min(now_us)),
+            None => Some(now_us),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: &mut GlitchFilter, steps: &[(Option<u8>, u64)]) -> Vec<(u8, u64)> {
+        let mut out = Vec::new();
+        for &(lvl, t) in steps {
+            let mut emit = |x: Edge| out.push((x.level, x.t_us));
+            match lvl {
+                Some(level) => f.push(
+                    Edge {
+                        pin: 9,
+                        level,
+                        t_us: t,
+                    },
+                    &mut emit,
+                ),
+                None => f.advance(t, &mut emit),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn zero_is_passthrough() {
+        let mut f = GlitchFilter::new(9, 0, 1);
+        assert!(f.is_passthrough());
+        let got = run(&mut f, &[(Some(0), 3), (Some(1), 4), (Some(0), 5)]);
+        assert_eq!(got, vec![(0, 3), (1, 4), (0, 5)]);
+        assert_eq!(f.settled(7), Some(7));
+    }
+
+    #[test]
+    fn short_pulse_is_dropped() {
+        let mut f = GlitchFilter::new(9, 10, 0);
+        let got = run(&mut f, &[(Some(1), 100), (Some(0), 109), (None, 1000)]);
+        assert!(got.is_empty());
+        assert_eq!(f.level(), 0);
+    }
+
+    #[test]
+    fn next_change_exactly_at_glitch_confirms_with_original_time() {
+        let mut f = GlitchFilter::new(9, 10, 0);
+        assert!(run(&mut f, &[(Some(1), 100)]).is_empty());
+        assert_eq!(f.settled(105), Some(99));
+        // Next change at exactly 100 + 10: the level 1 lasted 10 µs, so it is reported at 100.
+        assert_eq!(run(&mut f, &[(Some(0), 110)]), vec![(1, 100)]);
+        assert_eq!(f.pending(), Some(110));
+    }
+
+    #[test]
+    fn advance_exactly_at_boundary_confirms() {
+        let mut f = GlitchFilter::new(9, 10, 0);
+        assert!(run(&mut f, &[(Some(1), 100), (None, 109)]).is_empty());
+        assert_eq!(run(&mut f, &[(None, 110)]), vec![(1, 100)]);
+        assert_eq!(f.settled(110), Some(110));
+        assert!(run(&mut f, &[(None, 200)]).is_empty());
+    }
+
+    #[test]
+    fn change_back_cancels_then_new_change_starts_fresh() {
+        let mut f = GlitchFilter::new(9, 10, 1);
+        let got = run(
+            &mut f,
+            &[(Some(0), 10), (Some(1), 15), (Some(0), 30), (None, 39)],
+        );
+        assert!(got.is_empty());
+        assert_eq!(run(&mut f, &[(None, 40)]), vec![(0, 30)]);
+    }
+}

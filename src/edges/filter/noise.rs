@@ -1,0 +1,262 @@
+//! pigpio's noise filter (`gpioNoiseFilter(gpio, steady, active)`), reproduced on edges.
+//!
+//! # Source
+//!
+//! pigpio.c (joan2937/pigpio, version 77), `alertNoiseFilter()` run on every sample by the alert
+//! thread, with state set up by `gpioNoiseFilter()`. Per pin it keeps `nfActive`, `nfTick1`,
+//! `nfTick2`, `nfLBitV` (last input level) and `nfRBitV` (level forced while not active), and for
+//! each sample (`level`, `tick`) does:
+//!
+//! ```text
+//! if active:                      # reporting changes
+//!     if tick - tick2 >= 0:       #   active period over
+//!         active = 0; tick1 = tick
+//! else:                           # waiting for a steady level
+//!     if level != L:              #   a change
+//!         diff = tick - tick1; tick1 = tick
+//!         if diff >= steady:      #   the old level L was stable for `steady`
+//!             R = L; active = 1; tick2 = tick + active_us
+//! if not active: sample.level = R # report the level that was stable, hide the change
+//! L = level
+//! ```
+//!
+//! pigpio then reports a change whenever the (rewritten) level of a sample differs from the
+//! previous one. `gpioNoiseFilter` enables the filter only when `steady` ≠ 0 and sets
+//! `tick1 = tick2 = now`, `active = 0`.
+//!
+//! # Semantics implemented here
+//!
+//! This filter reports exactly what pigpio would report with **one sample per microsecond**
+//! (the edges' own resolution), in continuous time:
+//!
+//! * Waiting: a change at `t` is hidden, and restarts the steady timer (`tick1 = t`), unless the
+//!   previous level had been stable for at least `steady_us` (`t - tick1 ≥ steady_us`). Then the
+//!   change is reported at `t` and an active period starts.
+//! * Active, from the change at `t` until `E = t + max(active_us, 1)` exclusive: every change is
+//!   reported as it happens. (`max(.., 1)` because pigpio checks the end only from the next sample
+//!   on.)
+//! * At `E` the filter goes back to waiting with the steady timer restarted at `E` (not at the
+//!   last change), and the reported level returns to `R`, **the level that was stable before the
+//!   active period**, if the input is not at that level. This is pigpio's behaviour: after a lone
+//!   change the output shows a pulse of `active_us` and then stays at the old level until a later
+//!   change after a new steady period. A change exactly at `E` is seen after the period ended and
+//!   cannot start a new one (the steady timer restarts at `E`).
+//! * `steady_us` = 0 disables the filter, whatever `active_us` (as pigpio).
+//!
+//! Deviations, both forced by having no clock and no sample period:
+//!
+//! * pigpio starts the steady timer when the filter is configured; here the initial level counts
+//!   as stable since time 0, so the first change after start (or after a reconfiguration) opens an
+//!   active period. pigpio also starts `L` and `R` at 0 (static storage); here both start at the
+//!   initial level, which otherwise pigpio would hide until the first active period.
+//! * With a sample period `p`, pigpio ends the active period at the first sample at or after
+//!   `tick2`, i.e. up to `p - 1` µs after `E`; here it ends at `E` exactly.
+
+use super::{bit, Edge, Stage};
+
+/// pigpio's noise filter on the edges of one pin.
+#[derive(Debug, Clone)]
+pub struct NoiseFilter {
+    pin: u8,
+    steady_us: u64,
+    active_us: u64,
+    /// Last input level (pigpio `nfLBitV`).
+    input: u8,
+    /// Level reported while waiting: the one stable before the last active period (`nfRBitV`).
+    stable: u8,
+    /// Last reported level.
+    out: u8,
+    /// End of the active period when active (pigpio `nfActive` and `nfTick2`).
+    active_until: Option<u64>,
+    /// Start of the steady timer (pigpio `nfTick1`).
+    steady_from: u64,
+    /// Latest time the input is known at.
+    now: u64,
+}
+
+impl NoiseFilter {
+    /// A noise filter for `pin` starting at `initial_level`; `steady_us` = 0 disables it.
+    pub fn new(pin: u8, steady_us: u64, active_us: u64, initial_level: u8) -> Self {
+        let level = bit(initial_level);
+        NoiseFilter {
+            pin,
+            steady_us,
+            active_us,
+            input: level,
+            stable: level,
+            out: level,
+            active_until: None,
+            steady_from: 0,
+            now: 0,
+        }
+    }
+
+    /// Whether an active period is running (changes are being reported).
+    pub fn is_active(&self) -> bool {
+        self.active_until.is_some()
+    }
+
+    fn report<F: FnMut(Edge)>(&mut self, level: u8, t_us: u64, emit: &mut F) {
+        if level != self.out {
+            self.out = level;
+            emit(Edge {
+                pin: self.pin,
+                level,
+                t_us,
+            });
+        }
+    }
+
+    /// Ends the active period if it is over at `t_us`, reporting the stable level at its end.
+    fn end_active<F: FnMut(Edge)>(&mut self, t_us: u64, emit: &mut F) {
+        if let Some(end) = self.active_until {
+            if end <= t_us {
+                self.active_until = None;
+                self.steady_from = end;
+                self.report(self.stable, end, emit);
+            }
+        }
+    }
+}
+
+impl Stage for NoiseFilter {
+    fn push<F: FnMut(Edge)>(&mut self, e: Edge, emit: &mut F) {
+        let t = e.t_us.max(self.now);
+        let level = bit(e.level);
+        self.now = t;
+        if level == self.input {
+            return;
+        }
+        if self.steady_us == 0 {
+            self.input = level;
+            self.report(level, t, emit);
+            return;
+        }
+        // An end exactly at `t` is handled first; the change at `t` then finds the steady timer
+        // restarted at `t` and cannot open a period, exactly like pigpio's if/else on one sample.
+        self.end_active(t, emit);
+        if self.active_until.is_some() {
+            self.report(level, t, emit);
+        } else {
+            let stable_for = t - self.steady_from;
+            self.steady_from = t;
+            if stable_for >= self.steady_us {
+                self.stable = self.input;
+                self.active_until = Some(t.saturating_add(self.active_us.max(1)));
+                self.report(level, t, emit);
+            }
+            // Otherwise the change is hidden: the output stays at `stable`.
+        }
+        self.input = level;
+    }
+
+    fn advance<F: FnMut(Edge)>(&mut self, now_us: u64, emit: &mut F) {
+        if now_us < self.now {
+            return;
+        }
+        self.now = now_us;
+        self.end_active(now_us, emit);
+    }
+
+    fn level(&self) -> u8 {
+        self.out
+    }
+
+    fn is_passthrough(&self) -> bool {
+        self.steady_us == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(level: u8, t_us: u64) -> Edge {
+        Edge {
+            pin: 4,
+            level,
+            t_us,
+        }
+    }
+
+    /// Runs pushes (Some edge) and advances (None, time) and collects the reported edges.
+    fn run(f: &mut NoiseFilter, steps: &[(Option<u8>, u64)]) -> Vec<(u8, u64)> {
+        let mut out = Vec::new();
+        for &(lvl, t) in steps {
+            let mut emit = |x: Edge| out.push((x.level, x.t_us));
+            match lvl {
+                Some(l) => f.push(e(l, t), &mut emit),
+                None => f.advance(t, &mut emit),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn zero_steady_is_passthrough() {
+        let mut f = NoiseFilter::new(4, 0, 100, 0);
+        assert!(f.is_passthrough());
+        let got = run(&mut f, &[(Some(1), 5), (Some(0), 6), (None, 1000)]);
+        assert_eq!(got, vec![(1, 5), (0, 6)]);
+    }
+
+    #[test]
+    fn change_after_steady_opens_active_period_then_reverts() {
+        let mut f = NoiseFilter::new(4, 10, 50, 0);
+        // Stable since 0: the change at 100 is reported and opens [100, 150).
+        let got = run(
+            &mut f,
+            &[(Some(1), 100), (Some(0), 120), (Some(1), 130), (None, 149)],
+        );
+        assert_eq!(got, vec![(1, 100), (0, 120), (1, 130)]);
+        assert!(f.is_active());
+        // At 150 the period ends and the output returns to the level stable before it (0).
+        let got = run(&mut f, &[(None, 150)]);
+        assert_eq!(got, vec![(0, 150)]);
+        assert_eq!(f.level(), 0);
+        // The input stays at 1; nothing more is reported without a change after a steady time.
+        assert!(run(&mut f, &[(None, 10_000)]).is_empty());
+    }
+
+    #[test]
+    fn changes_before_steady_are_hidden_and_restart_the_timer() {
+        let mut f = NoiseFilter::new(4, 10, 50, 0);
+        // Start an active period and let it end at 60 with input 0 (no revert needed).
+        let got = run(&mut f, &[(Some(1), 10), (Some(0), 20), (None, 60)]);
+        assert_eq!(got, vec![(1, 10), (0, 20)]);
+        // Steady timer restarted at 60: changes at 65 and 74 come too early (5 and 9 µs).
+        assert!(run(&mut f, &[(Some(1), 65), (Some(0), 74)]).is_empty());
+        // Level 0 stable from 74 to exactly 84: the change is reported.
+        assert_eq!(run(&mut f, &[(Some(1), 84)]), vec![(1, 84)]);
+    }
+
+    #[test]
+    fn change_exactly_at_end_of_active_does_not_reopen() {
+        let mut f = NoiseFilter::new(4, 10, 50, 0);
+        assert_eq!(run(&mut f, &[(Some(1), 100)]), vec![(1, 100)]);
+        // Period ends at 150 (output back to 0); the change to 0 at 150 is seen after the end.
+        assert_eq!(run(&mut f, &[(Some(0), 150)]), vec![(0, 150)]);
+        assert!(!f.is_active());
+        // Change to 1 at 159: only 9 µs after the timer restart at 150, hidden.
+        assert!(run(&mut f, &[(Some(1), 159)]).is_empty());
+        // Change to 0 at 169 (10 µs of 1): reported... as 0, which is already the output.
+        assert!(run(&mut f, &[(Some(0), 169)]).is_empty());
+        assert!(f.is_active());
+        assert_eq!(run(&mut f, &[(Some(1), 170)]), vec![(1, 170)]);
+    }
+
+    #[test]
+    fn advance_exactly_at_end_releases_revert() {
+        let mut f = NoiseFilter::new(4, 10, 50, 1);
+        assert_eq!(run(&mut f, &[(Some(0), 100)]), vec![(0, 100)]);
+        assert!(run(&mut f, &[(None, 149)]).is_empty());
+        assert_eq!(run(&mut f, &[(None, 150)]), vec![(1, 150)]);
+    }
+
+    #[test]
+    fn zero_active_gives_one_microsecond_pulse() {
+        let mut f = NoiseFilter::new(4, 10, 0, 0);
+        let got = run(&mut f, &[(Some(1), 100), (None, 100), (None, 101)]);
+        assert_eq!(got, vec![(1, 100), (0, 101)]);
+    }
+}
