@@ -1,0 +1,115 @@
+//! Runs the rumqttc event loop in its own task and forwards what it reports.
+//!
+//! Why a separate task: `EventLoop::poll` is not cancel-safe while it writes a packet, so it must
+//! not sit in a `select!` next to the queue. Why the resume handshake: when the connection drops,
+//! requests already handed to rumqttc (its channel, its pending list) would either be discarded
+//! silently (clean session) or replayed with stale packet ids. The publisher re-queues every
+//! unacknowledged batch itself, so the driver waits until the publisher has stopped submitting,
+//! then discards rumqttc's leftovers, then sleeps the backoff delay before the next attempt.
+//! Sleeping there is also what keeps `poll` from spinning while the broker is down.
+
+use std::time::Duration;
+
+use rumqttc::{ConnectionError, Event, EventLoop, Incoming};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::backoff::{os_random, Backoff};
+
+/// Events buffered between the driver and the publisher: enough to absorb a burst of acks.
+const EVENT_CAPACITY: usize = 64;
+
+/// What the driver reports.
+#[derive(Debug)]
+pub(crate) enum LoopEvent {
+    /// A packet sent or received.
+    Event(Event),
+    /// A connection attempt failed or the connection dropped; the next attempt is in `retry_in`
+    /// once the publisher calls [`Driver::resume`].
+    Lost {
+        error: ConnectionError,
+        retry_in: Duration,
+    },
+}
+
+/// Handle to the event-loop task; dropping it aborts the task (and closes the socket).
+#[derive(Debug)]
+pub(crate) struct Driver {
+    events: mpsc::Receiver<LoopEvent>,
+    resume: mpsc::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Driver {
+    /// Starts polling `eventloop`, waiting `backoff` delays between failed attempts.
+    pub(crate) fn spawn(eventloop: EventLoop, backoff: Backoff) -> Driver {
+        let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
+        let (resume, resume_rx) = mpsc::channel(1);
+        let task = tokio::spawn(drive(eventloop, backoff, events_tx, resume_rx));
+        Driver {
+            events,
+            resume,
+            task,
+        }
+    }
+
+    /// The next event; `None` if the task has ended (it only ends when the publisher is gone or
+    /// on a panic).
+    pub(crate) async fn next(&mut self) -> Option<LoopEvent> {
+        self.events.recv().await
+    }
+
+    /// After a [`LoopEvent::Lost`]: the publisher has re-queued what was unacknowledged and
+    /// submits nothing until the next ConnAck, so the driver may discard and reconnect.
+    pub(crate) fn resume(&self) {
+        // Full means a resume is already pending; closed means the task is gone and `next`
+        // reports it.
+        let _ = self.resume.try_send(());
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn drive(
+    mut eventloop: EventLoop,
+    mut backoff: Backoff,
+    events: mpsc::Sender<LoopEvent>,
+    mut resume: mpsc::Receiver<()>,
+) {
+    loop {
+        match eventloop.poll().await {
+            Ok(event) => {
+                if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
+                    backoff.reset();
+                }
+                if events.send(LoopEvent::Event(event)).await.is_err() {
+                    return;
+                }
+            }
+            Err(error) => {
+                let retry_in = backoff.next_delay(os_random());
+                if events
+                    .send(LoopEvent::Lost { error, retry_in })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                if resume.recv().await.is_none() {
+                    return;
+                }
+                // `clean` moves whatever reached the channel after the failure into `pending`;
+                // all of it belongs to the dead connection and the publisher resends batches.
+                eventloop.clean();
+                eventloop.pending.clear();
+                eventloop.state.events.clear();
+                eventloop.state.collision = None;
+                tokio::time::sleep(retry_in).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! How edgetap connects: rumqttc options (client id, last will, packet size, in-flight window,
+//! credentials) derived from [`MqttConfig`].
+
+use std::time::Duration;
+
+use rumqttc::{LastWill, MqttOptions, QoS};
+
+use super::error::MqttError;
+use super::topics::Topics;
+use crate::config::MqttConfig;
+
+/// Capacity of rumqttc's request channel (requests not yet written to the socket).
+pub const REQUEST_CAPACITY: usize = 32;
+/// Largest MQTT packet sent or accepted: a 512-edge batch is ~25 KiB, rumqttc's default 10 KiB.
+pub const MAX_PACKET_SIZE: usize = 1 << 20;
+/// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
+pub const INFLIGHT: u16 = 32;
+/// Status payload of the last will and of a clean shutdown.
+pub(crate) const OFFLINE: &str = "offline";
+
+/// The rumqttc options edgetap connects with.
+pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttOptions {
+    let mut o = MqttOptions::new(format!("edgetap-{device_id}"), cfg.host.clone(), cfg.port);
+    // MQTT carries keep-alive as u16 seconds; 0 disables it.
+    o.set_keep_alive(Duration::from_secs(
+        cfg.keep_alive_s.min(u64::from(u16::MAX)),
+    ));
+    o.set_clean_session(true);
+    o.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+    o.set_inflight(INFLIGHT);
+    o.set_request_channel_capacity(REQUEST_CAPACITY);
+    o.set_last_will(LastWill::new(
+        topics.status(),
+        OFFLINE,
+        QoS::AtLeastOnce,
+        true,
+    ));
+    if let Some(user) = &cfg.username {
+        o.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
+    }
+    o
+}
+
+/// The rumqttc QoS for a configured `mqtt.qos`.
+pub fn qos_from(q: u8) -> Result<QoS, MqttError> {
+    match q {
+        0 => Ok(QoS::AtMostOnce),
+        1 => Ok(QoS::AtLeastOnce),
+        2 => Ok(QoS::ExactlyOnce),
+        other => Err(MqttError::InvalidQos(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_carry_will_packet_size_and_credentials() {
+        let cfg = MqttConfig {
+            username: Some("u".into()),
+            password: Some("secret".into()),
+            keep_alive_s: 7,
+            ..MqttConfig::default()
+        };
+        let topics = Topics::new("edgetap", "pi-01");
+        let o = mqtt_options(&cfg, "pi-01", &topics);
+        assert_eq!(o.client_id(), "edgetap-pi-01");
+        assert_eq!(o.keep_alive(), Duration::from_secs(7));
+        assert_eq!(o.max_packet_size(), MAX_PACKET_SIZE);
+        assert!(o.clean_session());
+        assert_eq!(o.inflight(), INFLIGHT);
+        let will = o.last_will().expect("will set");
+        assert_eq!(will.topic, "edgetap/pi-01/status");
+        assert_eq!(&will.message[..], b"offline");
+        assert!(will.retain);
+        assert_eq!(will.qos, QoS::AtLeastOnce);
+        let login = o.credentials().expect("credentials");
+        assert_eq!(login.username, "u");
+        assert_eq!(login.password, "secret");
+    }
+
+    #[test]
+    fn no_credentials_without_username() {
+        let cfg = MqttConfig::default();
+        let o = mqtt_options(&cfg, "d", &Topics::new("p", "d"));
+        assert!(o.credentials().is_none());
+    }
+
+    #[test]
+    fn qos_is_validated() {
+        assert_eq!(qos_from(2).unwrap(), QoS::ExactlyOnce);
+        assert!(matches!(qos_from(3), Err(MqttError::InvalidQos(3))));
+    }
+}

@@ -1,0 +1,224 @@
+//! The JSON of an edge batch on `<prefix>/<id>/edges`:
+//!
+//! ```json
+//! {"v":1,"device":"pi-01","run":123,"seq":0,
+//!  "edges":[{"pin":17,"level":1,"t_us":1764040000123456}],
+//!  "gaps":[{"from_us":1,"to_us":2,"samples":3}]}
+//! ```
+//!
+//! `gaps` is present only when non-empty. Encoding writes straight into a caller-owned buffer
+//! (no `serde_json::Value`, no per-edge allocation) because it runs for every batch; decoding
+//! uses serde and is meant for tests and consumers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::edges::batch::Batch;
+use crate::edges::{Edge, Gap};
+
+/// Schema version written as `"v"`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A decoded edge batch, as a consumer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPayload {
+    /// Schema version (`1`).
+    pub v: u32,
+    /// Device id of the publisher.
+    pub device: String,
+    /// Random id of the publisher's run.
+    pub run: u64,
+    /// Sequence number within the run.
+    pub seq: u64,
+    /// Edges in release order.
+    pub edges: Vec<Edge>,
+    /// Sample gaps; absent in the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Gap>,
+}
+
+/// Clears `buf` and writes the JSON of `batch` published by `device` into it.
+pub fn encode_batch(buf: &mut Vec<u8>, device: &str, batch: &Batch) {
+    buf.clear();
+    // ~40 bytes per edge; reserving up front avoids repeated growth on a fresh buffer.
+    buf.reserve(64 + device.len() + batch.edges.len() * 48 + batch.gaps.len() * 64);
+    buf.extend_from_slice(b"{\"v\":");
+    push_u64(buf, u64::from(SCHEMA_VERSION));
+    buf.extend_from_slice(b",\"device\":");
+    push_json_str(buf, device);
+    buf.extend_from_slice(b",\"run\":");
+    push_u64(buf, batch.run);
+    buf.extend_from_slice(b",\"seq\":");
+    push_u64(buf, batch.seq);
+    buf.extend_from_slice(b",\"edges\":[");
+    for (i, e) in batch.edges.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"pin\":");
+        push_u64(buf, u64::from(e.pin));
+        buf.extend_from_slice(b",\"level\":");
+        push_u64(buf, u64::from(e.level));
+        buf.extend_from_slice(b",\"t_us\":");
+        push_u64(buf, e.t_us);
+        buf.push(b'}');
+    }
+    buf.push(b']');
+    if !batch.gaps.is_empty() {
+        buf.extend_from_slice(b",\"gaps\":[");
+        for (i, g) in batch.gaps.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"from_us\":");
+            push_u64(buf, g.from_us);
+            buf.extend_from_slice(b",\"to_us\":");
+            push_u64(buf, g.to_us);
+            buf.extend_from_slice(b",\"samples\":");
+            push_u64(buf, g.samples);
+            buf.push(b'}');
+        }
+        buf.push(b']');
+    }
+    buf.push(b'}');
+}
+
+/// Parses the JSON of an edge batch.
+pub fn decode_batch(bytes: &[u8]) -> Result<BatchPayload, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `s` as a JSON string literal. The device id is validated upstream, but escaping here
+/// keeps the payload valid JSON whatever reaches this function.
+fn push_json_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            0x00..=0x1f => {
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+            }
+            // Multi-byte UTF-8 sequences are copied as is: JSON allows them unescaped.
+            _ => buf.push(b),
+        }
+    }
+    buf.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn batch(edges: Vec<Edge>, gaps: Vec<Gap>) -> Batch {
+        Batch {
+            run: 123,
+            seq: 0,
+            edges,
+            gaps,
+            levels: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exact_layout_without_gaps() {
+        let b = batch(
+            vec![Edge {
+                pin: 17,
+                level: 1,
+                t_us: 1_764_040_000_123_456,
+            }],
+            vec![],
+        );
+        let mut buf = Vec::new();
+        encode_batch(&mut buf, "pi-01", &b);
+        assert_eq!(
+            std::str::from_utf8(&buf).unwrap(),
+            r#"{"v":1,"device":"pi-01","run":123,"seq":0,"edges":[{"pin":17,"level":1,"t_us":1764040000123456}]}"#
+        );
+    }
+
+    #[test]
+    fn gaps_present_when_non_empty_and_buffer_is_reused() {
+        let b = batch(
+            vec![],
+            vec![Gap {
+                from_us: 1,
+                to_us: 2,
+                samples: 3,
+            }],
+        );
+        let mut buf = b"garbage".to_vec();
+        encode_batch(&mut buf, "d", &b);
+        assert_eq!(
+            std::str::from_utf8(&buf).unwrap(),
+            r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[],"gaps":[{"from_us":1,"to_us":2,"samples":3}]}"#
+        );
+    }
+
+    #[test]
+    fn extreme_numbers() {
+        let mut buf = Vec::new();
+        for n in [0, 9, 10, 99, 100, u64::MAX] {
+            buf.clear();
+            push_u64(&mut buf, n);
+            assert_eq!(std::str::from_utf8(&buf).unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn decode_rejects_garbage() {
+        assert!(decode_batch(b"{\"v\":1}").is_err());
+        assert!(decode_batch(b"not json").is_err());
+    }
+
+    fn arb_edge() -> impl Strategy<Value = Edge> {
+        (0u8..=53, 0u8..=1, any::<u64>()).prop_map(|(pin, level, t_us)| Edge { pin, level, t_us })
+    }
+
+    fn arb_gap() -> impl Strategy<Value = Gap> {
+        (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(from_us, to_us, samples)| Gap {
+            from_us,
+            to_us,
+            samples,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(
+            device in any::<String>(),
+            run in any::<u64>(),
+            seq in any::<u64>(),
+            edges in proptest::collection::vec(arb_edge(), 0..64),
+            gaps in proptest::collection::vec(arb_gap(), 0..4),
+        ) {
+            let b = Batch { run, seq, edges: edges.clone(), gaps: gaps.clone(), levels: Vec::new() };
+            let mut buf = Vec::new();
+            encode_batch(&mut buf, &device, &b);
+            let decoded = decode_batch(&buf).expect("valid JSON");
+            prop_assert_eq!(decoded, BatchPayload { v: 1, device, run, seq, edges, gaps });
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Topic names of one device: `<prefix>/<id>/status`, `<prefix>/<id>/edges`,
+//! `<prefix>/<id>/gpio/<pin>`, … (see the MQTT table in DESIGN.md).
+
+/// Builds the topics of one device under one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    /// First topic level, e.g. `edgetap`.
+    pub prefix: String,
+    /// Device id, already validated to `[A-Za-z0-9_-]` by the config.
+    pub device: String,
+}
+
+impl Topics {
+    /// Topics of `device` under `prefix`.
+    pub fn new(prefix: impl Into<String>, device: impl Into<String>) -> Self {
+        Topics {
+            prefix: prefix.into(),
+            device: device.into(),
+        }
+    }
+
+    fn sub(&self, leaf: &str) -> String {
+        format!("{}/{}/{}", self.prefix, self.device, leaf)
+    }
+
+    /// `<prefix>/<id>/status`: retained `online` / `offline` (also the last will).
+    pub fn status(&self) -> String {
+        self.sub("status")
+    }
+
+    /// `<prefix>/<id>/edges`: JSON edge batches, not retained.
+    pub fn edges(&self) -> String {
+        self.sub("edges")
+    }
+
+    /// `<prefix>/<id>/gpio/<pin>`: retained `ON` / `OFF` current level.
+    pub fn gpio(&self, pin: u8) -> String {
+        format!("{}/{}/gpio/{}", self.prefix, self.device, pin)
+    }
+
+    /// `<prefix>/<id>/info`: retained device description.
+    pub fn info(&self) -> String {
+        self.sub("info")
+    }
+
+    /// `<prefix>/<id>/stats`: periodic counters.
+    pub fn stats(&self) -> String {
+        self.sub("stats")
+    }
+
+    /// `<prefix>/<id>/config`: retained config in force.
+    pub fn config(&self) -> String {
+        self.sub("config")
+    }
+
+    /// `<prefix>/<id>/#`: everything this device publishes (for subscribers and tests).
+    pub fn all(&self) -> String {
+        self.sub("#")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_matches_design() {
+        let t = Topics::new("edgetap", "pi-01");
+        assert_eq!(t.status(), "edgetap/pi-01/status");
+        assert_eq!(t.edges(), "edgetap/pi-01/edges");
+        assert_eq!(t.gpio(17), "edgetap/pi-01/gpio/17");
+        assert_eq!(t.info(), "edgetap/pi-01/info");
+        assert_eq!(t.stats(), "edgetap/pi-01/stats");
+        assert_eq!(t.config(), "edgetap/pi-01/config");
+        assert_eq!(t.all(), "edgetap/pi-01/#");
+    }
+}
