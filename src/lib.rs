@@ -4,9 +4,12 @@
 //! Data flows one way: [`sampler`] → [`edges::decode`] → [`edges::filter`] → [`edges::batch`] →
 //! [`mqtt`]. The middle is pure code; hardware sits behind the sampler, MQTT behind the publisher.
 
+pub mod agent;
+pub mod capture;
 pub mod config;
 pub mod edges;
 pub mod mqtt;
+pub mod pipeline;
 pub mod queue;
 pub mod sampler;
 pub mod shutdown;

@@ -1,1 +1,305 @@
-fn main() {}
+//! The `edgetap` command line: run the agent, capture edges to a file, check a config, write
+//! demo signals.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use edgetap::capture::{capture, CaptureFormat};
+use edgetap::config::{self, Config, ConfigSource};
+use edgetap::shutdown::Shutdown;
+use edgetap::stats::Stats;
+use tracing::{info, warn};
+
+/// edgetap: GPIO edges, sampled by DMA, published to MQTT.
+#[derive(Debug, Parser)]
+#[command(name = "edgetap", version, about, propagate_version = true)]
+struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax); the RUST_LOG environment variable also works.
+    /// The embedded broker's own logs are off unless named (e.g. `info,rumqttd=info`).
+    #[arg(long, global = true, default_value = "info,rumqttd=off")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the agent: sample, filter, batch and publish to MQTT until stopped.
+    Run {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Print a live summary every SECS seconds (default: 2 on a terminal, off otherwise; 0 = off).
+        #[arg(long, value_name = "SECS")]
+        summary_every: Option<u64>,
+    },
+    /// Sample, decode and filter without MQTT; write the edges as JSON lines or VCD.
+    Capture {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Stop after this much signal time (seconds); default: until the signal ends or Ctrl-C.
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+        /// Output file (default: standard output).
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Signal tools: write synthetic signals as VCD for replay.
+    Signal {
+        #[command(subcommand)]
+        command: SignalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a config file (with environment and --set layers) and print the effective config.
+    Check {
+        /// The TOML config file.
+        file: PathBuf,
+        /// Override a key: `--set mqtt.port=1884` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SignalCommand {
+    /// Write the demo signal: a bouncing switch (GPIO 17), a 1 kHz pulse train (GPIO 18) and a
+    /// slow sensor (GPIO 27).
+    Demo {
+        /// Length of the signal in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Output VCD file.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// The TOML config file.
+    #[arg(long, short, value_name = "FILE")]
+    config: PathBuf,
+    /// Override a key: `--set mqtt.port=1884` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// JSON lines, one edge per line.
+    Jsonl,
+    /// Value Change Dump.
+    Vcd,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    if let Err(e) = dispatch(cli.command) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(default))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .init();
+}
+
+fn load_config(args: &ConfigArgs) -> Result<Config> {
+    config::load(ConfigSource::File(&args.config), &args.overrides)
+        .with_context(|| format!("config {}", args.config.display()))
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Run {
+            config,
+            summary_every,
+        } => {
+            let config = load_config(&config)?;
+            let every = summary_every.unwrap_or(if io::stdout().is_terminal() { 2 } else { 0 });
+            run_agent(config, every)
+        }
+        Command::Capture {
+            config,
+            duration,
+            format,
+            out,
+        } => {
+            let config = load_config(&config)?;
+            run_capture(&config, duration, format, out)
+        }
+        Command::Config {
+            command: ConfigCommand::Check { file, overrides },
+        } => {
+            let config = config::load(ConfigSource::File(&file), &overrides)
+                .with_context(|| format!("config {}", file.display()))?;
+            let text = toml::to_string_pretty(&config.redacted())
+                .context("cannot print the effective config")?;
+            println!("# {}: valid\n{text}", file.display());
+            Ok(())
+        }
+        Command::Signal {
+            command: SignalCommand::Demo { seconds, out },
+        } => {
+            let trace = edgetap::signal::demo(seconds);
+            let file = File::create(&out).with_context(|| format!("create {}", out.display()))?;
+            let mut w = BufWriter::new(file);
+            edgetap::signal::write_vcd(&trace, &mut w)
+                .with_context(|| format!("write {}", out.display()))?;
+            w.flush()
+                .with_context(|| format!("write {}", out.display()))?;
+            info!(path = %out.display(), seconds, "demo signal written");
+            Ok(())
+        }
+    }
+}
+
+/// Triggers `shutdown` on SIGINT or SIGTERM; a second signal exits at once.
+fn spawn_signal_handler(shutdown: Shutdown) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt()).context("install SIGINT handler")?;
+    let mut term = signal(SignalKind::terminate()).context("install SIGTERM handler")?;
+    tokio::spawn(async move {
+        for n in 0.. {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            if n == 0 {
+                info!("stopping: flushing batches, then disconnecting (signal again to exit now)");
+                shutdown.trigger();
+            } else {
+                warn!("second signal: exiting without a clean shutdown");
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(())
+}
+
+fn run_agent(config: Config, summary_every: u64) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .thread_name("edgetap-mqtt")
+        .build()
+        .context("start the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = Shutdown::new();
+        spawn_signal_handler(shutdown.clone())?;
+        let stats = Arc::new(Stats::default());
+        if summary_every > 0 {
+            tokio::spawn(print_summaries(
+                stats.clone(),
+                config.pins().collect(),
+                Duration::from_secs(summary_every),
+                shutdown.clone(),
+            ));
+        }
+        edgetap::agent::run(config, shutdown, stats)
+            .await
+            .context("agent failed")
+    })
+}
+
+/// The live summary a person sees in the terminal: edges/s per pin, batches sent and dropped.
+async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shutdown: Shutdown) {
+    let mut last: Vec<u64> = pins
+        .iter()
+        .map(|&p| Stats::get(&stats.edges_per_pin[usize::from(p)]))
+        .collect();
+    let mut ticker = tokio::time::interval(every);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.wait() => return,
+        }
+        let secs = every.as_secs_f64();
+        let mut line = String::from("edges/s:");
+        for (i, &pin) in pins.iter().enumerate() {
+            let now = Stats::get(&stats.edges_per_pin[usize::from(pin)]);
+            line.push_str(&format!(" gpio{pin}={:.1}", (now - last[i]) as f64 / secs));
+            last[i] = now;
+        }
+        println!(
+            "{line} | batches sent {} dropped {} | broker connects {}",
+            Stats::get(&stats.batches_sent),
+            Stats::get(&stats.batches_dropped),
+            Stats::get(&stats.connects),
+        );
+    }
+}
+
+fn run_capture(
+    config: &Config,
+    duration: Option<f64>,
+    format: Format,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    let duration_us = match duration {
+        Some(d) if d.is_finite() && d > 0.0 => Some((d * 1e6) as u64),
+        Some(d) => anyhow::bail!("--duration: {d} is not a positive number of seconds"),
+        None => None,
+    };
+    let format = match format {
+        Format::Jsonl => CaptureFormat::JsonLines,
+        Format::Vcd => CaptureFormat::Vcd,
+    };
+    let shutdown = Shutdown::new();
+    {
+        let shutdown = shutdown.clone();
+        let mut signals = signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+        ])
+        .context("install signal handlers")?;
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                shutdown.trigger();
+            }
+        });
+    }
+    let summary = match out {
+        Some(path) => {
+            let file = File::create(&path).with_context(|| format!("create {}", path.display()))?;
+            capture(config, duration_us, format, BufWriter::new(file), &shutdown)?
+        }
+        None => capture(
+            config,
+            duration_us,
+            format,
+            BufWriter::new(io::stdout().lock()),
+            &shutdown,
+        )?,
+    };
+    info!(
+        samples = summary.samples,
+        edges = summary.edges,
+        samples_lost = summary.samples_lost,
+        "capture done"
+    );
+    Ok(())
+}

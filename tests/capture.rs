@@ -102,12 +102,25 @@ fn glitch_filter_keeps_only_stable_levels_with_their_original_time() {
     assert_eq!(
         got,
         vec![
-            Edge { pin: 5, level: 1, t_us: 105 },
-            Edge { pin: 5, level: 0, t_us: 1002 },
+            Edge {
+                pin: 5,
+                level: 1,
+                t_us: 105
+            },
+            Edge {
+                pin: 5,
+                level: 0,
+                t_us: 1002
+            },
         ]
     );
     // Unfiltered, every bounce is there.
-    let cfg = config(dir.path(), &fixture("bouncy.vcd"), 1, "[[inputs]]\npin = 5\n");
+    let cfg = config(
+        dir.path(),
+        &fixture("bouncy.vcd"),
+        1,
+        "[[inputs]]\npin = 5\n",
+    );
     assert_eq!(edges(&capture(&cfg, &[])).len(), 6);
 }
 
@@ -120,9 +133,16 @@ fn duration_limits_signal_time_and_file_output_works() {
         &cfg,
         &["--duration", "0.000020", "--out", out.to_str().unwrap()],
     );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
-    let got: Vec<Edge> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<Edge> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // Samples at 0..20 µs (exclusive) only: the changes at 2.5, 10 and 10.001 µs.
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(got.iter().all(|e| e.t_us < 20));
@@ -134,10 +154,17 @@ fn vcd_output_round_trips_through_capture() {
     let cfg = config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS);
     let vcd = dir.path().join("out.vcd");
     let run = capture(&cfg, &["--format", "vcd", "--out", vcd.to_str().unwrap()]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // Capturing the captured VCD gives the same edges (time 0 = first sample = UTC 0 here).
     let cfg2 = config(dir.path(), &vcd, 1, BASIC_INPUTS);
-    let direct = edges(&capture(&config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS), &[]));
+    let direct = edges(&capture(
+        &config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS),
+        &[],
+    ));
     let again = edges(&capture(&cfg2, &[]));
     assert_eq!(again, direct);
 }
@@ -145,18 +172,31 @@ fn vcd_output_round_trips_through_capture() {
 #[test]
 fn malformed_vcd_is_reported_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &fixture("broken.vcd"), 1, "[[inputs]]\npin = 5\n");
+    let cfg = config(
+        dir.path(),
+        &fixture("broken.vcd"),
+        1,
+        "[[inputs]]\npin = 5\n",
+    );
     let out = capture(&cfg, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("broken.vcd") && err.contains("line 9"), "{err}");
+    assert!(
+        err.contains("broken.vcd") && err.contains("line 9"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
 fn missing_signal_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &dir.path().join("nope.vcd"), 1, "[[inputs]]\npin = 5\n");
+    let cfg = config(
+        dir.path(),
+        &dir.path().join("nope.vcd"),
+        1,
+        "[[inputs]]\npin = 5\n",
+    );
     let out = capture(&cfg, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -166,11 +206,19 @@ fn missing_signal_file_is_named() {
 #[test]
 fn malformed_config_and_unknown_pin_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, "[[inputs]]\npin = 77\n");
+    let cfg = config(
+        dir.path(),
+        &fixture("basic.vcd"),
+        1,
+        "[[inputs]]\npin = 77\n",
+    );
     let out = capture(&cfg, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("inputs[0].pin") && err.contains("not a GPIO"), "{err}");
+    assert!(
+        err.contains("inputs[0].pin") && err.contains("not a GPIO"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "device_id = \"x\"\n[sampler\n").unwrap();
     let out = capture(&cfg, &[]);
@@ -191,18 +239,27 @@ fn config_check_prints_effective_config_and_overrides() {
         .env("EDGETAP__BATCH__MAX_EDGES", "77")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("valid"), "{text}");
     assert!(text.contains("port = 1999"), "{text}");
     assert!(text.contains("max_edges = 77"), "{text}");
-    assert!(!text.contains("hunter2"), "the password must never be printed: {text}");
+    assert!(
+        !text.contains("hunter2"),
+        "the password must never be printed: {text}"
+    );
 }
 
 #[test]
 fn shipped_configs_are_valid() {
     for name in ["default.toml", "demo.toml"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("config")
+            .join(name);
         let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
             .args(["config", "check"])
             .arg(&path)

@@ -190,7 +190,10 @@ mod tests {
         );
         b.forget_pin(9);
         b.push(edge(4, 0, 3));
-        assert_eq!(b.flush().unwrap().levels, vec![PinLevel { pin: 4, level: 0 }]);
+        assert_eq!(
+            b.flush().unwrap().levels,
+            vec![PinLevel { pin: 4, level: 0 }]
+        );
     }
 
     proptest! {

@@ -3,6 +3,7 @@
 
 pub mod replay;
 
+use crate::config::{Backend, Config};
 use crate::shutdown::Shutdown;
 
 /// Number of level words per sample: one covers GPIO 0–31 (GPLEV0), two add GPIO 32–53 (GPLEV1).
@@ -123,4 +124,18 @@ pub trait Sampler: Send {
 
     /// Level words per sample this sampler produces.
     fn words(&self) -> LevelWords;
+}
+
+/// Opens the sampler `config.sampler.backend` names, sized for the watched pins.
+pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
+    let s = &config.sampler;
+    let words = LevelWords::for_pins(config.pins());
+    match s.backend {
+        Backend::Replay => Ok(Box::new(replay::ReplaySampler::open(
+            &s.replay,
+            s.period_us,
+            s.block_samples,
+            words,
+        )?)),
+    }
 }

@@ -1,0 +1,173 @@
+//! `edgetap capture`: sample, decode and filter without MQTT, writing edges as JSON lines or VCD.
+
+use std::io::Write;
+
+use crate::config::Config;
+use crate::edges::Edge;
+use crate::pipeline::Pipeline;
+use crate::sampler::{self, Block, SamplerError};
+use crate::shutdown::Shutdown;
+use crate::vcd::VcdWriter;
+
+/// Output format of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureFormat {
+    /// One `{"pin":17,"level":1,"t_us":...}` object per line, one line per edge.
+    JsonLines,
+    /// A VCD file with one wire per watched pin (timescale 1 µs, time 0 = first sample).
+    Vcd,
+}
+
+/// Why a capture failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The sampler failed.
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
+    /// Writing the output failed.
+    #[error("writing capture output: {0}")]
+    Output(#[from] std::io::Error),
+    /// The VCD writer refused an edge.
+    #[error("writing VCD: {0}")]
+    Vcd(String),
+}
+
+/// What a finished capture saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureSummary {
+    /// Samples taken.
+    pub samples: u64,
+    /// Edges written.
+    pub edges: u64,
+    /// Samples lost to gaps.
+    pub samples_lost: u64,
+}
+
+/// Samples per `config` until the signal ends, `duration_us` of signal time has been covered, or
+/// `shutdown` is triggered; writes every filtered edge to `out` in `format`.
+pub fn capture<W: Write>(
+    config: &Config,
+    duration_us: Option<u64>,
+    format: CaptureFormat,
+    out: W,
+    shutdown: &Shutdown,
+) -> Result<CaptureSummary, CaptureError> {
+    let mut sampler = sampler::open(config)?;
+    let mut pipeline = Pipeline::new(&config.inputs);
+    let mut block = Block::new(sampler.period_us(), sampler.words());
+    let mut edges: Vec<Edge> = Vec::new();
+    let mut summary = CaptureSummary::default();
+    let mut sink = Sink::new(format, out, config);
+    let mut start_us = None;
+    while !shutdown.is_triggered() && sampler.next_block(&mut block, shutdown)? {
+        let start = *start_us.get_or_insert(block.t0_us);
+        let limit = duration_us.map(|d| start.saturating_add(d));
+        if let Some(limit) = limit {
+            // Drop the samples past the requested duration so captures are exact.
+            let keep = (0..block.samples())
+                .take_while(|&i| block.time_of(i) < limit)
+                .count();
+            block.levels.truncate(keep * block.words.count());
+        }
+        summary.samples += block.samples() as u64;
+        edges.clear();
+        let events = pipeline.process(&block, &mut edges);
+        if let Some(levels) = &events.initial {
+            sink.initial(levels, block.t0_us)?;
+        }
+        if let Some(gap) = events.gap {
+            summary.samples_lost += gap.samples;
+        }
+        for e in &edges {
+            sink.edge(e)?;
+        }
+        summary.edges += edges.len() as u64;
+        if limit.is_some_and(|l| block.end_us() >= l) {
+            break;
+        }
+    }
+    sink.finish()?;
+    Ok(summary)
+}
+
+/// The writer for one format; VCD needs its header written once the origin is known.
+enum Sink<W: Write> {
+    Json(W),
+    Vcd {
+        pins: Vec<(u8, String)>,
+        pending: Option<W>,
+        writer: Option<Box<VcdWriter<W>>>,
+    },
+}
+
+impl<W: Write> Sink<W> {
+    fn new(format: CaptureFormat, out: W, config: &Config) -> Self {
+        match format {
+            CaptureFormat::JsonLines => Sink::Json(out),
+            CaptureFormat::Vcd => Sink::Vcd {
+                pins: config
+                    .inputs
+                    .iter()
+                    .map(|i| (i.pin, i.name.clone()))
+                    .collect(),
+                pending: Some(out),
+                writer: None,
+            },
+        }
+    }
+
+    fn initial(
+        &mut self,
+        levels: &[crate::edges::PinLevel],
+        t0_us: u64,
+    ) -> Result<(), CaptureError> {
+        if let Sink::Vcd {
+            pins,
+            pending,
+            writer,
+        } = self
+        {
+            if let Some(out) = pending.take() {
+                let mut w = VcdWriter::new(out, pins, t0_us)
+                    .map_err(|e| CaptureError::Vcd(e.to_string()))?;
+                w.initial(levels, t0_us)
+                    .map_err(|e| CaptureError::Vcd(e.to_string()))?;
+                *writer = Some(Box::new(w));
+            }
+        }
+        Ok(())
+    }
+
+    fn edge(&mut self, e: &Edge) -> Result<(), CaptureError> {
+        match self {
+            Sink::Json(out) => {
+                serde_json::to_writer(&mut *out, e).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Vcd { writer, .. } => {
+                if let Some(w) = writer {
+                    w.edge(e)
+                        .map_err(|err| CaptureError::Vcd(err.to_string()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), CaptureError> {
+        match self {
+            Sink::Json(mut out) => out.flush()?,
+            Sink::Vcd {
+                writer: Some(w), ..
+            } => {
+                w.finish()?.flush()?;
+            }
+            Sink::Vcd {
+                pending: Some(mut out),
+                ..
+            } => out.flush()?,
+            Sink::Vcd { .. } => {}
+        }
+        Ok(())
+    }
+}

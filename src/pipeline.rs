@@ -1,0 +1,187 @@
+//! The pure middle of the data flow for one run of a sampler: decode a block, then filter.
+//!
+//! The same chain serves `run` (which batches and publishes) and `capture` (which writes a file),
+//! so both see exactly the same edges.
+
+use crate::config::InputConfig;
+use crate::edges::decode::Decoder;
+use crate::edges::filter::{FilterBank, FilterSettings};
+use crate::edges::{Edge, Gap, PinLevel};
+use crate::sampler::Block;
+
+/// What a block produced besides its edges.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BlockEvents {
+    /// Levels of the watched pins, on the first block only: state, not edges.
+    pub initial: Option<Vec<PinLevel>>,
+    /// Samples lost just before this block.
+    pub gap: Option<Gap>,
+}
+
+/// Decoder plus per-pin filters, fed block by block.
+#[derive(Debug)]
+pub struct Pipeline {
+    decoder: Decoder,
+    inputs: Vec<(u8, FilterSettings)>,
+    filters: Option<FilterBank>,
+    raw: Vec<Edge>,
+    last_sample_us: Option<u64>,
+}
+
+impl Pipeline {
+    /// A pipeline watching `inputs` with their filters.
+    pub fn new(inputs: &[InputConfig]) -> Self {
+        Pipeline {
+            decoder: Decoder::new(inputs.iter().map(|i| i.pin)),
+            inputs: inputs.iter().map(|i| (i.pin, i.filter())).collect(),
+            filters: None,
+            raw: Vec::new(),
+            last_sample_us: None,
+        }
+    }
+
+    /// UTC µs of the last sample processed.
+    pub fn last_sample_us(&self) -> Option<u64> {
+        self.last_sample_us
+    }
+
+    /// Decodes and filters `block`, appending the reported edges to `out`.
+    pub fn process(&mut self, block: &Block, out: &mut Vec<Edge>) -> BlockEvents {
+        let mut events = BlockEvents::default();
+        let n = block.samples();
+        if n == 0 {
+            return events;
+        }
+        if block.lost_before > 0 {
+            if let Some(from_us) = self.last_sample_us {
+                events.gap = Some(Gap {
+                    from_us,
+                    to_us: block.t0_us,
+                    samples: block.lost_before,
+                });
+            }
+        }
+        if self.filters.is_none() {
+            // The first sample ever seen is the initial state: reported as levels, not edges.
+            let initial = self.decoder.levels_in(block.sample(0));
+            self.filters = Some(FilterBank::new(&self.inputs, &initial));
+            events.initial = Some(initial);
+        }
+        self.raw.clear();
+        self.decoder.decode(block, &mut self.raw);
+        let Some(filters) = self.filters.as_mut() else {
+            return events;
+        };
+        for &e in &self.raw {
+            filters.push(e, out);
+        }
+        let last = block.time_of(n - 1);
+        filters.advance(last, out);
+        self.last_sample_us = Some(last);
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::LevelWords;
+
+    fn input(pin: u8, glitch_us: u64) -> InputConfig {
+        InputConfig {
+            pin,
+            name: String::new(),
+            glitch_us,
+            lockout_us: 0,
+            noise_steady_us: 0,
+            noise_active_us: 0,
+        }
+    }
+
+    fn block(t0_us: u64, levels: &[u32], lost_before: u64) -> Block {
+        Block {
+            t0_us,
+            period_us: 1,
+            words: LevelWords::One,
+            levels: levels.to_vec(),
+            lost_before,
+        }
+    }
+
+    #[test]
+    fn first_sample_is_state_and_later_samples_of_the_first_block_are_edges() {
+        let mut p = Pipeline::new(&[input(2, 0)]);
+        let mut out = Vec::new();
+        let ev = p.process(&block(100, &[0, 0, 4, 4, 0], 0), &mut out);
+        assert_eq!(ev.initial, Some(vec![PinLevel { pin: 2, level: 0 }]));
+        assert_eq!(
+            out,
+            vec![
+                Edge {
+                    pin: 2,
+                    level: 1,
+                    t_us: 102
+                },
+                Edge {
+                    pin: 2,
+                    level: 0,
+                    t_us: 104
+                },
+            ]
+        );
+        out.clear();
+        let ev = p.process(&block(105, &[4], 0), &mut out);
+        assert_eq!(ev, BlockEvents::default());
+        assert_eq!(
+            out,
+            vec![Edge {
+                pin: 2,
+                level: 1,
+                t_us: 105
+            }]
+        );
+    }
+
+    #[test]
+    fn lost_samples_become_a_gap_and_the_change_shows_after_it() {
+        let mut p = Pipeline::new(&[input(0, 0)]);
+        let mut out = Vec::new();
+        p.process(&block(0, &[0, 0], 0), &mut out);
+        let ev = p.process(&block(10, &[1, 1], 8), &mut out);
+        assert_eq!(
+            ev.gap,
+            Some(Gap {
+                from_us: 1,
+                to_us: 10,
+                samples: 8
+            })
+        );
+        assert_eq!(
+            out,
+            vec![Edge {
+                pin: 0,
+                level: 1,
+                t_us: 10
+            }]
+        );
+    }
+
+    #[test]
+    fn filters_are_advanced_to_the_end_of_each_block() {
+        // A glitch filter of 3 µs confirms a change once 3 µs of samples have been seen.
+        let mut p = Pipeline::new(&[input(1, 3)]);
+        let mut out = Vec::new();
+        p.process(&block(0, &[0, 2, 2], 0), &mut out);
+        assert!(out.is_empty(), "not yet stable for 3 µs: {out:?}");
+        p.process(&block(3, &[2, 2], 0), &mut out);
+        assert_eq!(
+            out,
+            vec![Edge {
+                pin: 1,
+                level: 1,
+                t_us: 1
+            }]
+        );
+        assert_eq!(p.last_sample_us(), Some(4));
+    }
+}

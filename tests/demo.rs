@@ -1,0 +1,43 @@
+//! Demo smoke test: `config/demo.toml` runs for a few seconds on its embedded broker and a
+//! subscriber receives edges; the live summary is printed; Ctrl-C stops it cleanly.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::agent::AgentProcess;
+use support::{free_port, wait_for_port, Subscriber};
+
+#[test]
+fn demo_publishes_edges_on_its_embedded_broker() {
+    let port = free_port();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
+    let port_arg = format!("mqtt.port={port}");
+    let mut agent = AgentProcess::start(&config, &["--set", &port_arg, "--summary-every", "1"]);
+    assert!(
+        wait_for_port(port, Duration::from_secs(10)),
+        "embedded broker did not listen:\n{}",
+        agent.stderr()
+    );
+    let sub = Subscriber::connect(port, "edgetap/#");
+    let edges = sub
+        .wait_for(|m| m.topic == "edgetap/demo/edges", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no edges from the demo:\n{}", agent.stderr()));
+    let batch: serde_json::Value = serde_json::from_slice(&edges.payload).unwrap();
+    assert_eq!(batch["v"], 1);
+    assert_eq!(batch["device"], "demo");
+    assert!(batch["edges"].as_array().is_some_and(|e| !e.is_empty()));
+    // Let the summary print at least once.
+    std::thread::sleep(Duration::from_millis(2200));
+    assert!(agent.is_running());
+    agent.signal("INT");
+    let exit = agent.wait(Duration::from_secs(15));
+    assert!(exit.status.success(), "{}", exit.stderr);
+    assert!(
+        exit.stdout.contains("edges/s:"),
+        "no summary: {}",
+        exit.stdout
+    );
+    assert!(exit.stdout.contains("gpio18="), "{}", exit.stdout);
+}

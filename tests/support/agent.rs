@@ -1,0 +1,130 @@
+//! Running the `edgetap` binary as a child process: start, signal, wait with a bound.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// The edgetap binary built for this test run.
+pub fn edgetap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_edgetap"))
+}
+
+/// Writes the demo signal (`seconds` long) into `dir` and returns its path.
+pub fn demo_signal(dir: &Path, seconds: u64) -> PathBuf {
+    let path = dir.join("demo.vcd");
+    let out = edgetap()
+        .args(["signal", "demo", "--seconds", &seconds.to_string(), "--out"])
+        .arg(&path)
+        .output()
+        .expect("run edgetap signal demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// A running `edgetap run`, killed on drop if still running. Its output goes to files so a
+/// chatty agent can never block on a full pipe.
+pub struct AgentProcess {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+/// How an agent process ended.
+pub struct Exit {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+    /// Everything it logged on stderr.
+    pub stderr: String,
+}
+
+impl AgentProcess {
+    /// Starts `edgetap run --config <config>` with `args`, capturing stdout and stderr.
+    pub fn start(config: &Path, args: &[&str]) -> AgentProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stdout = File::create(dir.path().join("stdout")).expect("stdout file");
+        let stderr = File::create(dir.path().join("stderr")).expect("stderr file");
+        let child = edgetap()
+            .args(["run", "--config"])
+            .arg(config)
+            .args(args)
+            .env("RUST_LOG", "edgetap=debug")
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn edgetap run");
+        AgentProcess {
+            child: Some(child),
+            dir,
+        }
+    }
+
+    /// What the agent logged so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// Process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits up to `timeout` for the process to exit; kills it and panics if it does not.
+    pub fn wait(mut self, timeout: Duration) -> Exit {
+        let mut child = self.child.take().expect("child present");
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "edgetap did not exit within {timeout:?}; stderr:\n{}",
+                        self.stderr()
+                    );
+                }
+            }
+        };
+        Exit {
+            status,
+            stdout: std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default(),
+            stderr: self.stderr(),
+        }
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
