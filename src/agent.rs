@@ -33,13 +33,7 @@ pub enum AgentError {
 
 /// A random id for this process's run: consumers tell restarts apart by it.
 pub fn new_run_id() -> u64 {
-    // A failing OS RNG is not worth refusing to run for: fall back to the clock.
-    getrandom::u64().unwrap_or_else(|_| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0)
-    })
+    crate::mqtt::backoff::os_random()
 }
 
 /// Runs the agent until the signal ends (non-looping replay) or `shutdown` is triggered, then
@@ -144,6 +138,15 @@ fn sample_until_done(
     let send = |item: Outgoing| {
         if queue.push(item).is_some() {
             Stats::add(&stats.batches_dropped, 1);
+            let dropped = Stats::get(&stats.batches_dropped);
+            // Log the 1st, 2nd, 4th, 8th… drop: visible at once, never a flood.
+            if dropped.is_power_of_two() {
+                warn!(
+                    dropped,
+                    queue_batches = config.batch.queue_batches,
+                    "publisher queue full: oldest batch dropped (its seq will be missing)"
+                );
+            }
         }
     };
     while !shutdown.is_triggered() && sampler.next_block(&mut block, shutdown)? {
