@@ -125,10 +125,13 @@ fn apply_override(tree: &mut serde_json::Value, item: &str) -> Result<(), Config
     Ok(())
 }
 
+/// Makes the file paths of the config absolute against the config file's directory, so the
+/// agent's working directory never changes their meaning.
 fn resolve_paths(config: &mut Config, base_dir: &Path) {
-    let signal = &mut config.sampler.replay.signal;
-    if !signal.as_os_str().is_empty() && signal.is_relative() {
-        *signal = base_dir.join(&*signal);
+    for path in [&mut config.sampler.replay.signal, &mut config.state_dir] {
+        if !path.as_os_str().is_empty() && path.is_relative() {
+            *path = base_dir.join(&*path);
+        }
     }
 }
 
@@ -155,6 +158,15 @@ pin = 17
             c.sampler.replay.signal,
             Path::new("/etc/edgetap/signals/demo.vcd")
         );
+        assert_eq!(c.state_dir, Path::new("/var/lib/edgetap"));
+        assert!(c.groups.is_empty());
+        assert_eq!(c.mqtt.rollback_after_s, 60);
+        let rel = load_str(
+            &format!("state_dir = \"state\"\n{MINIMAL}"),
+            Path::new("/etc/e"),
+        )
+        .unwrap();
+        assert_eq!(rel.state_dir, Path::new("/etc/e/state"));
     }
 
     #[test]

@@ -1,10 +1,24 @@
 //! The agent's configuration: one typed struct, loaded from file + environment + CLI overrides,
 //! and validated with errors that name the key and the reason.
+//!
+//! Remote changes (issue 4) are merge patches over the config in force, checked the same way:
+//! [`RemoteConfig::apply`] says what to rebuild ([`ChangeSet`]), [`save`] and [`overlay`] keep
+//! them across restarts in `state_dir`.
 
+mod changes;
+mod envelope;
 mod load;
+mod persist;
+mod remote;
 mod validate;
 
+pub use changes::{diff, ChangeSet};
+pub use envelope::{is_stale_retained, MAX_PAYLOAD};
 pub use load::{load, load_str, ConfigSource};
+pub use persist::{overlay, save, PersistError, STATE_FILE};
+pub use remote::{
+    effective_json, result_json, Accepted, Handled, Rejected, RemoteConfig, LOCAL_ONLY,
+};
 pub use validate::{ConfigError, FieldError};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +30,14 @@ use std::path::PathBuf;
 pub struct Config {
     /// Identifies this device in MQTT topics and the client id: `[A-Za-z0-9_-]{1,64}`.
     pub device_id: String,
+    /// MQTT groups this device belongs to: it also takes patches from
+    /// `<prefix>/group/<g>/config/set`. Each `[A-Za-z0-9_-]{1,64}`. Local-only.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Directory for state that survives restarts (the persisted remote config); relative to the
+    /// config file. Local-only.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
     /// Where the sampler gets its levels from.
     #[serde(default)]
     pub sampler: SamplerConfig,
@@ -28,6 +50,11 @@ pub struct Config {
     /// Broker connection and topics.
     #[serde(default)]
     pub mqtt: MqttConfig,
+}
+
+/// The default `state_dir`: the FHS place for a daemon's persistent state.
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/edgetap")
 }
 
 /// Which sampler backend feeds the pipeline.
@@ -170,6 +197,9 @@ pub struct MqttConfig {
     pub reconnect_min_ms: u64,
     /// Longest reconnect delay (ms).
     pub reconnect_max_ms: u64,
+    /// After a remote change of the connection, revert to the previous settings if the broker is
+    /// not reached within this many seconds (5–3600).
+    pub rollback_after_s: u64,
 }
 
 impl Default for MqttConfig {
@@ -185,6 +215,7 @@ impl Default for MqttConfig {
             password: None,
             reconnect_min_ms: 250,
             reconnect_max_ms: 30_000,
+            rollback_after_s: 60,
         }
     }
 }

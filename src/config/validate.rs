@@ -74,6 +74,19 @@ impl Config {
             ),
         );
 
+        for (i, g) in self.groups.iter().enumerate() {
+            check(
+                is_id(g),
+                &format!("groups[{i}]"),
+                format!("`{g}` must be 1-64 characters of A-Z, a-z, 0-9, `_` or `-`"),
+            );
+        }
+        check(
+            !self.state_dir.as_os_str().is_empty(),
+            "state_dir",
+            "must not be empty".into(),
+        );
+
         let s = &self.sampler;
         check(
             (1..=1_000_000).contains(&s.period_us),
@@ -185,6 +198,11 @@ impl Config {
                 m.reconnect_min_ms, m.reconnect_max_ms
             ),
         );
+        check(
+            (5..=3600).contains(&m.rollback_after_s),
+            "mqtt.rollback_after_s",
+            format!("{} is out of range (5-3600 s)", m.rollback_after_s),
+        );
         if m.embedded_broker {
             check(
                 m.host.parse::<std::net::IpAddr>().is_ok(),
@@ -284,6 +302,22 @@ pin = 17
                     base()
                 ),
                 "mqtt.host",
+            ),
+            (
+                base().replace("device_id", "groups = [\"lab\", \"a b\"]\ndevice_id"),
+                "groups[1]",
+            ),
+            (
+                base().replace("device_id", "state_dir = \"\"\ndevice_id"),
+                "state_dir",
+            ),
+            (
+                format!("{}[mqtt]\nrollback_after_s = 4\n", base()),
+                "mqtt.rollback_after_s",
+            ),
+            (
+                format!("{}[mqtt]\nrollback_after_s = 3601\n", base()),
+                "mqtt.rollback_after_s",
             ),
             (
                 base().replace("pin = 17", "pin = 17\nnoise_steady_us = 5"),

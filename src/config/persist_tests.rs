@@ -1,0 +1,185 @@
+use super::*;
+use crate::config::load_str;
+
+const FILE: &str = r#"
+device_id = "pi-01"
+[sampler.replay]
+signal = "x.vcd"
+[[inputs]]
+pin = 17
+[mqtt]
+username = "u"
+"#;
+
+fn file_config() -> Config {
+    load_str(FILE, Path::new("/etc/edgetap")).unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A remote state with a filter, a batch size and a cleared user name changed.
+fn patched() -> RemoteConfig {
+    let mut r = RemoteConfig::new(file_config());
+    let a = r
+        .apply(br#"{"_version":7,"inputs":[{"pin":17,"glitch_us":500}],"batch":{"max_edges":9},"mqtt":{"username":null,"password":"pw"}}"#)
+        .unwrap();
+    r.commit(&a);
+    r
+}
+
+#[test]
+fn no_file_means_the_file_config_at_version_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = overlay(file_config(), dir.path()).unwrap();
+    assert_eq!(r.version(), 0);
+    assert_eq!(*r.config(), file_config());
+}
+
+#[test]
+fn round_trip_restores_the_config_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = patched();
+    save(dir.path(), &r).unwrap();
+    assert_eq!(
+        entries(dir.path()),
+        vec![STATE_FILE],
+        "no temp file left behind"
+    );
+    let back = overlay(file_config(), dir.path()).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(back.config().mqtt.username, None);
+    // Owner-only: the file may hold the broker password.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(dir.path().join(STATE_FILE))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn only_the_remote_layer_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    save(dir.path(), &patched()).unwrap();
+    let text = fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["version"], 7);
+    assert_eq!(
+        v["patch"],
+        serde_json::json!({
+            "inputs": [{"pin":17,"name":"","glitch_us":500,"lockout_us":0,"noise_steady_us":0,"noise_active_us":0}],
+            "batch": {"max_edges": 9},
+            "mqtt": {"username": null, "password": "pw"}
+        })
+    );
+}
+
+#[test]
+fn file_edits_of_untouched_keys_still_apply_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    save(dir.path(), &patched()).unwrap();
+    let edited = FILE.replace(
+        "pin = 17",
+        "pin = 17\n[batch]\nmax_age_ms = 99\nmax_edges = 1",
+    );
+    let edited = load_str(&edited, Path::new("/etc/edgetap")).unwrap();
+    let r = overlay(edited.clone(), dir.path()).unwrap();
+    assert_eq!(r.version(), 7);
+    assert_eq!(r.config().batch.max_age_ms, 99, "file edit applies");
+    assert_eq!(
+        r.config().batch.max_edges,
+        9,
+        "remote value wins on its keys"
+    );
+    assert_eq!(r.config().inputs[0].glitch_us, 500);
+    assert_eq!(*r.file_config(), edited);
+}
+
+#[test]
+fn corrupt_file_is_ignored_and_moved_aside() {
+    for junk in [
+        &b"{\"version\": 3, \"pat"[..],
+        b"\xff\xfe",
+        b"[]",
+        br#"{"version":1}"#,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(STATE_FILE), junk).unwrap();
+        let r = overlay(file_config(), dir.path()).unwrap();
+        assert_eq!(r, RemoteConfig::new(file_config()));
+        assert_eq!(entries(dir.path()), vec![format!("{STATE_FILE}.bad")]);
+    }
+}
+
+#[test]
+fn invalid_patch_is_ignored_but_its_version_kept() {
+    for patch in [
+        r#"{"inputs":[{"pin":99}]}"#,
+        r#"{"bogus":1}"#,
+        r#"{"device_id":"other"}"#,
+        r#"5"#,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(r#"{{"version":4,"patch":{patch}}}"#);
+        fs::write(dir.path().join(STATE_FILE), text).unwrap();
+        let r = overlay(file_config(), dir.path()).unwrap();
+        assert_eq!(r.version(), 4, "{patch}");
+        assert_eq!(*r.config(), file_config(), "{patch}");
+        assert_eq!(entries(dir.path()), vec![format!("{STATE_FILE}.bad")]);
+    }
+}
+
+#[test]
+fn save_replaces_the_previous_state_and_a_leftover_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A crash between write and rename leaves a temp file; it must not matter.
+    fs::write(dir.path().join(format!("{STATE_FILE}.tmp")), "garbage").unwrap();
+    save(dir.path(), &RemoteConfig::new(file_config())).unwrap();
+    let r = patched();
+    save(dir.path(), &r).unwrap();
+    assert_eq!(entries(dir.path()), vec![STATE_FILE]);
+    assert_eq!(overlay(file_config(), dir.path()).unwrap(), r);
+}
+
+#[test]
+fn save_creates_the_state_dir_and_reports_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("a/b");
+    save(&nested, &patched()).unwrap();
+    assert!(nested.join(STATE_FILE).is_file());
+
+    let file = dir.path().join("not-a-dir");
+    fs::write(&file, "").unwrap();
+    let err = save(&file, &patched()).unwrap_err();
+    assert!(matches!(err, PersistError::Write { .. }), "{err}");
+}
+
+#[test]
+fn unreadable_state_is_an_error_for_the_agent_to_log() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be: reading fails with an OS error, not NotFound.
+    fs::create_dir(dir.path().join(STATE_FILE)).unwrap();
+    let err = overlay(file_config(), dir.path()).unwrap_err();
+    assert!(matches!(err, PersistError::Read { .. }), "{err}");
+}
+
+#[test]
+fn merge_diff_inverts_merge() {
+    let from = serde_json::json!({"a": 1, "b": {"c": 2, "d": [1]}, "e": null, "g": "x"});
+    let to = serde_json::json!({"a": 1, "b": {"c": 3, "d": [1]}, "e": 5, "f": {"h": 1}});
+    let p = merge_diff(&from, &to);
+    assert_eq!(
+        p,
+        serde_json::json!({"b": {"c": 3}, "e": 5, "f": {"h": 1}, "g": null})
+    );
+    let mut merged = from.clone();
+    json_patch::merge(&mut merged, &p);
+    assert_eq!(merged, to);
+}

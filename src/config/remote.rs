@@ -1,0 +1,333 @@
+//! Remote configuration: a JSON merge patch (RFC 7386) from a `config/set` topic is checked
+//! exactly like the config file and becomes a new config with a new version, or is rejected with
+//! the key and the reason. Pure: no MQTT and no disk here (the disk is in `persist`).
+//!
+//! Rules, in the order they are checked (the first failure is reported):
+//! 1. at most [`MAX_PAYLOAD`](super::MAX_PAYLOAD) bytes (checked before anything is parsed);
+//! 2. UTF-8, then JSON, then a JSON object;
+//! 3. `_request` (optional) is a string; it is echoed in the result, also on rejection;
+//! 4. `_version` (optional) is a u64 greater than the version in force; without it the version
+//!    in force + 1 is used. Group and device patches share this sequence;
+//! 5. every key exists in the config (unknown keys are refused, like in the file);
+//! 6. local-only keys ([`LOCAL_ONLY`]) keep their value: they name this device, its groups or
+//!    its local files, which a backend cannot know. A patch may carry them with the value in
+//!    force, so a backend can send back the config it read;
+//! 7. types (`inputs[1].pin: invalid type ...`); `mqtt.password` is not the redaction
+//!    placeholder `***`; then [`Config::validate`].
+//!
+//! Arrays are replaced as a whole (RFC 7386): to change one input, send the whole `inputs` list.
+//! `null` removes a key, i.e. sets it back to its default. A patch that changes nothing is
+//! accepted with a new version and an empty [`ChangeSet`]: the backend gets an ordinary
+//! acknowledgement (and can use it to probe), and nothing is rebuilt.
+//! No remotely changeable key is a path, so no relative path needs resolving here.
+
+use super::changes::{diff, ChangeSet};
+use super::envelope::{read, stale_version, Patch};
+use super::load::from_value;
+use super::{Config, ConfigError, FieldError};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Keys a patch may not change, as dotted paths.
+pub const LOCAL_ONLY: &[&str] = &[
+    "device_id",
+    "groups",
+    "state_dir",
+    "mqtt.embedded_broker",
+    "sampler.replay.signal",
+];
+
+/// What [`Config::redacted`] shows instead of a secret; never accepted as a new secret.
+const REDACTED: &str = "***";
+
+/// Reason given for a local-only key.
+const LOCAL_REASON: &str = "local-only: it names this device or its files; change it in the \
+                            config file on the device";
+
+/// The config in force, its version, and the file config it was derived from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteConfig {
+    file: Config,
+    config: Config,
+    version: u64,
+}
+
+/// A patch that passed every check: the config to switch to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// The new config in force, validated.
+    pub config: Config,
+    /// Its version.
+    pub version: u64,
+    /// The patch's `_request`, to echo.
+    pub request: Option<String>,
+    /// What the agent must rebuild.
+    pub changes: ChangeSet,
+}
+
+/// A refused patch: nothing changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The patch's `_request`, when it could be read.
+    pub request: Option<String>,
+    /// The refused key and why.
+    pub error: FieldError,
+}
+
+/// What to do with one `config/set` message.
+// One value per MQTT message, matched and consumed at once: boxing the config buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// Switch to the new config, then reply ok.
+    Accepted(Accepted),
+    /// Keep the config, reply with the error.
+    Rejected(Rejected),
+    /// A retained patch at or below the version in force: already applied, skip it silently.
+    Stale {
+        /// The patch's `_version`.
+        version: u64,
+    },
+}
+
+impl RemoteConfig {
+    /// Starts from the file config, at version 0 (no remote change yet).
+    pub fn new(file_config: Config) -> Self {
+        RemoteConfig {
+            config: file_config.clone(),
+            file: file_config,
+            version: 0,
+        }
+    }
+
+    /// A state restored from disk: `config` must derive from `file` (see `persist::overlay`).
+    pub(super) fn restore(file: Config, config: Config, version: u64) -> Self {
+        RemoteConfig {
+            file,
+            config,
+            version,
+        }
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The version of the config in force (0: the file config, untouched).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The config loaded from the file, under the remote changes.
+    pub fn file_config(&self) -> &Config {
+        &self.file
+    }
+
+    /// Checks a `config/set` payload against the config in force; changes nothing.
+    pub fn apply(&self, payload: &[u8]) -> Result<Accepted, Rejected> {
+        let patch = read(payload)?;
+        let Patch {
+            body,
+            request,
+            version,
+        } = patch;
+        let rejected = |error| Rejected {
+            request: request.clone(),
+            error,
+        };
+        let version = self.next_version(version).map_err(rejected)?;
+        let config = patch_config(&self.config, &Value::Object(body)).map_err(rejected)?;
+        let changes = diff(&self.config, &config);
+        Ok(Accepted {
+            config,
+            version,
+            request,
+            changes,
+        })
+    }
+
+    /// Handles one message; `retained` is the MQTT retain flag of the delivery.
+    ///
+    /// A retained patch is redelivered on every (re)connect, so it must carry `_version`: at or
+    /// below the version in force it was already applied and is skipped; without a version it
+    /// could be re-applied over later patches, so it is refused.
+    pub fn handle(&self, payload: &[u8], retained: bool) -> Handled {
+        if retained {
+            if let Some(version) = stale_version(payload, self.version) {
+                return Handled::Stale { version };
+            }
+            if let Ok(Patch {
+                request,
+                version: None,
+                ..
+            }) = read(payload)
+            {
+                return Handled::Rejected(Rejected {
+                    request,
+                    error: FieldError::new(
+                        "_version",
+                        "a retained patch must carry `_version`, or every reconnect would \
+                         apply it again",
+                    ),
+                });
+            }
+        }
+        match self.apply(payload) {
+            Ok(a) => Handled::Accepted(a),
+            Err(r) => Handled::Rejected(r),
+        }
+    }
+
+    /// Makes an accepted patch the config in force (call once the agent runs with it).
+    pub fn commit(&mut self, accepted: &Accepted) {
+        self.config = accepted.config.clone();
+        self.version = accepted.version;
+    }
+
+    /// The retained `config` payload of the config in force (secrets redacted).
+    pub fn effective_json(&self) -> Result<String, serde_json::Error> {
+        effective_json(&self.config, self.version)
+    }
+
+    fn next_version(&self, explicit: Option<u64>) -> Result<u64, FieldError> {
+        match explicit {
+            Some(v) if v <= self.version => Err(FieldError::new(
+                "_version",
+                format!("stale: version {v} ≤ {} in force", self.version),
+            )),
+            Some(v) => Ok(v),
+            None => self.version.checked_add(1).ok_or_else(|| {
+                FieldError::new("_version", "the version in force is the largest u64")
+            }),
+        }
+    }
+}
+
+/// Applies a merge patch to `current` and checks the result like a config file.
+pub(super) fn patch_config(current: &Config, patch: &Value) -> Result<Config, FieldError> {
+    let before = serde_json::to_value(current).map_err(|e| {
+        FieldError::new("", format!("the config in force cannot be serialized: {e}"))
+    })?;
+    check_known(patch, &before, "")?;
+    let mut merged = before.clone();
+    json_patch::merge(&mut merged, patch);
+    for key in LOCAL_ONLY {
+        let pointer = format!("/{}", key.replace('.', "/"));
+        if before.pointer(&pointer) != merged.pointer(&pointer) {
+            return Err(FieldError::new(*key, LOCAL_REASON));
+        }
+    }
+    let config = from_value(merged).map_err(first_error)?;
+    if config.mqtt.password.as_deref() == Some(REDACTED)
+        && current.mqtt.password != config.mqtt.password
+    {
+        return Err(FieldError::new(
+            "mqtt.password",
+            format!(
+                "`{REDACTED}` stands for the hidden password in the published config; send the \
+                 real password, or leave the key out to keep it"
+            ),
+        ));
+    }
+    config.validate().map_err(first_error)?;
+    Ok(config)
+}
+
+/// Refuses keys that the config does not have, naming their full path. Done before merging so
+/// the path is exact (`batch.max_edgez`, `inputs[1].glitch`).
+fn check_known(patch: &Value, shape: &Value, at: &str) -> Result<(), FieldError> {
+    let (Value::Object(patch), Value::Object(shape)) = (patch, shape) else {
+        return Ok(());
+    };
+    for (key, value) in patch {
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
+        let Some(known) = shape.get(key) else {
+            let keys: Vec<&str> = shape.keys().map(String::as_str).collect();
+            return Err(FieldError::new(
+                path,
+                format!("unknown key; expected one of: {}", keys.join(", ")),
+            ));
+        };
+        match (value, known) {
+            (Value::Array(items), Value::Array(current)) => {
+                // List items are all of one type: the first item in force gives their keys.
+                if let Some(item_shape) = current.first() {
+                    for (i, item) in items.iter().enumerate() {
+                        check_known(item, item_shape, &format!("{path}[{i}]"))?;
+                    }
+                }
+            }
+            _ => check_known(value, known, &path)?,
+        }
+    }
+    Ok(())
+}
+
+/// The first refusal of a config error: a result carries one field and one reason.
+fn first_error(e: ConfigError) -> FieldError {
+    match e {
+        ConfigError::Invalid(errs) => errs
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| FieldError::new("", "invalid config")),
+        ConfigError::Load(reason) => FieldError::new("", reason),
+    }
+}
+
+/// The `config/result` reply to one patch.
+pub fn result_json(result: &Result<Accepted, Rejected>) -> String {
+    #[derive(Serialize)]
+    struct OkReply<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<&'a str>,
+        version: u64,
+        ok: bool,
+    }
+    #[derive(Serialize)]
+    struct ErrReply<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<&'a str>,
+        ok: bool,
+        error: &'a FieldError,
+    }
+    let json = match result {
+        Ok(a) => serde_json::to_string(&OkReply {
+            request: a.request.as_deref(),
+            version: a.version,
+            ok: true,
+        }),
+        Err(r) => serde_json::to_string(&ErrReply {
+            request: r.request.as_deref(),
+            ok: false,
+            error: &r.error,
+        }),
+    };
+    // Only strings, integers and booleans: serde_json cannot fail on these.
+    json.unwrap_or_else(|e| format!(r#"{{"ok":false,"error":{{"field":"","reason":"{e}"}}}}"#))
+}
+
+/// The retained `config` payload: `{"version":N,"config":{...}}`, secrets redacted.
+pub fn effective_json(config: &Config, version: u64) -> Result<String, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Effective {
+        version: u64,
+        config: Config,
+    }
+    serde_json::to_string(&Effective {
+        version,
+        config: config.redacted(),
+    })
+}
+
+#[cfg(test)]
+#[path = "remote_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "remote_proptests.rs"]
+mod proptests;

@@ -1,0 +1,304 @@
+use super::*;
+use crate::config::{is_stale_retained, load_str, MAX_PAYLOAD};
+use std::path::Path;
+
+pub(super) const FILE: &str = r#"
+device_id = "pi-01"
+groups = ["lab"]
+[sampler.replay]
+signal = "signals/demo.vcd"
+[[inputs]]
+pin = 17
+name = "door"
+[[inputs]]
+pin = 18
+[mqtt]
+password = "hunter2"
+"#;
+
+pub(super) fn file_config() -> Config {
+    load_str(FILE, Path::new("/etc/edgetap")).unwrap()
+}
+
+fn remote(version: u64) -> RemoteConfig {
+    let mut r = RemoteConfig::new(file_config());
+    r.version = version;
+    r
+}
+
+/// Rejects `payload` and checks that the config in force did not move.
+fn reject(r: &RemoteConfig, payload: &[u8]) -> Rejected {
+    let before = r.clone();
+    let rej = r.apply(payload).unwrap_err();
+    assert_eq!(*r, before);
+    assert!(!rej.error.reason.is_empty(), "{rej:?}");
+    rej
+}
+
+fn field(r: &RemoteConfig, payload: &str) -> (String, String) {
+    let e = reject(r, payload.as_bytes()).error;
+    (e.field, e.reason)
+}
+
+#[test]
+fn accepted_patch_changes_only_what_it_names() {
+    let r = remote(0);
+    let a = r
+        .apply(br#"{"batch":{"max_edges":64},"_request":"r1"}"#)
+        .unwrap();
+    assert_eq!(a.config.batch.max_edges, 64);
+    assert_eq!(a.config.batch.max_age_ms, 10);
+    assert_eq!(a.config.inputs, r.config().inputs);
+    assert_eq!(a.version, 1);
+    assert_eq!(a.request.as_deref(), Some("r1"));
+    assert!(a.changes.batch_changed && !a.changes.sampler_restart);
+    assert_eq!(r.version(), 0, "apply alone changes nothing");
+}
+
+#[test]
+fn envelope_rejections_name_field_and_reason() {
+    let r = remote(0);
+    let big = vec![b' '; MAX_PAYLOAD + 1];
+    let e = reject(&r, &big).error;
+    assert_eq!(e.field, "");
+    assert!(e.reason.contains("65537 bytes"), "{e:?}");
+
+    let e = reject(&r, b"{\"a\":\"\xff\"}").error;
+    assert_eq!(e.reason, "not UTF-8: invalid byte at offset 6");
+
+    let (f, reason) = field(&r, "{\"batch\":\n  {\"max_edges\": }}");
+    assert_eq!(f, "");
+    assert!(reason.contains("line 2 column"), "{reason}");
+
+    let (f, reason) = field(&r, "[1,2]");
+    assert_eq!(f, "");
+    assert!(reason.contains("not an array"), "{reason}");
+
+    let (f, reason) = field(&r, r#"{"_request": 5}"#);
+    assert_eq!(
+        (f.as_str(), reason.as_str()),
+        ("_request", "must be a string, not a number")
+    );
+}
+
+#[test]
+fn request_is_echoed_on_rejection_when_readable() {
+    let r = remote(0);
+    let rej = reject(&r, br#"{"_request":"abc","_version":-1}"#);
+    assert_eq!(rej.request.as_deref(), Some("abc"));
+    assert_eq!(rej.error.field, "_version");
+    let rej = reject(&r, br#"{"_request":"abc","inputs":[{"pin":60}]}"#);
+    assert_eq!(rej.request.as_deref(), Some("abc"));
+    assert_eq!(
+        rej.error,
+        FieldError::new("inputs[0].pin", "pin 60 is not a GPIO (0-53)")
+    );
+}
+
+#[test]
+fn version_rules() {
+    let r = remote(5);
+    let (f, reason) = field(&r, r#"{"_version": 3}"#);
+    assert_eq!(
+        (f.as_str(), reason.as_str()),
+        ("_version", "stale: version 3 ≤ 5 in force")
+    );
+    let (_, reason) = field(&r, r#"{"_version": 5}"#);
+    assert!(reason.starts_with("stale"));
+    for bad in [r#""7""#, "7.5", "-1", "null", "18446744073709551616"] {
+        let (f, _) = field(&r, &format!(r#"{{"_version": {bad}}}"#));
+        assert_eq!(f, "_version", "{bad}");
+    }
+    assert_eq!(r.apply(br#"{"_version": 9}"#).unwrap().version, 9);
+    assert_eq!(r.apply(b"{}").unwrap().version, 6);
+    let top = remote(u64::MAX);
+    assert_eq!(field(&top, "{}").0, "_version");
+}
+
+#[test]
+fn no_op_patch_is_accepted_with_a_new_version_and_no_changes() {
+    let r = remote(2);
+    let a = r
+        .apply(br#"{"device_id":"pi-01","batch":{"max_edges":512}}"#)
+        .unwrap();
+    assert_eq!(a.version, 3);
+    assert_eq!(a.config, *r.config());
+    assert!(a.changes.is_empty());
+}
+
+#[test]
+fn local_only_keys_are_refused() {
+    let r = remote(0);
+    for (payload, key) in [
+        (r#"{"device_id":"pi-02"}"#, "device_id"),
+        (r#"{"device_id":5}"#, "device_id"),
+        (r#"{"device_id":null}"#, "device_id"),
+        (r#"{"groups":["lab","other"]}"#, "groups"),
+        (r#"{"state_dir":"/tmp"}"#, "state_dir"),
+        (
+            r#"{"mqtt":{"embedded_broker":true}}"#,
+            "mqtt.embedded_broker",
+        ),
+        (
+            r#"{"sampler":{"replay":{"signal":"/etc/passwd"}}}"#,
+            "sampler.replay.signal",
+        ),
+        // Removing the whole table would reset the signal path too.
+        (r#"{"sampler":null}"#, "sampler.replay.signal"),
+    ] {
+        let (f, reason) = field(&r, payload);
+        assert_eq!(f, key, "{payload}");
+        assert!(reason.starts_with("local-only"), "{reason}");
+    }
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_path() {
+    let r = remote(0);
+    for (payload, key) in [
+        (r#"{"bogus":1}"#, "bogus"),
+        (r#"{"_foo":1}"#, "_foo"),
+        (r#"{"batch":{"max_edgez":3}}"#, "batch.max_edgez"),
+        (
+            r#"{"sampler":{"replay":{"speed":2}}}"#,
+            "sampler.replay.speed",
+        ),
+        (
+            r#"{"inputs":[{"pin":17},{"pin":18,"glitch":5}]}"#,
+            "inputs[1].glitch",
+        ),
+    ] {
+        let (f, reason) = field(&r, payload);
+        assert_eq!(f, key, "{payload}");
+        assert!(reason.starts_with("unknown key"), "{reason}");
+    }
+}
+
+#[test]
+fn wrong_types_and_invalid_values_are_named() {
+    let r = remote(0);
+    for (payload, key) in [
+        (r#"{"inputs":[{"pin":17},{"pin":"x"}]}"#, "inputs[1].pin"),
+        (r#"{"inputs":[{"pin":300}]}"#, "inputs[0].pin"),
+        (r#"{"mqtt":{"port":"1883"}}"#, "mqtt.port"),
+        (r#"{"batch":5}"#, "batch"),
+        (r#"{"inputs":[{"pin":17},{"pin":17}]}"#, "inputs[1].pin"),
+        (r#"{"inputs":[]}"#, "inputs"),
+        (r#"{"inputs":null}"#, "inputs"),
+        (
+            r#"{"mqtt":{"rollback_after_s":1}}"#,
+            "mqtt.rollback_after_s",
+        ),
+        (r#"{"mqtt":{"qos":3}}"#, "mqtt.qos"),
+        (r#"{"sampler":{"period_us":0}}"#, "sampler.period_us"),
+    ] {
+        let (f, reason) = field(&r, payload);
+        assert_eq!(f, key, "{payload}: {reason}");
+    }
+}
+
+#[test]
+fn the_redaction_placeholder_is_not_a_password() {
+    let r = remote(0);
+    let (f, _) = field(&r, r#"{"mqtt":{"password":"***"}}"#);
+    assert_eq!(f, "mqtt.password");
+    // Sending back the published config minus the password is fine.
+    let published: Value = serde_json::from_str(&r.effective_json().unwrap()).unwrap();
+    let mut back = published["config"].clone();
+    back["mqtt"].as_object_mut().unwrap().remove("password");
+    let a = r.apply(back.to_string().as_bytes()).unwrap();
+    assert_eq!(a.config, *r.config());
+    assert_eq!(a.config.mqtt.password.as_deref(), Some("hunter2"));
+}
+
+#[test]
+fn null_resets_a_key_to_its_default() {
+    let r = remote(0);
+    let a = r
+        .apply(br#"{"mqtt":{"password":null,"port":null}}"#)
+        .unwrap();
+    assert_eq!(a.config.mqtt.password, None);
+    assert_eq!(a.config.mqtt.port, 1883);
+    assert!(a.changes.mqtt_reconnect);
+}
+
+#[test]
+fn filter_change_and_new_pin_leave_the_sampler_running() {
+    let r = remote(0);
+    let a = r
+        .apply(br#"{"inputs":[{"pin":17,"name":"door","glitch_us":1000},{"pin":18},{"pin":27}]}"#)
+        .unwrap();
+    assert_eq!(a.changes.filters_changed, vec![17]);
+    assert_eq!(a.changes.pins_added, vec![27]);
+    assert!(!a.changes.sampler_restart && !a.changes.mqtt_reconnect);
+}
+
+#[test]
+fn commit_moves_the_config_in_force() {
+    let mut r = remote(0);
+    let a = r
+        .apply(br#"{"_version":10,"batch":{"max_age_ms":50}}"#)
+        .unwrap();
+    r.commit(&a);
+    assert_eq!(r.version(), 10);
+    assert_eq!(r.config().batch.max_age_ms, 50);
+    assert_eq!(r.file_config().batch.max_age_ms, 10);
+    assert!(r.apply(br#"{"_version":10}"#).is_err());
+}
+
+#[test]
+fn result_payloads_have_the_documented_shape() {
+    let r = remote(0);
+    let ok = r.apply(br#"{"_request":"r1"}"#);
+    assert_eq!(
+        result_json(&ok),
+        r#"{"request":"r1","version":1,"ok":true}"#
+    );
+    let ok = r.apply(b"{}");
+    assert_eq!(result_json(&ok), r#"{"version":1,"ok":true}"#);
+    let err = r.apply(br#"{"_request":"r2","inputs":[{"pin":60}]}"#);
+    assert_eq!(
+        result_json(&err),
+        r#"{"request":"r2","ok":false,"error":{"field":"inputs[0].pin","reason":"pin 60 is not a GPIO (0-53)"}}"#
+    );
+    let err = r.apply(b"nope");
+    assert!(result_json(&err).starts_with(r#"{"ok":false,"error":{"field":"","reason":"bad JSON"#));
+
+    let eff: Value = serde_json::from_str(&effective_json(r.config(), 7).unwrap()).unwrap();
+    assert_eq!(eff["version"], 7);
+    assert_eq!(eff["config"]["mqtt"]["password"], "***");
+    assert_eq!(eff["config"]["device_id"], "pi-01");
+}
+
+#[test]
+fn retained_patches() {
+    let r = remote(5);
+    assert!(is_stale_retained(
+        br#"{"_version":5,"batch":{"max_edges":1}}"#,
+        5
+    ));
+    assert!(!is_stale_retained(br#"{"_version":6}"#, 5));
+    assert!(!is_stale_retained(br#"{"batch":{"max_edges":1}}"#, 5));
+    assert!(!is_stale_retained(b"\xff", 5));
+    assert_eq!(
+        r.handle(br#"{"_version":4}"#, true),
+        Handled::Stale { version: 4 }
+    );
+    // Not retained: a stale version gets a reply.
+    assert!(matches!(
+        r.handle(br#"{"_version":4}"#, false),
+        Handled::Rejected(_)
+    ));
+    match r.handle(br#"{"_request":"q","batch":{"max_edges":1}}"#, true) {
+        Handled::Rejected(rej) => {
+            assert_eq!(rej.error.field, "_version");
+            assert_eq!(rej.request.as_deref(), Some("q"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        r.handle(br#"{"_version":6,"batch":{"max_edges":1}}"#, true),
+        Handled::Accepted(Accepted { version: 6, .. })
+    ));
+    assert!(matches!(r.handle(b"{}", false), Handled::Accepted(_)));
+}
