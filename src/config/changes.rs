@@ -66,7 +66,9 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
         }
     }
 
-    c.sampler_restart = old.sampler != new.sampler;
+    // A pin beyond GPIO 31 needs the second level word, which only a new chain reads.
+    let words = |c: &Config| crate::sampler::LevelWords::for_pins(c.pins());
+    c.sampler_restart = old.sampler != new.sampler || words(old) != words(new);
     c.batch_changed = old.batch != new.batch;
 
     let (m, n) = (&old.mqtt, &new.mqtt);

@@ -128,7 +128,14 @@ fn apply_override(tree: &mut serde_json::Value, item: &str) -> Result<(), Config
 /// Makes the file paths of the config absolute against the config file's directory, so the
 /// agent's working directory never changes their meaning.
 fn resolve_paths(config: &mut Config, base_dir: &Path) {
-    for path in [&mut config.sampler.replay.signal, &mut config.state_dir] {
+    let s = &mut config.sampler;
+    let emulated_mem = s.emulated.mem.iter_mut();
+    let paths = [
+        &mut s.replay.signal,
+        &mut s.emulated.signal,
+        &mut config.state_dir,
+    ];
+    for path in paths.into_iter().chain(emulated_mem) {
         if !path.as_os_str().is_empty() && path.is_relative() {
             *path = base_dir.join(&*path);
         }

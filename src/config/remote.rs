@@ -35,6 +35,9 @@ pub const LOCAL_ONLY: &[&str] = &[
     "state_dir",
     "mqtt.embedded_broker",
     "sampler.replay.signal",
+    "sampler.mem_device",
+    "sampler.emulated.signal",
+    "sampler.emulated.mem",
 ];
 
 /// What [`Config::redacted`] shows instead of a secret; never accepted as a new secret.
@@ -214,7 +217,9 @@ pub(super) fn patch_config(current: &Config, patch: &Value) -> Result<Config, Fi
     json_patch::merge(&mut merged, patch);
     for key in LOCAL_ONLY {
         let pointer = format!("/{}", key.replace('.', "/"));
-        if before.pointer(&pointer) != merged.pointer(&pointer) {
+        // An unset optional key serializes as null and a null in a patch removes it: both unset.
+        let value = |v: &Value| v.pointer(&pointer).filter(|x| !x.is_null()).cloned();
+        if value(&before) != value(&merged) {
             return Err(FieldError::new(*key, LOCAL_REASON));
         }
     }

@@ -52,6 +52,9 @@ fn join(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
+/// Longest sample period the DMA pacing clock is set up for.
+const MAX_DMA_PERIOD_US: u32 = 1000;
+
 /// Longest filter time accepted: one hour, far beyond any debounce, far below overflow.
 const MAX_FILTER_US: u64 = 3_600_000_000;
 
@@ -103,6 +106,39 @@ impl Config {
                 !s.replay.signal.as_os_str().is_empty(),
                 "sampler.replay.signal",
                 "the replay backend needs a VCD file".into(),
+            );
+        }
+        if s.backend != Backend::Replay {
+            check(
+                (1..=MAX_DMA_PERIOD_US).contains(&s.period_us),
+                "sampler.period_us",
+                format!(
+                    "{} µs cannot be paced by the DMA backends (1-{MAX_DMA_PERIOD_US} µs, whole µs)",
+                    s.period_us
+                ),
+            );
+            let block_us = u64::from(s.period_us) * u64::from(s.block_samples);
+            check(
+                u64::from(s.buffer_ms) * 1000 >= 2 * block_us && s.buffer_ms <= 10_000,
+                "sampler.buffer_ms",
+                format!(
+                    "{} ms must hold at least two blocks ({} µs each) and be at most 10000",
+                    s.buffer_ms, block_us
+                ),
+            );
+            if let Some(ch) = s.dma_channel {
+                check(
+                    ch <= 15,
+                    "sampler.dma_channel",
+                    format!("{ch} is not a DMA channel (0-15)"),
+                );
+            }
+        }
+        if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
+            check(
+                !s.emulated.signal.as_os_str().is_empty(),
+                "sampler.emulated.signal",
+                "the in-process emulator needs a VCD file to drive the pins".into(),
             );
         }
 

@@ -137,5 +137,9 @@ pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
             s.block_samples,
             words,
         )?)),
+        Backend::Emulated | Backend::Dma => Err(SamplerError::Settings {
+            field: "sampler.backend".into(),
+            reason: "the DMA backends are being wired in (issue 3)".into(),
+        }),
     }
 }

@@ -1,0 +1,31 @@
+//! The host's clocks as the sampler sees them: UTC now, and a way to wait.
+//!
+//! On a Pi these are CLOCK_REALTIME and a sleep. The emulated board in lock-step mode supplies its
+//! own, so that emulated time only moves when the consumer waits and tests are deterministic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// UTC time and waiting, as the DMA sampler needs them.
+pub trait HostClock: Send + Sync {
+    /// Microseconds since the Unix epoch, UTC.
+    fn utc_us(&self) -> u64;
+    /// Lets `d` pass (the sampler waits for the engine to fill blocks).
+    fn wait(&self, d: Duration);
+}
+
+/// The operating system's clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl HostClock for SystemClock {
+    fn utc_us(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0)
+    }
+
+    fn wait(&self, d: Duration) {
+        std::thread::sleep(d);
+    }
+}

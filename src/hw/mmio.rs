@@ -1,0 +1,226 @@
+//! Physical memory through a memory file: `/dev/mem` on a Pi, the emulated board's file in tests.
+//! The same code maps both, so what the tests run is what runs on a board.
+//!
+//! Every access is bounds-checked against the mapping: an out-of-range offset is a bug in a
+//! constant, and it must panic here rather than touch memory we do not own.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::ptr;
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use super::HwError;
+
+/// An open physical-memory file (`/dev/mem` or the emulated board).
+#[derive(Debug)]
+pub struct PhysMem {
+    file: File,
+    path: PathBuf,
+}
+
+impl PhysMem {
+    /// Opens `path` read-write; `O_SYNC` makes `/dev/mem` mappings uncached, as registers need.
+    pub fn open(path: &Path) -> Result<PhysMem, HwError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_SYNC)
+            .open(path)
+            .map_err(|source| HwError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(PhysMem {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The file's path (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Maps `len` bytes of physical memory starting at `phys` (any alignment).
+    pub fn map(&self, phys: u64, len: usize) -> Result<Mapping, HwError> {
+        let page = page_size();
+        let start = phys - phys % page;
+        let lead = (phys - start) as usize;
+        let map = MmapOptions::new()
+            .offset(start)
+            .len(lead + len)
+            .map_raw(&self.file)
+            .map_err(|source| HwError::Map {
+                path: self.path.clone(),
+                phys,
+                len,
+                source,
+            })?;
+        Ok(Mapping {
+            map,
+            lead,
+            len,
+            phys,
+        })
+    }
+}
+
+/// The system's page size.
+fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a system constant.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
+}
+
+/// A window of physical memory. Unmapped on drop.
+#[derive(Debug)]
+pub struct Mapping {
+    map: MmapRaw,
+    lead: usize,
+    len: usize,
+    phys: u64,
+}
+
+impl Mapping {
+    /// Physical address of offset 0.
+    pub fn phys(&self) -> u64 {
+        self.phys
+    }
+
+    /// Bytes mapped.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is mapped.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Pointer to the aligned u32 at `offset`, after checking it lies inside the mapping.
+    fn word(&self, offset: u64) -> *mut u32 {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        assert!(
+            offset % 4 == 0 && offset.checked_add(4).is_some_and(|end| end <= self.len),
+            "register offset {offset:#x} outside a {:#x}-byte mapping at {:#x}",
+            self.len,
+            self.phys
+        );
+        // SAFETY: offset + 4 <= len was checked above, so the pointer stays inside the mapping;
+        // the mapping starts page-aligned and `lead`/`offset` are multiples of 4.
+        unsafe { self.map.as_mut_ptr().add(self.lead + offset).cast::<u32>() }
+    }
+
+    /// Volatile 32-bit read: registers and DMA-written memory change behind the compiler's back.
+    pub fn read32(&self, offset: u64) -> u32 {
+        let p = self.word(offset);
+        // SAFETY: `word` checked that `p` is an aligned u32 inside the live mapping.
+        unsafe { ptr::read_volatile(p) }
+    }
+
+    /// Volatile 32-bit write.
+    pub fn write32(&self, offset: u64, value: u32) {
+        let p = self.word(offset);
+        // SAFETY: `word` checked that `p` is an aligned u32 inside the live mapping.
+        unsafe { ptr::write_volatile(p, value) }
+    }
+
+    /// Copies `dst.len()` words starting at `offset` in one bulk copy (uncached memory costs
+    /// hundreds of ns per access on a Pi; a wide copy amortises that, word-by-word reads do not).
+    ///
+    /// The caller must only copy memory nobody writes during the copy (a completed DMA block);
+    /// the sampler checks block ticks afterwards to detect a lapped ring.
+    pub fn copy_out(&self, offset: u64, dst: &mut [u32]) {
+        if dst.is_empty() {
+            return;
+        }
+        let bytes = dst.len() * 4;
+        self.check_range(offset, bytes);
+        let src = self.word(offset);
+        // SAFETY: the range [offset, offset + bytes) was checked to lie inside the mapping, and
+        // `dst` is a distinct Rust-owned buffer of exactly `dst.len()` words.
+        unsafe { ptr::copy_nonoverlapping(src.cast_const(), dst.as_mut_ptr(), dst.len()) }
+    }
+
+    /// Writes `src` starting at `offset` (control blocks), then a fence so the DMA engine sees
+    /// them before any register write that follows.
+    pub fn copy_in(&self, offset: u64, src: &[u32]) {
+        if src.is_empty() {
+            return;
+        }
+        self.check_range(offset, src.len() * 4);
+        for (i, &w) in src.iter().enumerate() {
+            self.write32(offset + 4 * i as u64, w);
+        }
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Fills `len` bytes at `offset` with zeros.
+    pub fn zero(&self, offset: u64, len: usize) {
+        self.check_range(offset, len);
+        for i in (0..len as u64).step_by(4) {
+            self.write32(offset + i, 0);
+        }
+    }
+
+    /// Panics unless `[offset, offset + bytes)` lies inside the mapping.
+    fn check_range(&self, offset: u64, bytes: usize) {
+        let end = usize::try_from(offset)
+            .ok()
+            .and_then(|o| o.checked_add(bytes));
+        assert!(
+            end.is_some_and(|end| end <= self.len) && offset % 4 == 0,
+            "range {offset:#x}+{bytes:#x} outside a {:#x}-byte mapping at {:#x}",
+            self.len,
+            self.phys
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory_file(len: u64) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().expect("temp file");
+        f.as_file().set_len(len).expect("set_len");
+        f
+    }
+
+    #[test]
+    fn unaligned_windows_address_the_right_bytes() {
+        let f = memory_file(3 * 4096);
+        let mem = PhysMem::open(f.path()).expect("open");
+        let a = mem.map(0x1000 + 0x34, 8).expect("map a");
+        let b = mem.map(0x1000, 0x100).expect("map b");
+        a.write32(0, 0xDEAD_BEEF);
+        a.write32(4, 7);
+        assert_eq!(b.read32(0x34), 0xDEAD_BEEF);
+        assert_eq!(b.read32(0x38), 7);
+        assert_eq!(a.phys(), 0x1034);
+        let mut out = [0u32; 2];
+        b.copy_out(0x34, &mut out);
+        assert_eq!(out, [0xDEAD_BEEF, 7]);
+        b.copy_in(0x40, &[1, 2, 3]);
+        assert_eq!(b.read32(0x48), 3);
+        b.zero(0x40, 12);
+        assert_eq!(b.read32(0x48), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside")]
+    fn out_of_range_access_panics_instead_of_touching_memory() {
+        let f = memory_file(4096);
+        let mem = PhysMem::open(f.path()).expect("open");
+        let m = mem.map(0, 16).expect("map");
+        m.read32(16);
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let err = PhysMem::open(Path::new("/nonexistent/mem")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/mem"), "{err}");
+    }
+}
