@@ -3,7 +3,7 @@
 //! The same chain serves `run` (which batches and publishes) and `capture` (which writes a file),
 //! so both see exactly the same edges.
 
-use crate::config::InputConfig;
+use crate::config::{ChangeSet, InputConfig};
 use crate::edges::decode::Decoder;
 use crate::edges::filter::{FilterBank, FilterSettings};
 use crate::edges::{Edge, Gap, PinLevel};
@@ -26,6 +26,10 @@ pub struct Pipeline {
     filters: Option<FilterBank>,
     raw: Vec<Edge>,
     last_sample_us: Option<u64>,
+    /// The raw last sample (bit n = GPIO n), for pins added or rebuilt between blocks.
+    last_word: Option<u64>,
+    /// The sampler was restarted: the next block starts after a gap.
+    restarted: bool,
 }
 
 impl Pipeline {
@@ -37,7 +41,66 @@ impl Pipeline {
             filters: None,
             raw: Vec::new(),
             last_sample_us: None,
+            last_word: None,
+            restarted: false,
         }
+    }
+
+    /// The sampler was restarted (new settings): the next block is reported after a gap, with
+    /// the samples the restart skipped (0 when its time axis continues seamlessly).
+    pub fn mark_restart(&mut self) {
+        self.restarted = true;
+    }
+
+    /// Switches to `inputs` between two blocks, rebuilding only the pins `changes` names: added
+    /// pins start at their current raw level, removed pins stop, refiltered pins get a fresh
+    /// filter. Untouched pins keep their filter state, so none of their edges is lost.
+    ///
+    /// A refiltered pin whose current raw level differs from what it last reported gets that
+    /// change reported now (appended to `out`), so the published level stays true. Returns the
+    /// levels of the added pins (state, not edges).
+    pub fn reconfigure(
+        &mut self,
+        inputs: &[InputConfig],
+        changes: &ChangeSet,
+        out: &mut Vec<Edge>,
+    ) -> Vec<PinLevel> {
+        self.inputs = inputs.iter().map(|i| (i.pin, i.filter())).collect();
+        self.decoder
+            .rewatch(inputs.iter().map(|i| i.pin), self.last_word);
+        let (Some(filters), Some(word), Some(now)) =
+            (self.filters.as_mut(), self.last_word, self.last_sample_us)
+        else {
+            // Nothing sampled yet: the first block builds the filters from `inputs`.
+            return Vec::new();
+        };
+        let raw = |pin: u8| (word >> pin & 1) as u8;
+        let settings = |pin: u8| inputs.iter().find(|i| i.pin == pin).map(|i| i.filter());
+        for &pin in &changes.pins_removed {
+            filters.remove_input(pin);
+        }
+        let mut added = Vec::new();
+        for &pin in &changes.pins_added {
+            let Some(s) = settings(pin) else { continue };
+            if filters.set_input(pin, s, raw(pin)).is_ok() {
+                added.push(PinLevel {
+                    pin,
+                    level: raw(pin),
+                });
+            }
+        }
+        for &pin in &changes.filters_changed {
+            let Some(s) = settings(pin) else { continue };
+            let reported = filters.filter(pin).map(|f| f.level());
+            if filters.set_input(pin, s, raw(pin)).is_ok() && reported != Some(raw(pin)) {
+                out.push(Edge {
+                    pin,
+                    level: raw(pin),
+                    t_us: now,
+                });
+            }
+        }
+        added
     }
 
     /// UTC µs of the last sample processed.
@@ -52,14 +115,22 @@ impl Pipeline {
         if n == 0 {
             return events;
         }
-        if block.lost_before > 0 {
+        if block.lost_before > 0 || self.restarted {
             if let Some(from_us) = self.last_sample_us {
+                // After a restart the new sampler cannot know what it skipped: estimate it from
+                // the time between the last sample before and the first after.
+                let skipped = (block.t0_us.saturating_sub(from_us)
+                    / u64::from(block.period_us.max(1)))
+                .saturating_sub(1);
                 events.gap = Some(Gap {
                     from_us,
                     to_us: block.t0_us,
-                    samples: block.lost_before,
+                    samples: block
+                        .lost_before
+                        .max(if self.restarted { skipped } else { 0 }),
                 });
             }
+            self.restarted = false;
         }
         if self.filters.is_none() {
             // The first sample ever seen is the initial state: reported as levels, not edges.
@@ -78,6 +149,7 @@ impl Pipeline {
         let last = block.time_of(n - 1);
         filters.advance(last, out);
         self.last_sample_us = Some(last);
+        self.last_word = Some(block.sample(n - 1));
         events
     }
 }
@@ -164,6 +236,82 @@ mod tests {
                 t_us: 10
             }]
         );
+    }
+
+    #[test]
+    fn reconfigure_rebuilds_only_the_named_pins() {
+        let mut p = Pipeline::new(&[input(0, 0), input(1, 0)]);
+        let mut out = Vec::new();
+        p.process(&block(0, &[0, 1, 1], 0), &mut out);
+        assert_eq!(out.len(), 1);
+        out.clear();
+        // Pin 1 gets a glitch filter, pin 2 is added (raw level 0), pin 0 is untouched.
+        let new = [input(0, 0), input(1, 5), input(2, 0)];
+        let changes = crate::config::ChangeSet {
+            pins_added: vec![2],
+            filters_changed: vec![1],
+            ..Default::default()
+        };
+        let added = p.reconfigure(&new, &changes, &mut out);
+        assert_eq!(added, vec![PinLevel { pin: 2, level: 0 }]);
+        assert!(out.is_empty());
+        p.process(&block(3, &[0, 7, 7], 0), &mut out);
+        // Pin 0 falls at once; pin 1 rises but its 5 µs glitch filter holds it; pin 2 rises.
+        assert_eq!(
+            out,
+            vec![
+                Edge {
+                    pin: 0,
+                    level: 0,
+                    t_us: 3
+                },
+                Edge {
+                    pin: 0,
+                    level: 1,
+                    t_us: 4
+                },
+                Edge {
+                    pin: 2,
+                    level: 1,
+                    t_us: 4
+                },
+            ]
+        );
+        // Removing pin 0: its edges stop, the others go on.
+        out.clear();
+        let changes = crate::config::ChangeSet {
+            pins_removed: vec![0],
+            ..Default::default()
+        };
+        p.reconfigure(&new[1..], &changes, &mut out);
+        p.process(&block(6, &[0], 0), &mut out);
+        assert_eq!(
+            out,
+            vec![Edge {
+                pin: 2,
+                level: 0,
+                t_us: 6
+            }]
+        );
+    }
+
+    #[test]
+    fn a_restart_is_reported_as_a_gap() {
+        let mut p = Pipeline::new(&[input(0, 0)]);
+        let mut out = Vec::new();
+        p.process(&block(0, &[0, 0], 0), &mut out);
+        p.mark_restart();
+        let ev = p.process(&block(2, &[0], 0), &mut out);
+        assert_eq!(
+            ev.gap,
+            Some(Gap {
+                from_us: 1,
+                to_us: 2,
+                samples: 0
+            })
+        );
+        let ev = p.process(&block(3, &[0], 0), &mut out);
+        assert_eq!(ev.gap, None);
     }
 
     #[test]

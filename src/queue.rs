@@ -2,6 +2,7 @@
 //! full, the oldest entry is dropped and the drop is reported to the caller so it can be counted.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
@@ -15,13 +16,15 @@ pub enum Outgoing {
     Levels(Vec<PinLevel>),
     /// A closed batch.
     Batch(Batch),
+    /// Pins no longer watched (remote config change): their retained state is cleared.
+    Removed(Vec<u8>),
 }
 
 /// A bounded FIFO that drops its oldest entry instead of blocking the producer.
 #[derive(Debug)]
 pub struct DropOldestQueue<T> {
     inner: Mutex<State<T>>,
-    capacity: usize,
+    capacity: AtomicUsize,
     notify: Notify,
 }
 
@@ -40,7 +43,7 @@ impl<T> DropOldestQueue<T> {
                 items: VecDeque::with_capacity(capacity.min(4096)),
                 closed: false,
             }),
-            capacity,
+            capacity: AtomicUsize::new(capacity),
             notify: Notify::new(),
         }
     }
@@ -54,16 +57,23 @@ impl<T> DropOldestQueue<T> {
     pub fn push(&self, item: T) -> Option<T> {
         let dropped = {
             let mut s = self.state();
-            let dropped = if s.items.len() >= self.capacity {
-                s.items.pop_front()
-            } else {
-                None
-            };
+            let capacity = self.capacity.load(Ordering::Relaxed);
+            let mut dropped = None;
+            // Several at once only right after the capacity was lowered; the newest is reported.
+            while s.items.len() >= capacity {
+                dropped = s.items.pop_front();
+            }
             s.items.push_back(item);
             dropped
         };
         self.notify.notify_one();
         dropped
+    }
+
+    /// Changes the capacity (≥ 1). Entries beyond a lowered capacity stay until the next push,
+    /// which drops the oldest down to the new size.
+    pub fn set_capacity(&self, capacity: usize) {
+        self.capacity.store(capacity.max(1), Ordering::Relaxed);
     }
 
     /// Takes the oldest entry without waiting.
@@ -74,7 +84,7 @@ impl<T> DropOldestQueue<T> {
     /// Puts an entry back at the front (e.g. a publish that could not be handed over).
     pub fn push_front(&self, item: T) {
         let mut s = self.state();
-        if s.items.len() >= self.capacity {
+        if s.items.len() >= self.capacity.load(Ordering::Relaxed) {
             // The queue refilled meanwhile: keep the newer entries, like push does.
             return;
         }

@@ -14,7 +14,20 @@ fn demo_publishes_edges_on_its_embedded_broker() {
     let port = free_port();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
     let port_arg = format!("mqtt.port={port}");
-    let mut agent = AgentProcess::start(&config, &["--set", &port_arg, "--summary-every", "1"]);
+    // Its own state_dir: remote changes someone made to the demo must not leak into the test.
+    let state = tempfile::tempdir().unwrap();
+    let state_arg = format!("state_dir={}", state.path().display());
+    let mut agent = AgentProcess::start(
+        &config,
+        &[
+            "--set",
+            &port_arg,
+            "--set",
+            &state_arg,
+            "--summary-every",
+            "1",
+        ],
+    );
     assert!(
         wait_for_port(port, Duration::from_secs(10)),
         "embedded broker did not listen:\n{}",

@@ -34,6 +34,7 @@ fn agent_config(dir: &Path, signal: &Path, port: u16, realtime: bool, looping: b
     let path = dir.join("agent.toml");
     let text = format!(
         r#"device_id = "e2e-1"
+state_dir = "{}"
 [sampler]
 backend = "replay"
 period_us = 5
@@ -63,6 +64,7 @@ keep_alive_s = 5
 reconnect_min_ms = 50
 reconnect_max_ms = 400
 "#,
+        dir.join("state").display(),
         signal.display()
     );
     std::fs::write(&path, text).unwrap();
@@ -163,9 +165,14 @@ fn replayed_signal_arrives_complete_in_order_with_contiguous_seq() {
         }
     }
 
-    // Retained: a subscriber arriving after the agent left sees offline and the gpio levels.
+    // Retained: a subscriber arriving after the agent left sees offline, the gpio levels and
+    // the config in force.
     let late = Subscriber::connect(broker.port(), "edgetap/#");
-    let retained = late.collect_until(|m| m.len() >= 4, Duration::from_secs(5));
+    let retained = late.collect_until(|m| m.len() >= 5, Duration::from_secs(5));
+    assert!(
+        retained.iter().any(|m| m.topic == "edgetap/e2e-1/config"),
+        "{retained:?}"
+    );
     assert!(retained.iter().all(|m| m.retain));
     assert!(retained.iter().any(is_offline), "{retained:?}");
     for pin in [17u8, 18, 27] {

@@ -61,6 +61,14 @@ impl Batcher {
         }
     }
 
+    /// Changes the limits without losing the open batch; returns it when it already holds the
+    /// new `max_edges` (the caller sends it like any closed batch).
+    pub fn set_limits(&mut self, max_edges: usize, max_age_us: u64) -> Option<Batch> {
+        self.max_edges = max_edges.max(1);
+        self.max_age_us = max_age_us;
+        (self.edges.len() >= self.max_edges).then(|| self.close())
+    }
+
     /// Forgets a pin that is no longer watched.
     pub fn forget_pin(&mut self, pin: u8) {
         if let Some(slot) = self.levels.get_mut(usize::from(pin)) {
@@ -152,6 +160,19 @@ mod tests {
         let batch = b.push(edge(1, 0, 20)).expect("full batch");
         assert_eq!((batch.run, batch.seq, batch.edges.len()), (7, 0, 2));
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn new_limits_keep_the_open_batch() {
+        let mut b = Batcher::new(7, 10, 1_000_000);
+        b.push(edge(1, 1, 10));
+        b.push(edge(1, 0, 20));
+        assert!(b.set_limits(5, 1_000_000).is_none());
+        b.push(edge(1, 1, 30));
+        let batch = b.set_limits(2, 1_000_000).expect("already full");
+        assert_eq!((batch.seq, batch.edges.len()), (0, 3));
+        assert!(b.push(edge(1, 0, 40)).is_none());
+        assert_eq!(b.push(edge(1, 1, 50)).map(|x| x.seq), Some(1));
     }
 
     #[test]

@@ -21,6 +21,13 @@ impl Decoder {
         Decoder { mask, last: None }
     }
 
+    /// Watches `pins` from now on, continuing from `last_word` (the raw last sample, bit n = GPIO
+    /// n): pins watched before and after keep chaining seamlessly across the change.
+    pub fn rewatch(&mut self, pins: impl IntoIterator<Item = u8>, last_word: Option<u64>) {
+        self.mask = Decoder::new(pins).mask;
+        self.last = last_word.map(|w| w & self.mask);
+    }
+
     /// The watched pins as a bit mask (bit n = GPIO n).
     pub fn mask(&self) -> u64 {
         self.mask

@@ -8,6 +8,7 @@
 //! then discards rumqttc's leftovers, then sleeps the backoff delay before the next attempt.
 //! Sleeping there is also what keeps `poll` from spinning while the broker is down.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::{ConnectionError, Event, EventLoop, Incoming};
@@ -37,6 +38,8 @@ pub(crate) enum LoopEvent {
 pub(crate) struct Driver {
     events: mpsc::Receiver<LoopEvent>,
     resume: mpsc::Sender<()>,
+    /// New reconnect delays, taken by the task before its next delay.
+    backoff: Arc<Mutex<Option<Backoff>>>,
     task: JoinHandle<()>,
 }
 
@@ -45,12 +48,25 @@ impl Driver {
     pub(crate) fn spawn(eventloop: EventLoop, backoff: Backoff) -> Driver {
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
         let (resume, resume_rx) = mpsc::channel(1);
-        let task = tokio::spawn(drive(eventloop, backoff, events_tx, resume_rx));
+        let next = Arc::new(Mutex::new(None));
+        let task = tokio::spawn(drive(
+            eventloop,
+            backoff,
+            next.clone(),
+            events_tx,
+            resume_rx,
+        ));
         Driver {
             events,
             resume,
+            backoff: next,
             task,
         }
+    }
+
+    /// Uses `backoff` for the delays after the next failure (a remote config change).
+    pub(crate) fn set_backoff(&self, backoff: Backoff) {
+        *self.backoff.lock().unwrap_or_else(|e| e.into_inner()) = Some(backoff);
     }
 
     /// The next event; `None` if the task has ended (it only ends when the publisher is gone or
@@ -77,6 +93,7 @@ impl Drop for Driver {
 async fn drive(
     mut eventloop: EventLoop,
     mut backoff: Backoff,
+    next: Arc<Mutex<Option<Backoff>>>,
     events: mpsc::Sender<LoopEvent>,
     mut resume: mpsc::Receiver<()>,
 ) {
@@ -91,6 +108,9 @@ async fn drive(
                 }
             }
             Err(error) => {
+                if let Some(b) = next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    backoff = b;
+                }
                 let retry_in = backoff.next_delay(os_random());
                 if events
                     .send(LoopEvent::Lost { error, retry_in })

@@ -5,22 +5,28 @@
 //! * [`backoff`]: reconnect delays with jitter.
 //! * [`options`]: rumqttc connection options (will, packet size, credentials).
 //! * [`publisher`]: queue → broker, with LWT, retained state, reconnects and clean shutdown.
+//! * [`control`]: the channels to the remote-config controller (`config/set` in, retained
+//!   `config` and results out, reconnects with new settings).
 //! * [`broker`]: an in-process rumqttd for demos and tests.
 
 pub mod backoff;
 pub mod broker;
+mod closing;
+pub mod control;
 mod driver;
 mod error;
 pub mod options;
 pub mod payload;
 pub mod publisher;
+mod session;
 pub mod topics;
 mod tracker;
 
 pub use backoff::Backoff;
 pub use broker::EmbeddedBroker;
+pub use control::{control_channel, Command, ControlHandle, ControlLink, Inbound, LinkState};
 pub use error::MqttError;
 pub use options::mqtt_options;
 pub use payload::{decode_batch, encode_batch, BatchPayload};
-pub use publisher::{run, run_with_drain_timeout};
+pub use publisher::{run, run_controlled, run_with_drain_timeout};
 pub use topics::Topics;

@@ -13,6 +13,10 @@ use crate::config::MqttConfig;
 pub const REQUEST_CAPACITY: usize = 32;
 /// Largest MQTT packet sent or accepted: a 512-edge batch is ~25 KiB, rumqttc's default 10 KiB.
 pub const MAX_PACKET_SIZE: usize = 1 << 20;
+/// Largest MQTT packet accepted from the broker: far above the largest accepted config patch
+/// ([`crate::config::MAX_PAYLOAD`]), so an oversized patch is read and refused with a result
+/// instead of breaking the connection (only a packet beyond this one drops it).
+pub const MAX_INCOMING_PACKET_SIZE: usize = 4 << 20;
 /// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
 pub const INFLIGHT: u16 = 32;
 /// Status payload of the last will and of a clean shutdown.
@@ -26,7 +30,7 @@ pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttO
         cfg.keep_alive_s.min(u64::from(u16::MAX)),
     ));
     o.set_clean_session(true);
-    o.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+    o.set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE);
     o.set_inflight(INFLIGHT);
     o.set_request_channel_capacity(REQUEST_CAPACITY);
     o.set_last_will(LastWill::new(
@@ -67,7 +71,7 @@ mod tests {
         let o = mqtt_options(&cfg, "pi-01", &topics);
         assert_eq!(o.client_id(), "edgetap-pi-01");
         assert_eq!(o.keep_alive(), Duration::from_secs(7));
-        assert_eq!(o.max_packet_size(), MAX_PACKET_SIZE);
+        assert_eq!(o.max_packet_size(), MAX_INCOMING_PACKET_SIZE);
         assert!(o.clean_session());
         assert_eq!(o.inflight(), INFLIGHT);
         let will = o.last_will().expect("will set");

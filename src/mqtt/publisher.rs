@@ -12,23 +12,21 @@
 //! order, after the next ConnAck (a consumer may see a `(run, seq)` twice, never a hole that the
 //! publisher could have filled).
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, Incoming, QoS};
+use rumqttc::AsyncClient;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
-use super::driver::{Driver, LoopEvent};
+use super::control::{Command, ControlLink};
+use super::driver::Driver;
 use super::error::MqttError;
-use super::options::{mqtt_options, qos_from, OFFLINE, REQUEST_CAPACITY};
-use super::payload::encode_batch;
+use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
+use super::session::Publisher;
 use super::topics::Topics;
-use super::tracker::{Accepted, Tag, Tracker};
 use crate::config::MqttConfig;
-use crate::edges::batch::Batch;
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
@@ -41,8 +39,8 @@ pub const EDGE_WINDOW: usize = 16;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a give-up (drain timeout) still tries to say goodbye when connected.
 const GIVE_UP_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-
-const ONLINE: &str = "online";
+/// How long leaving the old broker may take when the controller changes the connection.
+const SWITCH_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Publishes what arrives on `queue` until it is closed and drained (or `shutdown` was triggered
 /// more than [`DRAIN_TIMEOUT`] ago), then publishes `offline` and disconnects.
@@ -53,7 +51,7 @@ pub async fn run(
     stats: Arc<Stats>,
     shutdown: Shutdown,
 ) -> Result<(), MqttError> {
-    run_with_drain_timeout(cfg, device_id, queue, stats, shutdown, DRAIN_TIMEOUT).await
+    serve(cfg, device_id, queue, stats, shutdown, DRAIN_TIMEOUT, None).await
 }
 
 /// [`run`] with a custom drain timeout.
@@ -65,18 +63,62 @@ pub async fn run_with_drain_timeout(
     shutdown: Shutdown,
     drain_timeout: Duration,
 ) -> Result<(), MqttError> {
-    let qos = qos_from(cfg.qos)?;
-    let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
-    let options = mqtt_options(&cfg, &device_id, &topics);
-    // +2: room for the final DISCONNECT beyond what `pump` may submit.
-    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY + 2);
-    let mut driver = Driver::spawn(
+    serve(cfg, device_id, queue, stats, shutdown, drain_timeout, None).await
+}
+
+/// [`run`] with a remote-config controller attached: subscribes to the `config/set` topics,
+/// publishes the retained `config` and the results, and reconnects when told to.
+pub async fn run_controlled(
+    cfg: MqttConfig,
+    device_id: String,
+    queue: Arc<DropOldestQueue<Outgoing>>,
+    stats: Arc<Stats>,
+    shutdown: Shutdown,
+    control: ControlLink,
+) -> Result<(), MqttError> {
+    serve(
+        cfg,
+        device_id,
+        queue,
+        stats,
+        shutdown,
+        DRAIN_TIMEOUT,
+        Some(control),
+    )
+    .await
+}
+
+/// A client and its event-loop driver for `cfg`.
+fn connect(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> (AsyncClient, Driver) {
+    let options = mqtt_options(cfg, device_id, topics);
+    // +3: room for the final DISCONNECT and the SUBSCRIBE beyond what `pump` may submit.
+    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY + 3);
+    let driver = Driver::spawn(
         eventloop,
         Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms),
     );
+    info!(broker = %format!("{}:{}", cfg.host, cfg.port), client_id = %format!("edgetap-{device_id}"),
+        "connecting to MQTT broker");
+    (client, driver)
+}
+
+async fn serve(
+    cfg: MqttConfig,
+    device_id: String,
+    queue: Arc<DropOldestQueue<Outgoing>>,
+    stats: Arc<Stats>,
+    shutdown: Shutdown,
+    drain_timeout: Duration,
+    control: Option<ControlLink>,
+) -> Result<(), MqttError> {
+    let qos = qos_from(cfg.qos)?;
+    let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
+    let (client, mut driver) = connect(&cfg, &device_id, &topics);
     let broker = format!("{}:{}", cfg.host, cfg.port);
-    info!(%broker, client_id = %format!("edgetap-{device_id}"), "connecting to MQTT broker");
-    let mut p = Publisher::new(client, topics, device_id, qos, stats, broker);
+    let mut p = Publisher::new(client, topics, device_id.clone(), qos, stats, broker);
+    let mut control = control;
+    let mut rx = control.as_mut().and_then(|c| c.commands.take());
+    p.control = control;
 
     let mut drain_deadline: Option<Instant> = None;
     let mut queue_done = false;
@@ -94,6 +136,10 @@ pub async fn run_with_drain_timeout(
             item = queue.pop(), if can_take => match item {
                 Some(o) => p.accept(o),
                 None => queue_done = true,
+            },
+            cmd = recv(&mut rx), if rx.is_some() => match cmd {
+                Some(cmd) => command(&mut p, &mut driver, &device_id, cmd).await?,
+                None => rx = None,
             },
             _ = shutdown.wait(), if drain_deadline.is_none() => {
                 debug!(queued = queue.len(), "shutdown requested: draining");
@@ -116,273 +162,49 @@ pub async fn run_with_drain_timeout(
     }
 }
 
-/// Per-process publishing state.
-struct Publisher {
-    client: AsyncClient,
-    topics: Topics,
-    device: String,
-    qos: QoS,
-    stats: Arc<Stats>,
-    broker: String,
-    tracker: Tracker,
-    /// Status payloads to publish, before anything else.
-    status_out: VecDeque<&'static str>,
-    /// Batches to publish (resends first), with their submission rank.
-    edges_out: VecDeque<(u64, Batch)>,
-    next_order: u64,
-    /// Latest level of every pin seen.
-    known: BTreeMap<u8, u8>,
-    /// Level last published per pin on this connection.
-    published: BTreeMap<u8, u8>,
-    /// Reused encode buffer.
-    buf: Vec<u8>,
-    connected: bool,
-    /// Failed attempts since the last successful connection.
-    failures: u32,
-    down_since: Option<Instant>,
-    offline_accepted: bool,
-    disconnect_sent: bool,
+async fn recv(rx: &mut Option<tokio::sync::mpsc::Receiver<Command>>) -> Option<Command> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
-impl Publisher {
-    fn new(
-        client: AsyncClient,
-        topics: Topics,
-        device: String,
-        qos: QoS,
-        stats: Arc<Stats>,
-        broker: String,
-    ) -> Self {
-        Publisher {
-            client,
-            topics,
-            device,
-            qos,
-            stats,
-            broker,
-            tracker: Tracker::default(),
-            status_out: VecDeque::new(),
-            edges_out: VecDeque::new(),
-            next_order: 0,
-            known: BTreeMap::new(),
-            published: BTreeMap::new(),
-            buf: Vec::new(),
-            connected: false,
-            failures: 0,
-            down_since: Some(Instant::now()),
-            offline_accepted: false,
-            disconnect_sent: false,
-        }
-    }
-
-    fn edges_outstanding(&self) -> usize {
-        self.edges_out.len() + self.tracker.edges_outstanding()
-    }
-
-    fn next_gpio(&self) -> Option<(u8, u8)> {
-        self.known
-            .iter()
-            .find(|(pin, level)| self.published.get(pin) != Some(level))
-            .map(|(p, l)| (*p, *l))
-    }
-
-    /// Nothing left to publish.
-    fn idle(&self) -> bool {
-        self.edges_outstanding() == 0 && self.next_gpio().is_none()
-    }
-
-    /// Takes one entry from the queue.
-    fn accept(&mut self, o: Outgoing) {
-        match o {
-            Outgoing::Levels(levels) => {
-                for l in levels {
-                    self.known.insert(l.pin, l.level);
-                }
+/// Carries out one command of the controller.
+async fn command(
+    p: &mut Publisher,
+    driver: &mut Driver,
+    device_id: &str,
+    cmd: Command,
+) -> Result<(), MqttError> {
+    match cmd {
+        Command::SetConfig(payload) => p.set_config(payload),
+        Command::Result(payload) => p.push_result(payload),
+        Command::Tune(cfg) => {
+            if let Ok(qos) = qos_from(cfg.qos) {
+                p.qos = qos;
             }
-            Outgoing::Batch(b) => {
-                for l in &b.levels {
-                    self.known.insert(l.pin, l.level);
-                }
-                self.edges_out.push_back((self.next_order, b));
-                self.next_order += 1;
+            driver.set_backoff(Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms));
+        }
+        Command::Reconnect(cfg) => {
+            // Leave the old broker cleanly (its status topic says `offline`), then start over.
+            p.leave(driver, SWITCH_CLOSE_TIMEOUT).await?;
+            if let Ok(qos) = qos_from(cfg.qos) {
+                p.qos = qos;
+            }
+            p.topics = Topics::new(cfg.topic_prefix.clone(), device_id);
+            let (client, new_driver) = connect(&cfg, device_id, &p.topics);
+            p.client = client;
+            *driver = new_driver;
+            p.broker = format!("{}:{}", cfg.host, cfg.port);
+            if let Some(c) = &p.control {
+                c.link.send_modify(|l| {
+                    l.generation += 1;
+                    l.connected = false;
+                });
             }
         }
     }
-
-    fn handle(&mut self, ev: LoopEvent, driver: &Driver) {
-        match ev {
-            LoopEvent::Event(Event::Incoming(Incoming::ConnAck(_))) => self.connected(),
-            LoopEvent::Event(Event::Incoming(Incoming::PubAck(ack))) => {
-                let accepted = self.tracker.on_ack(ack.pkid);
-                self.count(accepted);
-            }
-            LoopEvent::Event(Event::Incoming(Incoming::PubComp(comp))) => {
-                let accepted = self.tracker.on_ack(comp.pkid);
-                self.count(accepted);
-            }
-            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
-                let accepted = self.tracker.on_outgoing_publish(pkid);
-                self.count(accepted);
-            }
-            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::AwaitAck(pkid))) => {
-                self.tracker.on_await_ack(pkid);
-            }
-            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
-                self.disconnect_sent = true;
-            }
-            LoopEvent::Event(_) => {}
-            LoopEvent::Lost { error, retry_in } => {
-                self.lost(error, retry_in);
-                driver.resume();
-            }
-        }
-    }
-
-    fn count(&mut self, accepted: Option<Accepted>) {
-        match accepted {
-            Some(Accepted::Edge) => Stats::add(&self.stats.batches_sent, 1),
-            Some(Accepted::Offline) => self.offline_accepted = true,
-            Some(Accepted::Control) | None => {}
-        }
-    }
-
-    fn connected(&mut self) {
-        Stats::add(&self.stats.connects, 1);
-        let down_for = self
-            .down_since
-            .take()
-            .map(|t| t.elapsed())
-            .unwrap_or_default();
-        if self.failures > 0 {
-            info!(
-                broker = %self.broker,
-                failed_attempts = self.failures,
-                ?down_for,
-                "connected to MQTT broker"
-            );
-        } else {
-            info!(broker = %self.broker, "connected to MQTT broker");
-        }
-        self.failures = 0;
-        self.connected = true;
-        // A broker without persistence has forgotten our retained state: republish all of it.
-        self.published.clear();
-        self.status_out.retain(|s| *s != ONLINE);
-        self.status_out.push_front(ONLINE);
-    }
-
-    fn lost(&mut self, error: rumqttc::ConnectionError, retry_in: Duration) {
-        Stats::add(&self.stats.connection_errors, 1);
-        if self.connected {
-            self.down_since = Some(Instant::now());
-            warn!(broker = %self.broker, %error, ?retry_in, "connection to MQTT broker lost; reconnecting");
-        } else if self.failures == 0 {
-            warn!(broker = %self.broker, %error, ?retry_in, "cannot connect to MQTT broker; retrying with backoff");
-        } else {
-            debug!(broker = %self.broker, %error, ?retry_in, attempt = self.failures + 1, "connect attempt failed");
-        }
-        self.failures += 1;
-        self.connected = false;
-        // Resend unacknowledged batches first, in their original order.
-        let lost = self.tracker.connection_lost();
-        for item in lost.into_iter().rev() {
-            self.edges_out.push_front(item);
-        }
-    }
-
-    /// Hands as much as the request channel allows to rumqttc: status, then batches, then the
-    /// gpio levels that changed.
-    fn pump(&mut self) {
-        while self.connected && self.tracker.awaiting() < REQUEST_CAPACITY {
-            if let Some(status) = self.status_out.front().copied() {
-                let res = self.client.try_publish(
-                    self.topics.status(),
-                    QoS::AtLeastOnce,
-                    true,
-                    status.as_bytes(),
-                );
-                if res.is_err() {
-                    // Channel full or closed: retry on the next event; a closed one ends `run`.
-                    break;
-                }
-                self.status_out.pop_front();
-                let tag = if status == OFFLINE {
-                    Tag::Offline
-                } else {
-                    Tag::Control
-                };
-                self.tracker.submitted(tag);
-            } else if let Some((order, batch)) = self.edges_out.pop_front() {
-                encode_batch(&mut self.buf, &self.device, &batch);
-                let res = self.client.try_publish(
-                    self.topics.edges(),
-                    self.qos,
-                    false,
-                    self.buf.as_slice(),
-                );
-                if res.is_err() {
-                    self.edges_out.push_front((order, batch));
-                    break;
-                }
-                self.tracker.submitted(Tag::Edge { order, batch });
-            } else if let Some((pin, level)) = self.next_gpio() {
-                let payload: &[u8] = if level != 0 { b"ON" } else { b"OFF" };
-                let res =
-                    self.client
-                        .try_publish(self.topics.gpio(pin), QoS::AtLeastOnce, true, payload);
-                if res.is_err() {
-                    break;
-                }
-                self.published.insert(pin, level);
-                self.tracker.submitted(Tag::Control);
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// Publishes `offline` (retained), waits for it, then sends DISCONNECT so the broker drops
-    /// the last will; gives up after `limit`.
-    async fn close(&mut self, driver: &mut Driver, limit: Duration) -> Result<(), MqttError> {
-        let until = Instant::now() + limit;
-        self.offline_accepted = false;
-        self.status_out.push_back(OFFLINE);
-        self.pump();
-        while self.connected && !self.offline_accepted {
-            if !self.step(driver, until).await? {
-                break;
-            }
-        }
-        if !self.connected {
-            // The broker publishes our last will (`offline`) when it notices.
-            warn!(broker = %self.broker, "connection lost while closing");
-            return Ok(());
-        }
-        if self.client.try_disconnect().is_err() {
-            return Ok(());
-        }
-        while self.connected && !self.disconnect_sent {
-            if !self.step(driver, until).await? {
-                break;
-            }
-        }
-        if !self.disconnect_sent {
-            warn!(broker = %self.broker, "DISCONNECT not sent within {limit:?}");
-        }
-        Ok(())
-    }
-
-    /// Handles one driver event; false when `until` passed first.
-    async fn step(&mut self, driver: &mut Driver, until: Instant) -> Result<bool, MqttError> {
-        tokio::select! {
-            ev = driver.next() => {
-                self.handle(ev.ok_or(MqttError::EventLoopStopped)?, driver);
-                self.pump();
-                Ok(true)
-            }
-            _ = tokio::time::sleep_until(until) => Ok(false),
-        }
-    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,6 +53,21 @@ impl Topics {
         self.sub("config")
     }
 
+    /// `<prefix>/<id>/config/set`: merge patches for this device.
+    pub fn config_set(&self) -> String {
+        self.sub("config/set")
+    }
+
+    /// `<prefix>/<id>/config/result`: the answer to each patch.
+    pub fn config_result(&self) -> String {
+        self.sub("config/result")
+    }
+
+    /// `<prefix>/group/<group>/config/set`: merge patches for every device of `group`.
+    pub fn group_config_set(&self, group: &str) -> String {
+        format!("{}/group/{group}/config/set", self.prefix)
+    }
+
     /// `<prefix>/<id>/#`: everything this device publishes (for subscribers and tests).
     pub fn all(&self) -> String {
         self.sub("#")
@@ -73,5 +88,8 @@ mod tests {
         assert_eq!(t.stats(), "edgetap/pi-01/stats");
         assert_eq!(t.config(), "edgetap/pi-01/config");
         assert_eq!(t.all(), "edgetap/pi-01/#");
+        assert_eq!(t.config_set(), "edgetap/pi-01/config/set");
+        assert_eq!(t.config_result(), "edgetap/pi-01/config/result");
+        assert_eq!(t.group_config_set("lab"), "edgetap/group/lab/config/set");
     }
 }

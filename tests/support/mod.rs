@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{Client, Event, Incoming, MqttOptions, QoS};
 
 pub mod agent;
+pub mod remote;
 
 /// How long a broker may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
@@ -395,4 +396,35 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
         let _ = to.shutdown(NetShutdown::Both);
         let _ = from.shutdown(NetShutdown::Both);
     });
+}
+
+/// Publishes one message to 127.0.0.1:`port` at QoS 1 and returns once the broker acknowledged
+/// it (≤ 5 s, else panics). Packets up to 4 MiB.
+pub fn publish(port: u16, topic: &str, payload: &[u8], retain: bool) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!(
+        "test-pub-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut opts = MqttOptions::new(id, "127.0.0.1", port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    opts.set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut conn) = Client::new(opts, 10);
+    client
+        .publish(topic, QoS::AtLeastOnce, retain, payload.to_vec())
+        .expect("queue publish");
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        match conn.recv_timeout(Duration::from_millis(100)) {
+            Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => {
+                let _ = client.try_disconnect();
+                let _ = conn.recv_timeout(Duration::from_millis(200));
+                return;
+            }
+            Ok(Err(e)) => panic!("publish to {topic}: {e}"),
+            _ => {}
+        }
+    }
+    panic!("publish to {topic}: no PUBACK within 5 s");
 }

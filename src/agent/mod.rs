@@ -1,16 +1,21 @@
 //! The agent: one sampling thread (sampler → pipeline → batcher → queue) and the publisher task,
-//! joined by a bounded queue so the network never blocks sampling.
+//! joined by a bounded queue so the network never blocks sampling; plus the remote-config
+//! controller, which hands new configs to both.
+//!
+//! * [`sampling`]: the sampling thread, taking new configs between blocks.
+//! * [`control`]: `config/set` → check → apply live → persist → `config/result`.
+
+mod control;
+pub mod sampling;
 
 use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use crate::config::Config;
-use crate::edges::batch::Batcher;
+use crate::config::{self, Config, RemoteConfig};
 use crate::mqtt::{self, EmbeddedBroker, MqttError};
-use crate::pipeline::Pipeline;
-use crate::queue::{DropOldestQueue, Outgoing};
-use crate::sampler::{self, Block, Sampler, SamplerError};
+use crate::queue::DropOldestQueue;
+use crate::sampler::{self, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 
@@ -38,7 +43,17 @@ pub fn new_run_id() -> u64 {
 
 /// Runs the agent until the signal ends (non-looping replay) or `shutdown` is triggered, then
 /// flushes, publishes `offline` and disconnects.
+///
+/// `config` is the file config; the remote layer persisted in its `state_dir` goes over it.
 pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Result<(), AgentError> {
+    let remote = match config::overlay(config.clone(), &config.state_dir) {
+        Ok(remote) => remote,
+        Err(e) => {
+            warn!(error = %e, "persisted remote config unreadable; using the file config");
+            RemoteConfig::new(config)
+        }
+    };
+    let config = remote.config().clone();
     let _broker = if config.mqtt.embedded_broker {
         let addr = format!("{}:{}", config.mqtt.host, config.mqtt.port);
         let addr = addr.parse().map_err(|_| {
@@ -60,6 +75,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         run = run_id,
         period_us = config.sampler.period_us,
         pins = ?config.pins().collect::<Vec<_>>(),
+        config_version = remote.version(),
         "sampling started"
     );
     let block_us = u64::from(config.sampler.period_us) * u64::from(config.sampler.block_samples);
@@ -72,6 +88,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     }
 
     let queue = Arc::new(DropOldestQueue::new(config.batch.queue_batches));
+    let (updates_tx, updates) = std::sync::mpsc::channel();
     let sampling = {
         let (queue, stats, shutdown, config) = (
             queue.clone(),
@@ -82,7 +99,15 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         std::thread::Builder::new()
             .name("edgetap-sampling".into())
             .spawn(move || {
-                let result = sample_until_done(sampler, &config, run_id, &queue, &stats, &shutdown);
+                let result = sampling::Sampling {
+                    config,
+                    run_id,
+                    queue: &queue,
+                    stats: &stats,
+                    shutdown: &shutdown,
+                    updates,
+                }
+                .run(sampler);
                 // Always end the queue: the publisher drains it and stops.
                 queue.close();
                 if result.is_err() {
@@ -93,14 +118,25 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
             .map_err(|e| AgentError::Thread(format!("cannot start sampling thread: {e}")))?
     };
 
-    let published = mqtt::run(
+    let (link, handle) = mqtt::control_channel(config.groups.clone());
+    let controller = control::Controller {
+        state_dir: config.state_dir.clone(),
+        remote,
+        link: handle,
+        sampling: updates_tx,
+        generation: 0,
+    };
+    let controller = tokio::spawn(controller.run(shutdown.clone()));
+    let published = mqtt::run_controlled(
         config.mqtt.clone(),
         config.device_id.clone(),
         queue.clone(),
         stats.clone(),
         shutdown.clone(),
+        link,
     )
     .await;
+    controller.abort();
     // The publisher only returns once the queue is closed (sampling over) or on shutdown.
     shutdown.trigger();
     let sampled = tokio::task::spawn_blocking(move || sampling.join())
@@ -115,75 +151,5 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     );
     sampled?;
     published?;
-    Ok(())
-}
-
-/// The sampling thread's loop: blocks in, batches out, until the signal ends or shutdown.
-fn sample_until_done(
-    mut sampler: Box<dyn Sampler>,
-    config: &Config,
-    run_id: u64,
-    queue: &DropOldestQueue<Outgoing>,
-    stats: &Stats,
-    shutdown: &Shutdown,
-) -> Result<(), SamplerError> {
-    let mut pipeline = Pipeline::new(&config.inputs);
-    let mut batcher = Batcher::new(
-        run_id,
-        config.batch.max_edges,
-        config.batch.max_age_ms * 1000,
-    );
-    let mut block = Block::new(sampler.period_us(), sampler.words());
-    let mut edges = Vec::new();
-    let send = |item: Outgoing| {
-        if queue.push(item).is_some() {
-            Stats::add(&stats.batches_dropped, 1);
-            let dropped = Stats::get(&stats.batches_dropped);
-            // Log the 1st, 2nd, 4th, 8th… drop: visible at once, never a flood.
-            if dropped.is_power_of_two() {
-                warn!(
-                    dropped,
-                    queue_batches = config.batch.queue_batches,
-                    "publisher queue full: oldest batch dropped (its seq will be missing)"
-                );
-            }
-        }
-    };
-    while !shutdown.is_triggered() && sampler.next_block(&mut block, shutdown)? {
-        Stats::add(&stats.samples, block.samples() as u64);
-        edges.clear();
-        let events = pipeline.process(&block, &mut edges);
-        if let Some(levels) = events.initial {
-            batcher.set_levels(&levels);
-            send(Outgoing::Levels(levels));
-        }
-        if let Some(gap) = events.gap {
-            warn!(
-                from_us = gap.from_us,
-                to_us = gap.to_us,
-                samples = gap.samples,
-                "samples lost"
-            );
-            Stats::add(&stats.samples_lost, gap.samples);
-            batcher.push_gap(gap);
-        }
-        for &e in &edges {
-            Stats::add(&stats.edges_per_pin[usize::from(e.pin) % 64], 1);
-            if let Some(batch) = batcher.push(e) {
-                Stats::add(&stats.batches_closed, 1);
-                send(Outgoing::Batch(batch));
-            }
-        }
-        if let Some(now) = pipeline.last_sample_us() {
-            if let Some(batch) = batcher.poll(now) {
-                Stats::add(&stats.batches_closed, 1);
-                send(Outgoing::Batch(batch));
-            }
-        }
-    }
-    if let Some(batch) = batcher.flush() {
-        Stats::add(&stats.batches_closed, 1);
-        send(Outgoing::Batch(batch));
-    }
     Ok(())
 }

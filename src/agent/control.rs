@@ -1,0 +1,192 @@
+//! The remote-config controller: takes `config/set` messages from the publisher, checks them
+//! ([`RemoteConfig::handle`]), applies accepted ones live (the sampling thread between two
+//! blocks, the publisher for connection changes, with rollback), persists the remote layer, and
+//! answers on `config/result`. It runs as its own task so nothing here ever waits in the
+//! sampling path.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::oneshot;
+use tracing::{debug, error, info, warn};
+
+use super::sampling::Update;
+use crate::config::FieldError;
+use crate::config::{self, result_json, Accepted, Handled, MqttConfig, Rejected, RemoteConfig};
+use crate::mqtt::{Command, ControlHandle, Inbound};
+use crate::shutdown::Shutdown;
+
+/// How long the sampling thread may take to switch (it does so between two blocks).
+const SAMPLING_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The controller's state.
+pub(super) struct Controller {
+    pub(super) remote: RemoteConfig,
+    pub(super) state_dir: PathBuf,
+    pub(super) link: ControlHandle,
+    pub(super) sampling: Sender<Update>,
+    /// Reconnects asked of the publisher so far (matches [`crate::mqtt::LinkState::generation`]).
+    pub(super) generation: u64,
+}
+
+impl Controller {
+    /// Handles messages until the publisher or the agent stops.
+    pub(super) async fn run(mut self, shutdown: Shutdown) {
+        self.publish_config().await;
+        loop {
+            let msg = tokio::select! {
+                m = self.link.inbound.recv() => m,
+                _ = shutdown.wait() => None,
+            };
+            let Some(msg) = msg else { return };
+            self.handle(msg).await;
+        }
+    }
+
+    async fn handle(&mut self, msg: Inbound) {
+        match self.remote.handle(&msg.payload, msg.retained) {
+            Handled::Stale { version } => {
+                debug!(topic = %msg.topic, version, "retained patch already applied; skipped");
+            }
+            Handled::Rejected(r) => self.reject(&msg.topic, r).await,
+            Handled::Accepted(a) => self.apply(&msg.topic, a).await,
+        }
+    }
+
+    async fn reject(&mut self, topic: &str, r: Rejected) {
+        // The field only: a reason may quote the refused value, which may be a secret.
+        warn!(%topic, field = %r.error.field, request = ?r.request, "config patch rejected");
+        self.send(Command::Result(result_json(&Err(r)))).await;
+    }
+
+    /// Applies an accepted patch: connection first (it may roll back), then the sampling side,
+    /// then commit, persist and answer.
+    async fn apply(&mut self, topic: &str, a: Accepted) {
+        let c = &a.changes;
+        let old_mqtt = self.remote.config().mqtt.clone();
+        if c.mqtt_reconnect {
+            if let Err(reason) = self.switch_connection(&old_mqtt, &a.config.mqtt).await {
+                self.rolled_back(&a, reason).await;
+                return;
+            }
+        } else if c.mqtt_tuning {
+            self.send(Command::Tune(a.config.mqtt.clone())).await;
+        }
+        let sampling = !c.pins_added.is_empty()
+            || !c.pins_removed.is_empty()
+            || !c.filters_changed.is_empty()
+            || c.sampler_restart
+            || c.batch_changed;
+        if sampling {
+            if let Err(reason) = self.update_sampling(&a).await {
+                if c.mqtt_reconnect {
+                    self.reconnect(&old_mqtt).await;
+                }
+                let r = Rejected {
+                    request: a.request.clone(),
+                    error: FieldError::new("sampler", reason),
+                };
+                self.reject(topic, r).await;
+                return;
+            }
+        }
+        self.remote.commit(&a);
+        info!(%topic, version = a.version, request = ?a.request, changes = ?a.changes,
+            "config patch applied");
+        self.persist();
+        self.publish_config().await;
+        self.send(Command::Result(result_json(&Ok(a)))).await;
+    }
+
+    /// Reconnects with `new`; false (after going back to `old`) if the broker is not reached
+    /// within `old.rollback_after_s`, the limit in force when the change was asked for.
+    async fn switch_connection(
+        &mut self,
+        old: &MqttConfig,
+        new: &MqttConfig,
+    ) -> Result<(), String> {
+        let limit = Duration::from_secs(old.rollback_after_s);
+        info!(broker = %format!("{}:{}", new.host, new.port), ?limit, "switching MQTT connection");
+        self.reconnect(new).await;
+        let generation = self.generation;
+        let wait = self
+            .link
+            .link
+            .wait_for(|l| l.generation == generation && l.connected);
+        let reached = matches!(tokio::time::timeout(limit, wait).await, Ok(Ok(_)));
+        if reached {
+            return Ok(());
+        }
+        warn!(broker = %format!("{}:{}", new.host, new.port), ?limit,
+            "new MQTT settings: broker not reached; rolling back");
+        self.reconnect(old).await;
+        Err(format!(
+            "broker {}:{} not reached within {} s; previous settings restored",
+            new.host, new.port, old.rollback_after_s
+        ))
+    }
+
+    async fn reconnect(&mut self, cfg: &MqttConfig) {
+        self.generation += 1;
+        self.send(Command::Reconnect(cfg.clone())).await;
+    }
+
+    /// Reports a connection change that was undone; the config in force stays as it was.
+    async fn rolled_back(&mut self, a: &Accepted, reason: String) {
+        error!(version = self.remote.version(), request = ?a.request, %reason,
+            "config patch rolled back");
+        // Nothing changed, but say so on disk too: the restored state is what a restart uses.
+        self.persist();
+        let mut reply = json!({
+            "ok": false,
+            "rolled_back": true,
+            "version": self.remote.version(),
+            "error": FieldError::new("mqtt", reason),
+        });
+        if let Some(r) = &a.request {
+            reply["request"] = json!(r);
+        }
+        self.send(Command::Result(reply.to_string())).await;
+    }
+
+    /// Hands the new config to the sampling thread and waits until it runs with it.
+    async fn update_sampling(&mut self, a: &Accepted) -> Result<(), String> {
+        let (reply, done) = oneshot::channel();
+        let update = Update {
+            config: a.config.clone(),
+            changes: a.changes.clone(),
+            reply,
+        };
+        self.sampling
+            .send(update)
+            .map_err(|_| "sampling has stopped".to_string())?;
+        match tokio::time::timeout(SAMPLING_REPLY_TIMEOUT, done).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("sampling has stopped".into()),
+            Err(_) => Err(format!(
+                "the sampling thread did not take the change within {SAMPLING_REPLY_TIMEOUT:?}"
+            )),
+        }
+    }
+
+    fn persist(&self) {
+        if let Err(e) = config::save(&self.state_dir, &self.remote) {
+            error!(error = %e, "remote config not persisted: a restart would lose it");
+        }
+    }
+
+    async fn publish_config(&mut self) {
+        match self.remote.effective_json() {
+            Ok(json) => self.send(Command::SetConfig(json)).await,
+            Err(e) => error!(error = %e, "cannot encode the config in force"),
+        }
+    }
+
+    async fn send(&self, cmd: Command) {
+        if self.link.commands.send(cmd).await.is_err() {
+            debug!("publisher stopped; remote config command dropped");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The sampling thread: sampler → pipeline → batcher → queue, block after block. New configs
+//! arrive on a channel that is checked between blocks, so the network never blocks sampling and
+//! a change applies exactly between two blocks: only what changed is rebuilt.
+
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+use crate::config::{ChangeSet, Config};
+use crate::edges::batch::Batcher;
+use crate::edges::Edge;
+use crate::pipeline::Pipeline;
+use crate::queue::{DropOldestQueue, Outgoing};
+use crate::sampler::{self, Block, LevelWords, Sampler, SamplerError};
+use crate::shutdown::Shutdown;
+use crate::stats::Stats;
+
+/// A new config for the sampling thread, and what changed; the reply says whether it runs.
+#[derive(Debug)]
+pub struct Update {
+    /// The config to switch to (already validated).
+    pub config: Config,
+    /// What differs from the config in force.
+    pub changes: ChangeSet,
+    /// `Ok` once the thread runs with it; `Err(reason)` if the new sampler could not start
+    /// (the old config then stays in force).
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// What the sampling thread works with.
+pub(super) struct Sampling<'a> {
+    pub(super) config: Config,
+    pub(super) run_id: u64,
+    pub(super) queue: &'a DropOldestQueue<Outgoing>,
+    pub(super) stats: &'a Stats,
+    pub(super) shutdown: &'a Shutdown,
+    pub(super) updates: Receiver<Update>,
+}
+
+/// The state that lives across blocks.
+struct Chain {
+    sampler: Box<dyn Sampler>,
+    pipeline: Pipeline,
+    batcher: Batcher,
+    block: Block,
+    edges: Vec<Edge>,
+}
+
+impl Sampling<'_> {
+    /// Blocks in, batches out, until the signal ends or shutdown.
+    pub(super) fn run(mut self, sampler: Box<dyn Sampler>) -> Result<(), SamplerError> {
+        let c = &self.config;
+        let mut chain = Chain {
+            block: Block::new(sampler.period_us(), sampler.words()),
+            sampler,
+            pipeline: Pipeline::new(&c.inputs),
+            batcher: Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000),
+            edges: Vec::new(),
+        };
+        loop {
+            self.take_updates(&mut chain);
+            if self.shutdown.is_triggered()
+                || !chain.sampler.next_block(&mut chain.block, self.shutdown)?
+            {
+                break;
+            }
+            self.process(&mut chain);
+        }
+        if let Some(batch) = chain.batcher.flush() {
+            self.send_batch(batch);
+        }
+        Ok(())
+    }
+
+    fn process(&self, chain: &mut Chain) {
+        let Chain {
+            pipeline,
+            batcher,
+            block,
+            edges,
+            ..
+        } = chain;
+        Stats::add(&self.stats.samples, block.samples() as u64);
+        edges.clear();
+        let events = pipeline.process(block, edges);
+        if let Some(levels) = events.initial {
+            batcher.set_levels(&levels);
+            self.send(Outgoing::Levels(levels));
+        }
+        if let Some(gap) = events.gap {
+            warn!(
+                from_us = gap.from_us,
+                to_us = gap.to_us,
+                samples = gap.samples,
+                "samples lost"
+            );
+            Stats::add(&self.stats.samples_lost, gap.samples);
+            batcher.push_gap(gap);
+        }
+        for &e in edges.iter() {
+            self.push_edge(batcher, e);
+        }
+        if let Some(now) = pipeline.last_sample_us() {
+            if let Some(batch) = batcher.poll(now) {
+                self.send_batch(batch);
+            }
+        }
+    }
+
+    fn push_edge(&self, batcher: &mut Batcher, e: Edge) {
+        Stats::add(&self.stats.edges_per_pin[usize::from(e.pin) % 64], 1);
+        if let Some(batch) = batcher.push(e) {
+            self.send_batch(batch);
+        }
+    }
+
+    /// Applies every update waiting, without waiting for one.
+    fn take_updates(&mut self, chain: &mut Chain) {
+        loop {
+            match self.updates.try_recv() {
+                Ok(u) => {
+                    let result = self.apply(chain, u.config, &u.changes);
+                    // The controller may have given up waiting: nothing to tell then.
+                    let _ = u.reply.send(result);
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// Switches to `config`, rebuilding only what `changes` names.
+    fn apply(
+        &mut self,
+        chain: &mut Chain,
+        config: Config,
+        changes: &ChangeSet,
+    ) -> Result<(), String> {
+        let words = LevelWords::for_pins(config.pins());
+        if changes.sampler_restart || words != chain.sampler.words() {
+            // Open the new sampler first: if it cannot start, the old one keeps running.
+            let new = sampler::open(&config).map_err(|e| e.to_string())?;
+            chain.block = Block::new(new.period_us(), new.words());
+            chain.sampler = new;
+            chain.pipeline.mark_restart();
+            info!(
+                period_us = config.sampler.period_us,
+                block_samples = config.sampler.block_samples,
+                "sampler restarted with new settings"
+            );
+        }
+        chain.edges.clear();
+        let added = chain
+            .pipeline
+            .reconfigure(&config.inputs, changes, &mut chain.edges);
+        for &pin in &changes.pins_removed {
+            chain.batcher.forget_pin(pin);
+        }
+        if !changes.pins_removed.is_empty() {
+            self.send(Outgoing::Removed(changes.pins_removed.clone()));
+        }
+        if !added.is_empty() {
+            chain.batcher.set_levels(&added);
+            self.send(Outgoing::Levels(added));
+        }
+        for &e in &chain.edges {
+            self.push_edge(&mut chain.batcher, e);
+        }
+        if changes.batch_changed {
+            let b = &config.batch;
+            if let Some(batch) = chain.batcher.set_limits(b.max_edges, b.max_age_ms * 1000) {
+                self.send_batch(batch);
+            }
+            self.queue.set_capacity(b.queue_batches);
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    fn send_batch(&self, batch: crate::edges::batch::Batch) {
+        Stats::add(&self.stats.batches_closed, 1);
+        self.send(Outgoing::Batch(batch));
+    }
+
+    fn send(&self, item: Outgoing) {
+        if self.queue.push(item).is_some() {
+            Stats::add(&self.stats.batches_dropped, 1);
+            let dropped = Stats::get(&self.stats.batches_dropped);
+            // Log the 1st, 2nd, 4th, 8th… drop: visible at once, never a flood.
+            if dropped.is_power_of_two() {
+                warn!(
+                    dropped,
+                    queue_batches = self.config.batch.queue_batches,
+                    "publisher queue full: oldest batch dropped (its seq will be missing)"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The channels between the publisher and the remote-config controller: messages from the
+//! `config/set` topics go one way, retained config, results and connection changes the other,
+//! and the state of the connection is watched.
+
+use tokio::sync::{mpsc, watch};
+
+use crate::config::MqttConfig;
+
+/// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
+const INBOUND_CAPACITY: usize = 16;
+/// Commands buffered for the publisher.
+const COMMAND_CAPACITY: usize = 16;
+
+/// What the controller asks the publisher to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// The retained `config` payload: published now and at every connect.
+    SetConfig(String),
+    /// A `config/result` payload, published once (not retained).
+    Result(String),
+    /// Reconnect with these settings (host, port, credentials, keep-alive, prefix, QoS).
+    Reconnect(MqttConfig),
+    /// Take QoS (for the next batches) and reconnect delays (from the next failure) without
+    /// reconnecting.
+    Tune(MqttConfig),
+}
+
+/// One message received on a `config/set` topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The topic it came on.
+    pub topic: String,
+    /// Its payload, unchecked.
+    pub payload: Vec<u8>,
+    /// The retain flag of the delivery (a stored message sent on subscribe).
+    pub retained: bool,
+}
+
+/// The connection as the controller sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkState {
+    /// Incremented by every [`Command::Reconnect`] the publisher has taken.
+    pub generation: u64,
+    /// Whether the broker has accepted the connection of this generation.
+    pub connected: bool,
+}
+
+/// The publisher's end.
+#[derive(Debug)]
+pub struct ControlLink {
+    /// Taken by the publisher's loop when it starts.
+    pub(crate) commands: Option<mpsc::Receiver<Command>>,
+    pub(crate) inbound: mpsc::Sender<Inbound>,
+    pub(crate) link: watch::Sender<LinkState>,
+    pub(crate) groups: Vec<String>,
+}
+
+/// The controller's end.
+#[derive(Debug)]
+pub struct ControlHandle {
+    /// Commands to the publisher.
+    pub commands: mpsc::Sender<Command>,
+    /// Messages from the `config/set` topics.
+    pub inbound: mpsc::Receiver<Inbound>,
+    /// The connection state.
+    pub link: watch::Receiver<LinkState>,
+}
+
+/// A connected pair; the publisher subscribes to the device topic and the topics of `groups`.
+pub fn control_channel(groups: Vec<String>) -> (ControlLink, ControlHandle) {
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (in_tx, in_rx) = mpsc::channel(INBOUND_CAPACITY);
+    let (link_tx, link_rx) = watch::channel(LinkState::default());
+    (
+        ControlLink {
+            commands: Some(cmd_rx),
+            inbound: in_tx,
+            link: link_tx,
+            groups,
+        },
+        ControlHandle {
+            commands: cmd_tx,
+            inbound: in_rx,
+            link: link_rx,
+        },
+    )
+}

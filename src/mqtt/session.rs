@@ -1,0 +1,362 @@
+//! The publisher's state over connections: what is left to publish, what the broker accepted,
+//! retained state to republish after a reconnect, and the remote-config traffic (subscriptions,
+//! the retained `config`, results) when a controller is attached.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, Incoming, QoS, SubscribeFilter};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::control::{ControlLink, Inbound};
+use super::driver::{Driver, LoopEvent};
+use super::options::OFFLINE;
+use super::options::REQUEST_CAPACITY;
+use super::payload::encode_batch;
+use super::topics::Topics;
+use super::tracker::{Accepted, Tag, Tracker};
+use crate::edges::batch::Batch;
+use crate::queue::Outgoing;
+use crate::stats::Stats;
+
+pub(crate) const ONLINE: &str = "online";
+/// Results waiting for the broker; beyond this the oldest is dropped.
+const MAX_RESULTS: usize = 64;
+
+/// Per-process publishing state.
+pub(crate) struct Publisher {
+    pub(crate) client: AsyncClient,
+    pub(crate) topics: Topics,
+    pub(super) device: String,
+    pub(crate) qos: QoS,
+    pub(super) stats: Arc<Stats>,
+    pub(crate) broker: String,
+    pub(super) tracker: Tracker,
+    /// Status payloads to publish, before anything else.
+    pub(super) status_out: VecDeque<&'static str>,
+    /// Batches to publish (resends first), with their submission rank.
+    pub(super) edges_out: VecDeque<(u64, Batch)>,
+    pub(super) next_order: u64,
+    /// Latest level of every pin seen.
+    pub(super) known: BTreeMap<u8, u8>,
+    /// Level last published per pin on this connection.
+    published: BTreeMap<u8, u8>,
+    /// Reused encode buffer.
+    pub(super) buf: Vec<u8>,
+    pub(crate) connected: bool,
+    /// Failed attempts since the last successful connection.
+    pub(super) failures: u32,
+    pub(super) down_since: Option<Instant>,
+    pub(super) offline_accepted: bool,
+    pub(super) disconnect_sent: bool,
+    /// The remote-config controller's end, when one is attached.
+    pub(crate) control: Option<ControlLink>,
+    /// The retained `config` payload, and whether this connection still needs it.
+    pub(super) config: Option<String>,
+    pub(super) config_due: bool,
+    /// `config/result` payloads to publish.
+    pub(super) results_out: VecDeque<String>,
+    /// Pins no longer watched whose retained gpio topic is to be cleared.
+    pub(super) cleared_out: VecDeque<u8>,
+}
+
+impl Publisher {
+    pub(crate) fn new(
+        client: AsyncClient,
+        topics: Topics,
+        device: String,
+        qos: QoS,
+        stats: Arc<Stats>,
+        broker: String,
+    ) -> Self {
+        Publisher {
+            client,
+            topics,
+            device,
+            qos,
+            stats,
+            broker,
+            tracker: Tracker::default(),
+            status_out: VecDeque::new(),
+            edges_out: VecDeque::new(),
+            next_order: 0,
+            known: BTreeMap::new(),
+            published: BTreeMap::new(),
+            buf: Vec::new(),
+            connected: false,
+            failures: 0,
+            down_since: Some(Instant::now()),
+            offline_accepted: false,
+            disconnect_sent: false,
+            control: None,
+            config: None,
+            config_due: false,
+            results_out: VecDeque::new(),
+            cleared_out: VecDeque::new(),
+        }
+    }
+
+    /// Sets the retained `config` payload and publishes it (now if connected).
+    pub(crate) fn set_config(&mut self, payload: String) {
+        self.config = Some(payload);
+        self.config_due = true;
+    }
+
+    /// Queues a `config/result` payload.
+    pub(crate) fn push_result(&mut self, payload: String) {
+        if self.results_out.len() >= MAX_RESULTS {
+            self.results_out.pop_front();
+        }
+        self.results_out.push_back(payload);
+    }
+
+    /// Tells the controller whether the broker accepted the connection.
+    pub(crate) fn set_link(&self, connected: bool) {
+        if let Some(c) = &self.control {
+            c.link.send_modify(|l| l.connected = connected);
+        }
+    }
+
+    pub(crate) fn edges_outstanding(&self) -> usize {
+        self.edges_out.len() + self.tracker.edges_outstanding()
+    }
+
+    fn next_gpio(&self) -> Option<(u8, u8)> {
+        self.known
+            .iter()
+            .find(|(pin, level)| self.published.get(pin) != Some(level))
+            .map(|(p, l)| (*p, *l))
+    }
+
+    /// Nothing left to publish.
+    pub(crate) fn idle(&self) -> bool {
+        self.edges_outstanding() == 0 && self.next_gpio().is_none() && self.cleared_out.is_empty()
+    }
+
+    /// Takes one entry from the queue.
+    pub(crate) fn accept(&mut self, o: Outgoing) {
+        match o {
+            Outgoing::Levels(levels) => {
+                for l in levels {
+                    self.known.insert(l.pin, l.level);
+                }
+            }
+            Outgoing::Batch(b) => {
+                for l in &b.levels {
+                    self.known.insert(l.pin, l.level);
+                }
+                self.edges_out.push_back((self.next_order, b));
+                self.next_order += 1;
+            }
+            Outgoing::Removed(pins) => {
+                for pin in pins {
+                    self.known.remove(&pin);
+                    self.published.remove(&pin);
+                    self.cleared_out.push_back(pin);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn handle(&mut self, ev: LoopEvent, driver: &Driver) {
+        match ev {
+            LoopEvent::Event(Event::Incoming(Incoming::ConnAck(_))) => self.connected(),
+            LoopEvent::Event(Event::Incoming(Incoming::PubAck(ack))) => {
+                let accepted = self.tracker.on_ack(ack.pkid);
+                self.count(accepted);
+            }
+            LoopEvent::Event(Event::Incoming(Incoming::PubComp(comp))) => {
+                let accepted = self.tracker.on_ack(comp.pkid);
+                self.count(accepted);
+            }
+            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::Publish(pkid))) => {
+                let accepted = self.tracker.on_outgoing_publish(pkid);
+                self.count(accepted);
+            }
+            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::AwaitAck(pkid))) => {
+                self.tracker.on_await_ack(pkid);
+            }
+            LoopEvent::Event(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
+                self.disconnect_sent = true;
+            }
+            LoopEvent::Event(Event::Incoming(Incoming::Publish(p))) => self.inbound(p),
+            LoopEvent::Event(_) => {}
+            LoopEvent::Lost { error, retry_in } => {
+                self.lost(error, retry_in);
+                driver.resume();
+            }
+        }
+    }
+
+    fn count(&mut self, accepted: Option<Accepted>) {
+        match accepted {
+            Some(Accepted::Edge) => Stats::add(&self.stats.batches_sent, 1),
+            Some(Accepted::Offline) => self.offline_accepted = true,
+            Some(Accepted::Control) | None => {}
+        }
+    }
+
+    /// A message on a subscribed `config/set` topic: handed to the controller, never waited on.
+    fn inbound(&mut self, p: rumqttc::Publish) {
+        let Some(c) = &self.control else { return };
+        let msg = Inbound {
+            topic: p.topic,
+            payload: p.payload.to_vec(),
+            retained: p.retain,
+        };
+        if c.inbound.try_send(msg).is_err() {
+            warn!("remote config: too many patches at once; one dropped unanswered");
+        }
+    }
+
+    /// Subscribes to this device's and its groups' `config/set` topics (clean session: again
+    /// at every connect). Exact topics only: no wildcard could match another device.
+    fn subscribe(&mut self) {
+        let Some(c) = &self.control else { return };
+        let filters: Vec<SubscribeFilter> = std::iter::once(self.topics.config_set())
+            .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
+            .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
+            .collect();
+        if let Err(e) = self.client.try_subscribe_many(filters) {
+            warn!(error = %e, "cannot subscribe to the config/set topics");
+        }
+    }
+
+    fn connected(&mut self) {
+        Stats::add(&self.stats.connects, 1);
+        let down_for = self
+            .down_since
+            .take()
+            .map(|t| t.elapsed())
+            .unwrap_or_default();
+        if self.failures > 0 {
+            info!(
+                broker = %self.broker,
+                failed_attempts = self.failures,
+                ?down_for,
+                "connected to MQTT broker"
+            );
+        } else {
+            info!(broker = %self.broker, "connected to MQTT broker");
+        }
+        self.failures = 0;
+        self.connected = true;
+        // A broker without persistence has forgotten our retained state: republish all of it.
+        self.published.clear();
+        self.status_out.retain(|s| *s != ONLINE);
+        self.status_out.push_front(ONLINE);
+        self.config_due = self.config.is_some();
+        self.subscribe();
+        self.set_link(true);
+    }
+
+    fn lost(&mut self, error: rumqttc::ConnectionError, retry_in: Duration) {
+        Stats::add(&self.stats.connection_errors, 1);
+        if self.connected {
+            self.down_since = Some(Instant::now());
+            warn!(broker = %self.broker, %error, ?retry_in, "connection to MQTT broker lost; reconnecting");
+        } else if self.failures == 0 {
+            warn!(broker = %self.broker, %error, ?retry_in, "cannot connect to MQTT broker; retrying with backoff");
+        } else {
+            debug!(broker = %self.broker, %error, ?retry_in, attempt = self.failures + 1, "connect attempt failed");
+        }
+        self.failures += 1;
+        self.connected = false;
+        self.set_link(false);
+        // Resend unacknowledged batches first, in their original order.
+        let lost = self.tracker.connection_lost();
+        for item in lost.into_iter().rev() {
+            self.edges_out.push_front(item);
+        }
+    }
+
+    /// Hands as much as the request channel allows to rumqttc: status, then batches, then the
+    /// gpio levels that changed.
+    pub(crate) fn pump(&mut self) {
+        while self.connected && self.tracker.awaiting() < REQUEST_CAPACITY {
+            if let Some(status) = self.status_out.front().copied() {
+                let res = self.client.try_publish(
+                    self.topics.status(),
+                    QoS::AtLeastOnce,
+                    true,
+                    status.as_bytes(),
+                );
+                if res.is_err() {
+                    // Channel full or closed: retry on the next event; a closed one ends `run`.
+                    break;
+                }
+                self.status_out.pop_front();
+                let tag = if status == OFFLINE {
+                    Tag::Offline
+                } else {
+                    Tag::Control
+                };
+                self.tracker.submitted(tag);
+            } else if let Some(config) = self.config.as_ref().filter(|_| self.config_due) {
+                let res = self.client.try_publish(
+                    self.topics.config(),
+                    QoS::AtLeastOnce,
+                    true,
+                    config.clone(),
+                );
+                if res.is_err() {
+                    break;
+                }
+                self.config_due = false;
+                self.tracker.submitted(Tag::Control);
+            } else if let Some(result) = self.results_out.front() {
+                let res = self.client.try_publish(
+                    self.topics.config_result(),
+                    QoS::AtLeastOnce,
+                    false,
+                    result.clone(),
+                );
+                if res.is_err() {
+                    break;
+                }
+                self.results_out.pop_front();
+                self.tracker.submitted(Tag::Control);
+            } else if let Some(pin) = self.cleared_out.front().copied() {
+                // An empty retained payload deletes the retained level of a pin no longer watched.
+                let res = self.client.try_publish(
+                    self.topics.gpio(pin),
+                    QoS::AtLeastOnce,
+                    true,
+                    Vec::new(),
+                );
+                if res.is_err() {
+                    break;
+                }
+                self.cleared_out.pop_front();
+                self.tracker.submitted(Tag::Control);
+            } else if let Some((order, batch)) = self.edges_out.pop_front() {
+                encode_batch(&mut self.buf, &self.device, &batch);
+                let res = self.client.try_publish(
+                    self.topics.edges(),
+                    self.qos,
+                    false,
+                    self.buf.as_slice(),
+                );
+                if res.is_err() {
+                    self.edges_out.push_front((order, batch));
+                    break;
+                }
+                self.tracker.submitted(Tag::Edge { order, batch });
+            } else if let Some((pin, level)) = self.next_gpio() {
+                let payload: &[u8] = if level != 0 { b"ON" } else { b"OFF" };
+                let res =
+                    self.client
+                        .try_publish(self.topics.gpio(pin), QoS::AtLeastOnce, true, payload);
+                if res.is_err() {
+                    break;
+                }
+                self.published.insert(pin, level);
+                self.tracker.submitted(Tag::Control);
+            } else {
+                break;
+            }
+        }
+    }
+}

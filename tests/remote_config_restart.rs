@@ -1,0 +1,216 @@
+//! Remote configuration across restarts and connection changes, against a real mosquitto: the
+//! persisted remote layer is in force after a restart (and old retained patches are skipped),
+//! an unreachable broker rolls the connection back, and sampler or pin changes apply live.
+
+mod support;
+
+use std::time::Duration;
+
+use support::agent::{demo_signal, AgentProcess};
+use support::remote::{assert_contiguous, batches, json, result, write_config, WAIT};
+use support::{publish, Mosquitto, Subscriber};
+
+#[test]
+fn a_persisted_patch_is_in_force_after_a_restart() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "keep", &signal, broker.port(), "");
+    let file_text = std::fs::read_to_string(&config).unwrap();
+    let args = ["--set", "sampler.replay.loop=true"];
+    let sub = Subscriber::connect(broker.port(), "edgetap/keep/#");
+    let agent = AgentProcess::start(&config, &args);
+    let mut seen = Vec::new();
+    // Retained, so it is delivered again at the next start: it must then be skipped as stale.
+    let patch = br#"{"_request":"p1","_version":1,"batch":{"max_edges":3}}"#;
+    sub.wait_for(|m| m.topic == "edgetap/keep/config", WAIT)
+        .expect("config published at connect");
+    publish(broker.port(), "edgetap/keep/config/set", patch, true);
+    let r = result(&sub, "keep", &mut seen);
+    assert_eq!(r, serde_json::json!({"request":"p1","version":1,"ok":true}));
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+    assert!(dir.path().join("keep-state/remote-config.json").is_file());
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        file_text,
+        "config file written"
+    );
+
+    let sub = Subscriber::connect(broker.port(), "edgetap/keep/#");
+    let mut agent = AgentProcess::start(&config, &args);
+    let msgs = sub.collect_until(|m| batches(m, "keep").len() >= 20, WAIT);
+    let cfg = msgs
+        .iter()
+        .rev()
+        .find(|m| m.topic == "edgetap/keep/config" && !m.retain)
+        .map(json)
+        .unwrap_or_else(|| panic!("no config published at connect:\n{}", agent.stderr()));
+    assert_eq!(cfg["version"], 1);
+    assert_eq!(cfg["config"]["batch"]["max_edges"], 3);
+    let got = batches(&msgs, "keep");
+    assert!(got.len() >= 20);
+    assert!(
+        got.iter().all(|b| b.edges.len() <= 3),
+        "old batch limit in force"
+    );
+    // The retained patch (version 1) came back on subscribe and was skipped without a reply.
+    std::thread::sleep(Duration::from_millis(300));
+    let later = sub.drain();
+    assert!(
+        !msgs
+            .iter()
+            .chain(&later)
+            .any(|m| m.topic.ends_with("/config/result")),
+        "a stale retained patch was answered"
+    );
+    assert!(agent.is_running());
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+}
+
+#[test]
+fn an_unreachable_broker_is_rolled_back_and_reported() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "rb", &signal, broker.port(), "");
+    let sub = Subscriber::connect(broker.port(), "edgetap/rb/#");
+    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    sub.wait_for(|m| m.topic == "edgetap/rb/edges", WAIT)
+        .expect("edges flow");
+    let patch = br#"{"_request":"rb1","mqtt":{"port":1}}"#;
+    publish(broker.port(), "edgetap/rb/config/set", patch, false);
+    let msgs = sub.collect_until(
+        |m| {
+            m.last()
+                .is_some_and(|m| m.topic.ends_with("/config/result"))
+        },
+        Duration::from_secs(20),
+    );
+    let r = msgs.last().map(json).expect("no rollback result");
+    assert_eq!(r["request"], "rb1", "{r}");
+    assert_eq!(r["ok"], false, "{r}");
+    assert_eq!(r["rolled_back"], true, "{r}");
+    assert_eq!(r["version"], 0, "{r}");
+    assert_eq!(r["error"]["field"], "mqtt", "{r}");
+    let reason = r["error"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("127.0.0.1:1 not reached within 5 s") && reason.contains("restored"),
+        "{r}"
+    );
+    // Away for the trial (offline), back with the old settings (online), publishing again.
+    let status: Vec<String> = msgs
+        .iter()
+        .filter(|m| m.topic == "edgetap/rb/status")
+        .map(|m| m.text())
+        .collect();
+    assert!(
+        status.ends_with(&["offline".into(), "online".into()]),
+        "{status:?}"
+    );
+    let after = sub.collect_until(|m| batches(m, "rb").len() >= 5, WAIT);
+    assert!(batches(&after, "rb").len() >= 5, "{}", agent.stderr());
+    let cfg = msgs
+        .iter()
+        .chain(&after)
+        .rev()
+        .find(|m| m.topic == "edgetap/rb/config")
+        .map(json)
+        .expect("config republished");
+    assert_eq!(cfg["version"], 0);
+    assert_eq!(cfg["config"]["mqtt"]["port"], broker.port());
+    assert!(agent.is_running());
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+}
+
+#[test]
+fn a_sampler_change_restarts_with_a_gap_and_a_new_pin_reports_its_level() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "samp", &signal, broker.port(), "");
+    let sub = Subscriber::connect(broker.port(), "edgetap/samp/#");
+    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    let mut msgs = sub.collect_until(|m| m.iter().any(|m| m.topic == "edgetap/samp/edges"), WAIT);
+    let patch = br#"{"_request":"s","sampler":{"period_us":10},
+        "inputs":[{"pin":17,"glitch_us":1000},{"pin":18},{"pin":22}]}"#;
+    publish(broker.port(), "edgetap/samp/config/set", patch, false);
+    let r = result(&sub, "samp", &mut msgs);
+    assert_eq!(r["ok"], true, "{r}");
+    msgs.extend(sub.collect_until(|m| batches(m, "samp").len() >= 10, WAIT));
+    let got = batches(&msgs, "samp");
+    assert_contiguous(&got);
+    assert!(
+        got.iter().any(|b| !b.gaps.is_empty()),
+        "no gap for the restart"
+    );
+    assert!(msgs
+        .iter()
+        .any(|m| m.topic == "edgetap/samp/gpio/22" && m.text() == "OFF"));
+    // GPIO 27 is no longer watched: its retained level is cleared.
+    assert!(msgs
+        .iter()
+        .any(|m| m.topic == "edgetap/samp/gpio/27" && m.payload.is_empty()));
+    let last = got.last().expect("batches");
+    assert!(last.edges.iter().all(|e| e.pin != 27));
+    assert!(agent.is_running());
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+}
+
+#[test]
+fn a_new_topic_prefix_moves_every_topic_including_config_set() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "pfx", &signal, broker.port(), "");
+    let sub = Subscriber::connect(broker.port(), "+/pfx/#");
+    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    sub.wait_for(|m| m.topic == "edgetap/pfx/edges", WAIT)
+        .expect("edges flow");
+    let patch = br#"{"_request":"p","mqtt":{"topic_prefix":"fleet"}}"#;
+    publish(broker.port(), "edgetap/pfx/config/set", patch, false);
+    let msgs = sub.collect_until(
+        |m| {
+            m.last()
+                .is_some_and(|m| m.topic == "fleet/pfx/config/result")
+        },
+        WAIT,
+    );
+    let r = msgs.last().map(json).expect("result under the new prefix");
+    assert_eq!(r, serde_json::json!({"request":"p","version":1,"ok":true}));
+    assert!(msgs
+        .iter()
+        .any(|m| m.topic == "edgetap/pfx/status" && m.text() == "offline"));
+    assert!(msgs
+        .iter()
+        .any(|m| m.topic == "fleet/pfx/status" && m.text() == "online"));
+    sub.wait_for(|m| m.topic == "fleet/pfx/edges", WAIT)
+        .expect("edges under the new prefix");
+    // Subscribed under the new prefix only.
+    publish(
+        broker.port(),
+        "edgetap/pfx/config/set",
+        br#"{"_request":"old"}"#,
+        false,
+    );
+    publish(
+        broker.port(),
+        "fleet/pfx/config/set",
+        br#"{"_request":"new"}"#,
+        false,
+    );
+    let r = sub
+        .wait_for(|m| m.topic.ends_with("/config/result"), WAIT)
+        .map(|m| json(&m))
+        .expect("result");
+    assert_eq!(
+        r,
+        serde_json::json!({"request":"new","version":2,"ok":true})
+    );
+    assert!(agent.is_running());
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+}
