@@ -99,6 +99,12 @@ impl Mapping {
         self.len == 0
     }
 
+    /// Address of offset 0 in this process, for the teardown registry (which must stop channels
+    /// from signal handlers, where no Rust reference can be reached).
+    pub(super) fn base_addr(&self) -> usize {
+        self.map.as_ptr() as usize + self.lead
+    }
+
     /// Pointer to the aligned u32 at `offset`, after checking it lies inside the mapping.
     fn word(&self, offset: u64) -> *mut u32 {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);

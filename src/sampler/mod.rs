@@ -1,7 +1,9 @@
 //! Samplers own the signal source (hardware, emulator or a replayed file) and produce blocks of
 //! raw level words. They never allocate per sample and never parse edges.
 
+// pub mod dma;
 pub mod replay;
+pub mod ticks;
 
 use crate::config::{Backend, Config};
 use crate::shutdown::Shutdown;
@@ -102,6 +104,12 @@ pub enum SamplerError {
     /// An I/O error from the signal source.
     #[error("sampler I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// The DMA hardware (or emulated board) failed.
+    #[error(transparent)]
+    Hardware(#[from] crate::hw::HwError),
+    /// The emulated board could not be started or attached to.
+    #[error("emulated board: {0}")]
+    Emulator(String),
     /// The sampler's settings cannot be used (names the key and the reason).
     #[error("{field}: {reason}")]
     Settings {
@@ -124,6 +132,20 @@ pub trait Sampler: Send {
 
     /// Level words per sample this sampler produces.
     fn words(&self) -> LevelWords;
+
+    /// Trouble counted so far (restarts, overruns); zero for samplers that cannot have any.
+    fn counters(&self) -> SamplerCounters {
+        SamplerCounters::default()
+    }
+}
+
+/// Trouble a hardware sampler met and recovered from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SamplerCounters {
+    /// The DMA channel stopped by itself and was restarted.
+    pub restarts: u64,
+    /// The consumer was lapped and samples were overwritten.
+    pub overruns: u64,
 }
 
 /// Opens the sampler `config.sampler.backend` names, sized for the watched pins.
