@@ -8,6 +8,7 @@ pub mod agent;
 pub mod capture;
 pub mod config;
 pub mod edges;
+pub mod emu;
 pub mod hw;
 pub mod mqtt;
 pub mod pipeline;

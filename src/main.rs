@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -50,6 +50,35 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
+        /// Self-test of the DMA teardown: panic inside the sampling loop after SECS seconds.
+        #[arg(long, value_name = "SECS", hide = true)]
+        panic_after: Option<f64>,
+    },
+    /// Report what the DMA backend would find here: board, peripheral base, DMA channel, memory
+    /// method, permissions, and what would fail (on a non-Pi it says so plainly).
+    Check {
+        /// Take sampler settings (channel, period, pacer) from this config file.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Override a key: `--set sampler.dma_channel=5` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+    /// Run an emulated board in this process until stopped: other processes attach to its
+    /// memory file with `backend = "emulated"` and `sampler.emulated.mem = FILE`.
+    Emulator {
+        /// The board to model.
+        #[arg(long, value_enum, default_value_t = EmuBoard::Pi4)]
+        board: EmuBoard,
+        /// The board's memory file (created; kept when the emulator stops).
+        #[arg(long, value_name = "FILE")]
+        mem: PathBuf,
+        /// VCD file driving the pins (wires named gpio<N>).
+        #[arg(long, value_name = "FILE.vcd")]
+        signal: PathBuf,
+        /// Start the signal over at its end.
+        #[arg(long = "loop")]
+        loop_: bool,
     },
     /// Configuration tools.
     Config {
@@ -100,6 +129,14 @@ struct ConfigArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum EmuBoard {
+    /// Raspberry Pi 3 (BCM2837).
+    Pi3,
+    /// Raspberry Pi 4 (BCM2711).
+    Pi4,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     /// JSON lines, one edge per line.
     Jsonl,
@@ -146,10 +183,40 @@ fn dispatch(command: Command) -> Result<()> {
             duration,
             format,
             out,
+            panic_after,
         } => {
             let config = load_config(&config)?;
+            let out: Box<dyn Write> = match out {
+                Some(path) => Box::new(
+                    File::create(&path).with_context(|| format!("create {}", path.display()))?,
+                ),
+                None => Box::new(io::stdout().lock()),
+            };
+            let out = PanicAfter {
+                inner: BufWriter::new(out),
+                deadline: panic_after.map(|s| Instant::now() + Duration::from_secs_f64(s)),
+            };
             run_capture(&config, duration, format, out)
         }
+        Command::Check { config, overrides } => {
+            let sampler = match config {
+                Some(file) => {
+                    config::load(ConfigSource::File(&file), &overrides)
+                        .with_context(|| format!("config {}", file.display()))?
+                        .sampler
+                }
+                None => Default::default(),
+            };
+            let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
+            print!("{}", edgetap::hw::check::check(&paths, &sampler).render());
+            Ok(())
+        }
+        Command::Emulator {
+            board,
+            mem,
+            signal,
+            loop_,
+        } => run_emulator(board, mem, signal, loop_),
         Command::Config {
             command: ConfigCommand::Check { file, overrides },
         } => {
@@ -174,6 +241,41 @@ fn dispatch(command: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `edgetap emulator`: a realtime emulated board until SIGINT/SIGTERM; the file stays.
+fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> Result<()> {
+    let trace =
+        edgetap::vcd::read_file(&signal).with_context(|| format!("signal {}", signal.display()))?;
+    let board = match board {
+        EmuBoard::Pi3 => edgetap::config::BoardKind::Pi3,
+        EmuBoard::Pi4 => edgetap::config::BoardKind::Pi4,
+    };
+    let shutdown = Shutdown::new();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("install signal handlers")?;
+    {
+        let shutdown = shutdown.clone();
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                shutdown.trigger();
+            }
+        });
+    }
+    let opts = edgetap::emu::EmuOptions {
+        board,
+        mem: Some(mem),
+        signal: Some(trace),
+        loop_signal: loop_,
+        mode: edgetap::emu::Mode::Realtime,
+        start_utc_us: None,
+        faults: Default::default(),
+        cb_cost_ns: 100,
+    };
+    edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }
 
 /// Triggers `shutdown` on SIGINT or SIGTERM; a second signal exits at once.
@@ -253,11 +355,31 @@ async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shut
     }
 }
 
+/// A writer that panics once its deadline has passed: it is called from inside the sampling
+/// loop, so the panic unwinds through the sampler exactly as a bug would.
+struct PanicAfter<W> {
+    inner: W,
+    deadline: Option<Instant>,
+}
+
+impl<W: Write> Write for PanicAfter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            panic!("--panic-after: deliberate panic in the sampling loop (teardown self-test)");
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn run_capture(
     config: &Config,
     duration: Option<f64>,
     format: Format,
-    out: Option<PathBuf>,
+    out: impl Write,
 ) -> Result<()> {
     let duration_us = match duration {
         Some(d) if d.is_finite() && d > 0.0 => Some((d * 1e6) as u64),
@@ -282,19 +404,7 @@ fn run_capture(
             }
         });
     }
-    let summary = match out {
-        Some(path) => {
-            let file = File::create(&path).with_context(|| format!("create {}", path.display()))?;
-            capture(config, duration_us, format, BufWriter::new(file), &shutdown)?
-        }
-        None => capture(
-            config,
-            duration_us,
-            format,
-            BufWriter::new(io::stdout().lock()),
-            &shutdown,
-        )?,
-    };
+    let summary = capture(config, duration_us, format, out, &shutdown)?;
     info!(
         samples = summary.samples,
         edges = summary.edges,

@@ -17,6 +17,10 @@ pub struct Stats {
     pub batches_dropped: AtomicU64,
     /// Samples lost to gaps (overruns, restarts).
     pub samples_lost: AtomicU64,
+    /// Times the DMA channel stopped by itself and was restarted.
+    pub dma_restarts: AtomicU64,
+    /// Times the consumer was lapped by the DMA engine (samples overwritten).
+    pub overruns: AtomicU64,
     /// Successful (re)connections to the broker.
     pub connects: AtomicU64,
     /// Connection attempts that failed or connections that dropped.
@@ -32,6 +36,8 @@ impl Default for Stats {
             batches_sent: AtomicU64::new(0),
             batches_dropped: AtomicU64::new(0),
             samples_lost: AtomicU64::new(0),
+            dma_restarts: AtomicU64::new(0),
+            overruns: AtomicU64::new(0),
             connects: AtomicU64::new(0),
             connection_errors: AtomicU64::new(0),
         }

@@ -12,7 +12,7 @@ use crate::edges::batch::Batcher;
 use crate::edges::Edge;
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
-use crate::sampler::{self, Block, LevelWords, Sampler, SamplerError};
+use crate::sampler::{self, Block, LevelWords, Sampler, SamplerCounters, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 
@@ -45,6 +45,8 @@ struct Chain {
     batcher: Batcher,
     block: Block,
     edges: Vec<Edge>,
+    /// The sampler's trouble counters already added to the stats.
+    counted: SamplerCounters,
 }
 
 impl Sampling<'_> {
@@ -57,6 +59,7 @@ impl Sampling<'_> {
             pipeline: Pipeline::new(&c.inputs),
             batcher: Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000),
             edges: Vec::new(),
+            counted: SamplerCounters::default(),
         };
         loop {
             self.take_updates(&mut chain);
@@ -74,6 +77,17 @@ impl Sampling<'_> {
     }
 
     fn process(&self, chain: &mut Chain) {
+        let now = chain.sampler.counters();
+        let (restarts, overruns) = (now.restarts, now.overruns);
+        Stats::add(
+            &self.stats.dma_restarts,
+            restarts.saturating_sub(chain.counted.restarts),
+        );
+        Stats::add(
+            &self.stats.overruns,
+            overruns.saturating_sub(chain.counted.overruns),
+        );
+        chain.counted = now;
         let Chain {
             pipeline,
             batcher,
@@ -142,6 +156,7 @@ impl Sampling<'_> {
             let new = sampler::open(&config).map_err(|e| e.to_string())?;
             chain.block = Block::new(new.period_us(), new.words());
             chain.sampler = new;
+            chain.counted = SamplerCounters::default();
             chain.pipeline.mark_restart();
             info!(
                 period_us = config.sampler.period_us,

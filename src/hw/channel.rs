@@ -1,17 +1,27 @@
-//! One DMA channel: refuse the wrong ones, start a chain, read where it is, stop it.
+//! One DMA channel: which channels may be used, and starting, stopping and inspecting it.
 //!
-//! Register access goes through [`ChannelRegs`] so the teardown guard can run the very same stop
-//! sequence from a signal handler, on a raw address, without any Rust reference in reach.
+//! `stop` runs on the teardown path, possibly inside a signal handler: it only does volatile
+//! register accesses (no allocation, locks or syscalls) and its waits are bounded spins.
 
 use super::mmio::Mapping;
 use super::regs::{dma, place};
 use super::HwError;
 
-/// Read and write access to one channel's registers (offsets from `regs::dma`).
+/// AXI priority of normal transfers: mid-range, as pigpio uses, so the sampler neither starves
+/// nor is starved by the GPU's own DMA.
+const PRIORITY: u32 = 8;
+/// AXI priority while the pacing FIFO signals PANIC (nearly dry): the highest, because a late
+/// write then costs sample timing.
+const PANIC_PRIORITY: u32 = 15;
+/// Most CS reads `stop` spends waiting for ACTIVE to clear: a few µs on a Pi; bounded because
+/// an aborted channel loads its next CB and may stay active, and a file never clears it.
+pub const STOP_SPIN_READS: u32 = 1000;
+
+/// A channel's registers: the `Mapping` in normal use, a raw pointer in the teardown guard.
 pub trait ChannelRegs {
-    /// Volatile read of the register at `off`.
+    /// Volatile read of the register at `off` in the channel block.
     fn read32(&self, off: u64) -> u32;
-    /// Volatile write of the register at `off`.
+    /// Volatile write of the register at `off` in the channel block.
     fn write32(&self, off: u64, v: u32);
 }
 
@@ -25,76 +35,75 @@ impl ChannelRegs for Mapping {
     }
 }
 
-/// AXI priority of our writes: high enough that GPU traffic does not starve the sampler.
-const PRIORITY: u32 = 8;
-/// AXI panic priority, used when the pacing FIFO signals panic.
-const PANIC_PRIORITY: u32 = 15;
-/// Reads of CS while waiting for an abort to take effect: bounded, and cheap enough for a signal
-/// handler (the hardware needs well under a microsecond; the emulator a poll of its loop).
-const ABORT_SPINS: u32 = 200_000;
-
-/// Refuses channel `n` if it does not exist, if the kernel uses it, or if it is a lite channel
-/// and `lite_ok` is false.
+/// Refuses channel `n` when it does not exist, is kept by the firmware, or is lite while the
+/// caller needs a full channel.
 ///
-/// `reserved_mask` is the device tree's `brcm,dma-channel-mask`: a set bit marks a channel the
-/// kernel's DMA engine driver hands out to its own users (SD card, SPI, audio...), so a set bit
-/// means "taken" for us. The GPU's channels are already absent from that mask.
+/// `reserved_mask` is the device tree's `brcm,dma-channel-mask`. Its binding says: "bit mask
+/// representing the channels not used by the firmware", LSB = channel 0. A SET bit is a
+/// channel the VideoCore leaves to Linux's dmaengine pool (e.g. 0x7f35 on Pi ≤ 3: 0, 2, 4, 5,
+/// 8–14; 0x01f5 on Pi 4: 0, 2, 4–8); a CLEAR bit is a channel the firmware (GPU) itself uses,
+/// and sharing it corrupts both users: those are refused. Linux hands its pool out lowest
+/// first (SD, SPI, I2S take the low ones), which is why the defaults are the highest pool
+/// channels (14 on Pi ≤ 3, 7 on Pi 4), as pigpio's are; a pool channel is still not
+/// guaranteed free, so the caller should also check the channel is idle (`status`) first.
 pub fn check_channel(n: u8, reserved_mask: Option<u32>, lite_ok: bool) -> Result<(), HwError> {
     let refuse = |reason: String| HwError::Settings {
         field: "sampler.dma_channel".into(),
         reason,
     };
     if n > dma::MAX_CHANNEL {
-        return Err(refuse(format!("{n} is not a DMA channel (0-15)")));
+        return Err(refuse(format!(
+            "{n} is not a DMA channel (0-{})",
+            dma::MAX_CHANNEL
+        )));
     }
     if let Some(mask) = reserved_mask {
-        if mask & (1 << n) != 0 {
+        if mask & (1 << n) == 0 {
             let free: Vec<String> = (0..=dma::MAX_CHANNEL)
-                .filter(|c| mask & (1 << c) == 0 && (lite_ok || !dma::is_lite(*c)))
+                .filter(|c| mask & (1 << c) != 0)
                 .map(|c| c.to_string())
                 .collect();
             return Err(refuse(format!(
-                "channel {n} is used by the kernel (brcm,dma-channel-mask {mask:#06x}); \
-                 channels it leaves free: {}",
+                "channel {n} is used by the firmware (not in brcm,dma-channel-mask {mask:#06x}); \
+                 channels left to Linux: {}",
                 free.join(", ")
             )));
         }
     }
-    if dma::is_lite(n) && !lite_ok {
+    if !lite_ok && dma::is_lite(n) {
         return Err(refuse(format!(
-            "channel {n} is a lite channel (7-14) and this chain needs a full one (0-6 or 15)"
+            "channel {n} is a lite channel ({}-{}) and this chain needs a full one",
+            dma::FIRST_LITE,
+            dma::LAST_LITE
         )));
     }
     Ok(())
 }
 
-/// CS value that runs a channel: active, with our priorities, waiting for writes to land so a
-/// sample is in memory before the block's next control block reads the timer.
-pub const fn run_cs() -> u32 {
-    dma::CS_ACTIVE
-        | place(PRIORITY, dma::CS_PRIORITY_SHIFT, dma::CS_PRIORITY_WIDTH)
-        | place(
-            PANIC_PRIORITY,
-            dma::CS_PANIC_PRIORITY_SHIFT,
-            dma::CS_PRIORITY_WIDTH,
-        )
-        | dma::CS_WAIT_FOR_OUTSTANDING_WRITES
-}
-
-/// Starts the chain whose first control block is at bus address `first_cb_bus`.
+/// Resets the channel and starts it on the chain at `first_cb_bus`.
 pub fn start(regs: &impl ChannelRegs, first_cb_bus: u32) {
     regs.write32(dma::CS, dma::CS_RESET);
+    // Error bits are write-1-to-clear; a stale one would make the channel look failed.
     regs.write32(dma::DEBUG, dma::DEBUG_ERRORS);
-    regs.write32(dma::CS, dma::CS_END | dma::CS_INT);
     regs.write32(dma::CONBLK_AD, first_cb_bus);
-    regs.write32(dma::CS, run_cs());
+    regs.write32(
+        dma::CS,
+        dma::CS_ACTIVE
+            | place(PRIORITY, dma::CS_PRIORITY_SHIFT, dma::CS_PRIORITY_WIDTH)
+            | place(
+                PANIC_PRIORITY,
+                dma::CS_PANIC_PRIORITY_SHIFT,
+                dma::CS_PRIORITY_WIDTH,
+            )
+            | dma::CS_WAIT_FOR_OUTSTANDING_WRITES,
+    );
 }
 
-/// Stops the channel: abort, wait (bounded) for it to go idle, clear, reset, forget the chain.
-/// Async-signal-safe: volatile accesses and a bounded spin only.
+/// Stops the channel for good: abort, wait (bounded) for it to go idle, pause, reset, and
+/// forget the chain. Async-signal-safe: register accesses only.
 pub fn stop(regs: &impl ChannelRegs) {
     regs.write32(dma::CS, dma::CS_ABORT);
-    for _ in 0..ABORT_SPINS {
+    for _ in 0..STOP_SPIN_READS {
         if regs.read32(dma::CS) & dma::CS_ACTIVE == 0 {
             break;
         }
@@ -105,16 +114,16 @@ pub fn stop(regs: &impl ChannelRegs) {
     regs.write32(dma::CONBLK_AD, 0);
 }
 
-/// What a channel's registers say.
+/// A snapshot of a channel's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelStatus {
-    /// CS.ACTIVE.
+    /// The channel is running.
     pub active: bool,
-    /// CS.ERROR.
+    /// CS reports an error (details in `debug_errors`).
     pub error: bool,
-    /// DEBUG error bits.
+    /// The DEBUG error bits set.
     pub debug_errors: u32,
-    /// The control block being executed (0: none).
+    /// Bus address of the CB being executed (0: none).
     pub conblk_ad: u32,
 }
 
@@ -132,73 +141,111 @@ pub fn status(regs: &impl ChannelRegs) -> ChannelStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use crate::hw::mmio::PhysMem;
+    use std::cell::Cell;
 
-    /// Registers that remember every write, in order.
-    #[derive(Default)]
-    struct Recorder {
-        regs: RefCell<[u32; 9]>,
-        writes: RefCell<Vec<(u64, u32)>>,
+    fn channel_file() -> (tempfile::NamedTempFile, Mapping) {
+        let f = tempfile::NamedTempFile::new().expect("temp file");
+        // The file must cover the channel's page, or touching it raises SIGBUS.
+        f.as_file()
+            .set_len(dma::channel_offset(5) + 4096)
+            .expect("set_len");
+        let m = PhysMem::open(f.path())
+            .expect("open")
+            .map(dma::channel_offset(5), dma::CHANNEL_REGS_LEN)
+            .expect("map");
+        (f, m)
     }
-    impl ChannelRegs for Recorder {
-        fn read32(&self, off: u64) -> u32 {
-            self.regs.borrow()[off as usize / 4]
+
+    #[test]
+    fn start_leaves_the_documented_registers() {
+        let (_f, m) = channel_file();
+        m.write32(dma::DEBUG, 0);
+        start(&m, 0xDE40_0000);
+        assert_eq!(m.read32(dma::CONBLK_AD), 0xDE40_0000);
+        assert_eq!(
+            m.read32(dma::CS),
+            0x1000_0000 | 0x00F0_0000 | 0x0008_0000 | 1
+        );
+        assert_eq!(m.read32(dma::DEBUG), 0b111);
+        let s = status(&m);
+        assert!(s.active && !s.error);
+        assert_eq!(s.conblk_ad, 0xDE40_0000);
+    }
+
+    #[test]
+    fn stop_resets_and_forgets_the_chain() {
+        let (_f, m) = channel_file();
+        start(&m, 0xDE40_0000);
+        stop(&m);
+        assert_eq!(m.read32(dma::CS), dma::CS_RESET);
+        assert_eq!(m.read32(dma::CONBLK_AD), 0);
+        assert!(!status(&m).active);
+    }
+
+    /// Registers whose ACTIVE never clears, counting reads: the spin must give up.
+    struct Stuck {
+        reads: Cell<u32>,
+        last: Cell<(u64, u32)>,
+    }
+
+    impl ChannelRegs for Stuck {
+        fn read32(&self, _off: u64) -> u32 {
+            self.reads.set(self.reads.get() + 1);
+            dma::CS_ACTIVE
         }
         fn write32(&self, off: u64, v: u32) {
-            self.regs.borrow_mut()[off as usize / 4] = v;
-            self.writes.borrow_mut().push((off, v));
+            self.last.set((off, v));
         }
     }
 
     #[test]
-    fn start_clears_errors_then_loads_the_chain_then_runs() {
-        let r = Recorder::default();
-        start(&r, 0xC010_0000);
-        let w = r.writes.borrow().clone();
-        assert_eq!(w[0], (dma::CS, dma::CS_RESET));
-        assert_eq!(w[1], (dma::DEBUG, 0b111));
-        assert!(w.contains(&(dma::CONBLK_AD, 0xC010_0000)));
-        let (last_off, last) = *w.last().unwrap();
-        assert_eq!(last_off, dma::CS);
-        assert_eq!(last, 0x1000_0001 | (8 << 16) | (15 << 20));
+    fn stop_is_bounded_when_the_engine_never_goes_idle() {
+        let regs = Stuck {
+            reads: Cell::new(0),
+            last: Cell::new((0, 0)),
+        };
+        stop(&regs);
+        assert_eq!(regs.reads.get(), STOP_SPIN_READS);
+        assert_eq!(regs.last.get(), (dma::CONBLK_AD, 0));
     }
 
     #[test]
-    fn stop_is_abort_then_zero_then_reset_then_no_chain() {
-        let r = Recorder::default();
-        start(&r, 0xC010_0000);
-        r.writes.borrow_mut().clear();
-        stop(&r);
-        assert_eq!(
-            *r.writes.borrow(),
-            vec![
-                (dma::CS, dma::CS_ABORT),
-                (dma::CS, 0),
-                (dma::CS, dma::CS_RESET),
-                (dma::CONBLK_AD, 0)
-            ]
-        );
-        let s = status(&r);
-        assert!(!s.active && s.conblk_ad == 0);
+    fn status_reports_errors() {
+        let (_f, m) = channel_file();
+        m.write32(dma::CS, dma::CS_ERROR);
+        m.write32(dma::DEBUG, dma::DEBUG_READ_ERROR | dma::DEBUG_LITE);
+        let s = status(&m);
+        assert!(s.error && !s.active);
+        assert_eq!(s.debug_errors, dma::DEBUG_READ_ERROR);
+    }
+
+    fn field_of(r: Result<(), HwError>) -> String {
+        match r {
+            Err(HwError::Settings { field, reason }) => format!("{field}: {reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn channels_are_checked() {
-        assert!(check_channel(16, None, true).is_err());
-        assert!(check_channel(7, None, true).is_ok());
-        let e = check_channel(9, None, false).unwrap_err().to_string();
+    fn channel_checks() {
+        assert!(field_of(check_channel(16, None, true)).starts_with("sampler.dma_channel: 16"));
+        // Pi ≤ 3's mask: 14 (the default) is Linux's, 15 and 6 are the firmware's.
+        assert!(check_channel(14, Some(0x7F35), true).is_ok());
+        let msg = field_of(check_channel(6, Some(0x7F35), true));
+        assert!(msg.contains("firmware") && msg.contains("0x7f35"), "{msg}");
         assert!(
-            e.starts_with("sampler.dma_channel: ") && e.contains("lite"),
-            "{e}"
+            msg.contains("0, 2, 4, 5, 8, 9, 10, 11, 12, 13, 14"),
+            "{msg}"
         );
-        // A mask of 0x7035 gives channels 0, 2, 4, 5, 12, 13 and 14 to the kernel.
-        let e = check_channel(5, Some(0x7035), true)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("used by the kernel") && e.contains("1, 3, 6, 7"),
-            "{e}"
-        );
-        assert!(check_channel(7, Some(0x7035), true).is_ok());
+        assert!(check_channel(15, Some(0x7F35), true).is_err());
+        // Pi 4's mask: 7 (the default) is usable, 11–14 are not the legacy engine's.
+        assert!(check_channel(7, Some(0x01F5), true).is_ok());
+        assert!(check_channel(12, Some(0x01F5), true).is_err());
+        // Lite channels only when allowed.
+        let msg = field_of(check_channel(7, None, false));
+        assert!(msg.contains("lite"), "{msg}");
+        assert!(check_channel(5, None, false).is_ok());
+        assert!(check_channel(15, None, false).is_ok());
     }
 }

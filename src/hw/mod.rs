@@ -4,12 +4,15 @@
 //! Pure parts (register values, control-block layouts, board detection) are unit-tested on any
 //! machine; the parts that touch memory are tested against the emulator in `crate::emu`.
 
+pub mod board;
+pub mod chain;
 pub mod channel;
-// pub mod check;
+pub mod check;
 pub mod clock;
 pub mod dmamem;
 pub mod mailbox;
 pub mod mmio;
+pub mod pacing;
 pub mod periph;
 pub mod regs;
 pub mod teardown;

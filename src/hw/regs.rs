@@ -4,9 +4,12 @@
 //! Both the agent and the emulator read these names, so the values are also pinned by tests
 //! against the literal figures in HARDWARE.md: a typo here cannot hide behind the emulator.
 
+/// Bus address at which the DMA engine sees the peripheral block (all SoCs).
+pub const PERIPH_BUS_BASE: u32 = 0x7E00_0000;
+
 /// Bus address the DMA engine sees for the peripheral at physical `phys`.
 pub const fn periph_bus(phys: u64) -> u32 {
-    ((phys & 0x00FF_FFFF) as u32) | 0x7E00_0000
+    ((phys & 0x00FF_FFFF) as u32) | PERIPH_BUS_BASE
 }
 
 /// Physical address of a peripheral bus address, given the SoC's peripheral base.
@@ -83,6 +86,18 @@ pub mod mbox {
     pub const MEM_FLAG_DIRECT: u32 = 1 << 2;
     /// Allocation flag: coherent alias (BCM2835 needs it on top of DIRECT).
     pub const MEM_FLAG_COHERENT: u32 = 2 << 2;
+}
+
+/// DRAM as the DMA engine sees it.
+pub mod mem {
+    /// Bus alias of DRAM through the L2 cache, coherent with the ARM (BCM2835 DMA memory).
+    pub const BUS_ALIAS_L2_COHERENT: u32 = 0x4000_0000;
+    /// Bus alias of DRAM bypassing the caches (BCM2836/7 and BCM2711 DMA memory).
+    pub const BUS_ALIAS_DIRECT: u32 = 0xC000_0000;
+    /// The two alias bits of a DRAM bus address.
+    pub const BUS_ALIAS_MASK: u32 = 0xC000_0000;
+    /// Granule of mailbox allocations and of mappings.
+    pub const PAGE_BYTES: usize = 4096;
 }
 
 /// DMA controller: channels 0–14 at `BASE + n * CHANNEL_STRIDE`, channel 15 elsewhere.
@@ -285,6 +300,10 @@ pub mod cm {
     pub const DIV_DIVI_WIDTH: u32 = 12;
     /// DIV: fractional part of the divisor, bits 0–11.
     pub const DIV_DIVF_WIDTH: u32 = 12;
+    /// Smallest integer divisor the generator accepts with MASH 0.
+    pub const DIVI_MIN: u32 = 2;
+    /// Largest integer divisor (12 bits).
+    pub const DIVI_MAX: u32 = 4095;
 }
 
 /// PWM: channel 1's FIFO paces the DMA through DREQ.
@@ -321,6 +340,8 @@ pub mod pwm {
     pub const DMAC_DREQ_SHIFT: u32 = 0;
     /// DMAC: PANIC threshold, bits 8–15.
     pub const DMAC_PANIC_SHIFT: u32 = 8;
+    /// Width of the DMAC thresholds.
+    pub const DMAC_THRESHOLD_WIDTH: u32 = 8;
     /// DMAC: enable DMA requests.
     pub const DMAC_ENAB: u32 = 1 << 31;
     /// Words the FIFO holds.
@@ -373,12 +394,22 @@ pub mod pcm {
     pub const MODE_LEN_WIDTH: u32 = 10;
     /// TXC: channel 1 width (bits − 8), bits 16–19.
     pub const TXC_CH1WID_SHIFT: u32 = 16;
+    /// Width of the CH1WID field.
+    pub const TXC_CH1WID_WIDTH: u32 = 4;
+    /// Narrowest channel (CH1WID = 0).
+    pub const TXC_MIN_WIDTH_BITS: u32 = 8;
+    /// Bits CH1WEX adds to the channel width.
+    pub const TXC_WEX_BITS: u32 = 16;
+    /// Widest channel: one whole FIFO word.
+    pub const TXC_MAX_WIDTH_BITS: u32 = 32;
     /// TXC: channel 1 enable.
     pub const TXC_CH1EN: u32 = 1 << 30;
     /// TXC: channel 1 width extension (+16 bits).
     pub const TXC_CH1WEX: u32 = 1 << 31;
     /// DREQ_A: TX request level, bits 8–14.
     pub const DREQ_TX_SHIFT: u32 = 8;
+    /// Width of the DREQ_A levels.
+    pub const DREQ_LEVEL_WIDTH: u32 = 7;
     /// DREQ_A: TX panic level, bits 24–30.
     pub const DREQ_TX_PANIC_SHIFT: u32 = 24;
     /// Words the transmit FIFO holds.

@@ -1,7 +1,7 @@
 //! Samplers own the signal source (hardware, emulator or a replayed file) and produce blocks of
 //! raw level words. They never allocate per sample and never parse edges.
 
-// pub mod dma;
+pub mod dma;
 pub mod replay;
 pub mod ticks;
 
@@ -159,9 +159,6 @@ pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
             s.block_samples,
             words,
         )?)),
-        Backend::Emulated | Backend::Dma => Err(SamplerError::Settings {
-            field: "sampler.backend".into(),
-            reason: "the DMA backends are being wired in (issue 3)".into(),
-        }),
+        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(config)?)),
     }
 }

@@ -5,7 +5,7 @@
 
 mod bounce;
 mod pulse;
-mod rng;
+pub mod rng;
 mod sensor;
 
 #[cfg(test)]

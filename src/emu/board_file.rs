@@ -1,0 +1,152 @@
+//! The emulated board's memory file: a sparse file addressed by physical address, with a small
+//! header at physical 0 so an agent in another process knows which board it attached to.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+
+use crate::config::BoardKind;
+use crate::hw::mmio::PhysMem;
+
+use super::EmuError;
+
+/// Words 0–2 of the header: "EDGETAP-EMU\0".
+const MAGIC: [u32; 3] = [
+    u32::from_le_bytes(*b"EDGE"),
+    u32::from_le_bytes(*b"TAP-"),
+    u32::from_le_bytes(*b"EMU\0"),
+];
+/// Header format version.
+const VERSION: u32 = 1;
+/// DRAM the emulated board has (physical 0 up): enough for the largest chain.
+pub const DRAM_BYTES: u64 = 64 << 20;
+/// Where the mailbox message buffer lives: the page after the header.
+pub const MAILBOX_BUFFER_PHYS: u64 = 0x1000;
+/// DMA memory is handed out above this address (header and mailbox below).
+pub const ALLOC_START: u64 = 1 << 20;
+/// Bytes of peripheral window modelled (covers DMA channel 15 at +0xE05000).
+pub const PERIPH_BYTES: u64 = 16 << 20;
+
+/// Header word indices.
+mod word {
+    pub const VERSION: u64 = 12;
+    pub const BOARD: u64 = 16;
+    pub const PERIPH_LO: u64 = 20;
+    pub const PERIPH_HI: u64 = 24;
+    pub const DRAM: u64 = 28;
+    pub const MAILBOX: u64 = 32;
+    pub const PID: u64 = 36;
+    pub const HEARTBEAT: u64 = 40;
+    pub const LEN: usize = 44;
+}
+
+/// What the header tells an attaching agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardHeader {
+    /// The board modelled.
+    pub board: BoardKind,
+    /// Physical peripheral base.
+    pub periph_base: u64,
+    /// DRAM bytes from physical 0.
+    pub dram_bytes: u64,
+    /// Physical address of the mailbox message buffer.
+    pub mailbox_buffer_phys: u64,
+    /// Process id of the emulator.
+    pub pid: u32,
+}
+
+/// Physical peripheral base of `board`.
+pub fn periph_base(board: BoardKind) -> u64 {
+    match board {
+        BoardKind::Pi3 => 0x3F00_0000,
+        BoardKind::Pi4 => 0xFE00_0000,
+    }
+}
+
+/// Creates (or truncates) a sparse board file for `board` at `path`.
+pub fn create(path: &Path, board: BoardKind) -> Result<PhysMem, EmuError> {
+    let io = |e: std::io::Error| EmuError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(io)?;
+    // Sparse: only the pages touched (header, DMA memory, registers) take memory.
+    file.set_len(periph_base(board) + PERIPH_BYTES)
+        .map_err(io)?;
+    drop(file);
+    let mem = PhysMem::open(path)?;
+    let h = mem.map(0, word::LEN)?;
+    h.write32(word::VERSION, VERSION);
+    h.write32(
+        word::BOARD,
+        match board {
+            BoardKind::Pi3 => 3,
+            BoardKind::Pi4 => 4,
+        },
+    );
+    let base = periph_base(board);
+    h.write32(word::PERIPH_LO, base as u32);
+    h.write32(word::PERIPH_HI, (base >> 32) as u32);
+    h.write32(word::DRAM, DRAM_BYTES as u32);
+    h.write32(word::MAILBOX, MAILBOX_BUFFER_PHYS as u32);
+    h.write32(word::PID, std::process::id());
+    // The magic goes last: an agent never sees a half-written header as valid.
+    for (i, m) in MAGIC.iter().enumerate() {
+        h.write32(4 * i as u64, *m);
+    }
+    Ok(mem)
+}
+
+/// Reads the header of a board file (the agent side of an attach).
+pub fn read_header(mem: &PhysMem) -> Result<BoardHeader, EmuError> {
+    let bad = |reason: &str| EmuError::File {
+        path: mem.path().to_path_buf(),
+        reason: reason.into(),
+    };
+    let h = mem.map(0, word::LEN)?;
+    if (0..3).any(|i| h.read32(4 * i as u64) != MAGIC[i]) {
+        return Err(bad("not an emulated board file (no EDGETAP-EMU header)"));
+    }
+    if h.read32(word::VERSION) != VERSION {
+        return Err(bad("board file written by another edgetap version"));
+    }
+    let board = match h.read32(word::BOARD) {
+        3 => BoardKind::Pi3,
+        4 => BoardKind::Pi4,
+        _ => return Err(bad("unknown board kind in header")),
+    };
+    Ok(BoardHeader {
+        board,
+        periph_base: u64::from(h.read32(word::PERIPH_LO))
+            | (u64::from(h.read32(word::PERIPH_HI)) << 32),
+        dram_bytes: u64::from(h.read32(word::DRAM)),
+        mailbox_buffer_phys: u64::from(h.read32(word::MAILBOX)),
+        pid: h.read32(word::PID),
+    })
+}
+
+/// Bumps the heartbeat word, so attached agents can tell the emulator is alive.
+pub fn heartbeat(header: &crate::hw::mmio::Mapping) {
+    let v = header.read32(word::HEARTBEAT);
+    header.write32(word::HEARTBEAT, v.wrapping_add(1));
+}
+
+/// Bytes of the header mapping.
+pub const HEADER_LEN: usize = word::LEN;
+
+/// A fresh board file path in /dev/shm (or the temp dir where /dev/shm is missing).
+pub fn temp_path() -> PathBuf {
+    let dir = Path::new("/dev/shm");
+    let dir = if dir.is_dir() {
+        dir.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let n = crate::mqtt::backoff::os_random();
+    dir.join(format!("edgetap-board-{}-{n:016x}", std::process::id()))
+}

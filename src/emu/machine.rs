@@ -1,0 +1,409 @@
+//! The emulated machine: memory, DMA channels, timer, GPIO levels and pacing peripherals on one
+//! emulated time line (picoseconds). The agent's registers are plain memory in the board file;
+//! the machine polls them, as a peripheral would see the writes.
+
+use std::sync::{Arc, Mutex};
+
+use crate::config::{BoardKind, FaultsConfig};
+use crate::hw::mmio::{Mapping, PhysMem};
+use crate::hw::regs::{self, cm, dma, gpio, mbox, mem, pcm, pwm, st};
+use crate::signal::rng::SplitMix64;
+use crate::vcd::{Cursor, Trace};
+
+use super::board_file::{self, DRAM_BYTES, PERIPH_BYTES};
+use super::dma::{requested_stop, Channel, ControlBlock, StopReason};
+use super::mailbox::{Allocator, MailboxAction};
+use super::pacer::{ClockWrite, Pacers, Which};
+use super::{EmuError, EmuEvent};
+
+/// Picoseconds per microsecond.
+pub const PS_PER_US: u64 = 1_000_000;
+/// Control blocks executed between two looks at the registers.
+const CBS_PER_POLL: u32 = 1024;
+
+/// Where a bus address lands.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// Offset in the peripheral window.
+    Periph(u64),
+    /// Physical DRAM address.
+    Dram(u64),
+}
+
+/// What executing one control block did.
+enum Step {
+    /// Executed.
+    Done,
+    /// Must wait until this time for its DREQ (beyond the time granted).
+    WaitUntil(u64),
+    /// Its DREQ never comes (pacing not set up).
+    Blocked,
+    /// A bus error.
+    Error(String),
+}
+
+/// The whole emulated board.
+pub struct Machine {
+    board: BoardKind,
+    header: Mapping,
+    dram: Mapping,
+    periph: Mapping,
+    channels: [Channel; 16],
+    pacers: Pacers,
+    alloc: Allocator,
+    signal: Option<Cursor>,
+    signal_end_fs: u128,
+    loop_signal: bool,
+    /// Emulated time.
+    pub now_ps: u64,
+    clo_start: u32,
+    faults: FaultsConfig,
+    rng: SplitMix64,
+    next_stall_ps: u64,
+    reset_done: bool,
+    cb_cost_ps: u64,
+    /// The time `run_until` may reach.
+    target_ps: u64,
+    /// Clock manager, PWM and PCM register blocks.
+    blocks: [Mapping; 3],
+    events: Arc<Mutex<Vec<(u64, EmuEvent)>>>,
+}
+
+impl Machine {
+    /// A machine on the board file `mem`, driven by `signal`.
+    pub fn new(
+        mem: &PhysMem,
+        board: BoardKind,
+        signal: Option<&Trace>,
+        loop_signal: bool,
+        faults: FaultsConfig,
+        cb_cost_ns: u32,
+        events: Arc<Mutex<Vec<(u64, EmuEvent)>>>,
+    ) -> Result<Machine, EmuError> {
+        let base = board_file::periph_base(board);
+        let periph = mem.map(base, PERIPH_BYTES as usize)?;
+        for ch in dma::FIRST_LITE..=dma::LAST_LITE {
+            periph.write32(dma::channel_offset(ch) + dma::DEBUG, dma::DEBUG_LITE);
+        }
+        let clo_start = match faults.clo_before_wrap_us {
+            0 => 0,
+            n => 0u32.wrapping_sub(n),
+        };
+        Ok(Machine {
+            board,
+            header: mem.map(0, board_file::HEADER_LEN)?,
+            dram: mem.map(0, DRAM_BYTES as usize)?,
+            periph,
+            channels: [Channel::default(); 16],
+            pacers: Pacers::default(),
+            alloc: Allocator::default(),
+            signal: signal.map(|t| t.cursor()),
+            signal_end_fs: signal.map(|t| t.end_fs()).unwrap_or(0),
+            loop_signal,
+            now_ps: 0,
+            clo_start,
+            rng: SplitMix64::new(0x5EED),
+            next_stall_ps: u64::from(faults.stall_every_ms) * 1000 * PS_PER_US,
+            faults,
+            reset_done: false,
+            cb_cost_ps: u64::from(cb_cost_ns) * 1000,
+            target_ps: 0,
+            blocks: [
+                mem.map(base + cm::BASE, 0x100)?,
+                mem.map(base + pwm::BASE, 0x100)?,
+                mem.map(base + pcm::BASE, 0x100)?,
+            ],
+            events,
+        })
+    }
+
+    fn event(&self, e: EmuEvent) {
+        if let Ok(mut v) = self.events.lock() {
+            v.push((self.now_ps / 1000, e));
+        }
+    }
+
+    /// The system timer at the current time (µs since boot, wrapping at 2^32).
+    fn timer_us(&self) -> u64 {
+        u64::from(self.clo_start) + self.now_ps / PS_PER_US
+    }
+
+    /// Publishes the timer in its registers, for CPU reads.
+    pub fn show_timer(&self) {
+        let t = self.timer_us();
+        self.periph.write32(st::BASE + st::CLO, t as u32);
+        self.periph.write32(st::BASE + st::CHI, (t >> 32) as u32);
+        board_file::heartbeat(&self.header);
+    }
+
+    /// GPIO levels (bit n = GPIO n) now.
+    fn levels(&mut self) -> u64 {
+        let mut t_fs = u128::from(self.now_ps) * 1000;
+        if self.loop_signal && self.signal_end_fs > 0 {
+            t_fs %= self.signal_end_fs;
+        }
+        self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0)
+    }
+
+    fn translate(&self, bus: u32) -> Option<Target> {
+        if bus & 0xFF00_0000 == regs::PERIPH_BUS_BASE {
+            let off = u64::from(bus & 0x00FF_FFFF);
+            return (off + 4 <= PERIPH_BYTES).then_some(Target::Periph(off));
+        }
+        let phys = u64::from(bus & !mem::BUS_ALIAS_MASK);
+        (phys + 4 <= DRAM_BYTES && phys % 4 == 0).then_some(Target::Dram(phys))
+    }
+
+    fn read(&mut self, bus: u32) -> Option<u32> {
+        Some(match self.translate(bus)? {
+            Target::Periph(off) if off == st::BASE + st::CLO => self.timer_us() as u32,
+            Target::Periph(off) if off == st::BASE + st::CHI => (self.timer_us() >> 32) as u32,
+            Target::Periph(off) if off == gpio::BASE + gpio::GPLEV0 => self.levels() as u32,
+            Target::Periph(off) if off == gpio::BASE + gpio::GPLEV1 => {
+                (self.levels() >> 32) as u32 & 0x003F_FFFF
+            }
+            Target::Periph(off) => self.periph.read32(off & !3),
+            Target::Dram(p) => self.dram.read32(p),
+        })
+    }
+
+    fn write(&mut self, bus: u32, v: u32) -> Option<()> {
+        match self.translate(bus)? {
+            Target::Periph(off) => self.periph.write32(off & !3, v),
+            Target::Dram(p) => self.dram.write32(p, v),
+        }
+        Some(())
+    }
+
+    /// Looks at every register the agent may have written.
+    pub fn poll_registers(&mut self) {
+        let ignored = self.pacers.poll(
+            &self.blocks[0],
+            &self.blocks[1],
+            &self.blocks[2],
+            self.board,
+            self.now_ps,
+        );
+        for w in ignored {
+            if let ClockWrite::Ignored(off) = w {
+                self.event(EmuEvent::PasswordlessWriteIgnored { reg: off });
+            }
+        }
+        for n in 0..=dma::MAX_CHANNEL {
+            self.poll_channel(n);
+        }
+        self.poll_mailbox();
+    }
+
+    fn poll_channel(&mut self, n: u8) {
+        let off = dma::channel_offset(n);
+        let cs = self.periph.read32(off + dma::CS);
+        let ch = self.channels[usize::from(n)];
+        if ch.running {
+            if let Some(why) = requested_stop(cs) {
+                self.stop(n, why);
+            }
+        } else if cs & dma::CS_ACTIVE != 0 && cs & (dma::CS_ABORT | dma::CS_RESET) == 0 {
+            let cb = self.periph.read32(off + dma::CONBLK_AD);
+            if cb != 0 {
+                let c = &mut self.channels[usize::from(n)];
+                c.running = true;
+                c.cb = cb;
+                c.first_start_ps.get_or_insert(self.now_ps);
+                self.event(EmuEvent::ChannelStarted { ch: n, cb });
+            }
+        }
+    }
+
+    fn stop(&mut self, n: u8, why: StopReason) {
+        let off = dma::channel_offset(n);
+        self.channels[usize::from(n)].running = false;
+        let cs = self.periph.read32(off + dma::CS);
+        let cs = match why {
+            StopReason::Reset | StopReason::Fault => 0,
+            StopReason::End => (cs & !dma::CS_ACTIVE) | dma::CS_END,
+            StopReason::Error => (cs & !dma::CS_ACTIVE) | dma::CS_ERROR,
+            StopReason::Abort | StopReason::Cleared => cs & !(dma::CS_ACTIVE | dma::CS_ABORT),
+        };
+        self.periph.write32(off + dma::CS, cs);
+        if why != StopReason::Error {
+            self.periph.write32(off + dma::CONBLK_AD, 0);
+        }
+        self.event(EmuEvent::ChannelStopped { ch: n, why });
+    }
+
+    fn poll_mailbox(&mut self) {
+        let w = self.periph.read32(mbox::BASE + mbox::WRITE);
+        if w == 0 {
+            return;
+        }
+        let bus = w & !0xF;
+        let alias = match self.board {
+            BoardKind::Pi3 | BoardKind::Pi4 => mem::BUS_ALIAS_DIRECT,
+        };
+        let phys = u64::from(bus & !mem::BUS_ALIAS_MASK);
+        if w & 0xF == mbox::CHANNEL_PROPERTY && phys + 4096 <= DRAM_BYTES {
+            for action in self.alloc.serve(&self.dram, phys, alias) {
+                let e = self.mailbox_event(action);
+                self.event(e);
+            }
+        }
+        self.periph.write32(mbox::BASE + mbox::WRITE, 0);
+        self.periph.write32(mbox::BASE + mbox::READ, w);
+    }
+
+    /// The event a mailbox action is logged as; a release names the channels still running
+    /// with their control blocks inside the released memory.
+    fn mailbox_event(&self, action: MailboxAction) -> EmuEvent {
+        match action {
+            MailboxAction::Allocated(a) => EmuEvent::MemAllocated {
+                handle: a.handle,
+                phys: a.phys,
+                size: a.size,
+            },
+            MailboxAction::Locked(handle) => EmuEvent::MemLocked { handle },
+            MailboxAction::Unlocked(handle) => EmuEvent::MemUnlocked { handle },
+            MailboxAction::Released(a) => {
+                let running_inside = (0..=dma::MAX_CHANNEL)
+                    .filter(|&n| {
+                        let c = self.channels[usize::from(n)];
+                        let phys = u64::from(c.cb & !mem::BUS_ALIAS_MASK);
+                        c.running && (a.phys..a.phys + a.size).contains(&phys)
+                    })
+                    .collect();
+                EmuEvent::MemReleased {
+                    handle: a.handle,
+                    running_inside,
+                }
+            }
+            MailboxAction::Unsupported(tag) => EmuEvent::MailboxTagUnsupported { tag },
+        }
+    }
+
+    /// Runs the machine up to emulated time `target_ps` (or less, if a channel needs a look at
+    /// the registers first). Returns the time reached.
+    pub fn run_until(&mut self, target_ps: u64) -> u64 {
+        self.target_ps = target_ps;
+        self.fault_reset();
+        let mut executed = 0;
+        let running: Vec<u8> = (0..=dma::MAX_CHANNEL)
+            .filter(|&n| self.channels[usize::from(n)].running)
+            .collect();
+        let mut idle_until = target_ps;
+        for n in running {
+            while executed < CBS_PER_POLL && self.now_ps <= target_ps {
+                match self.step(n) {
+                    Step::Done => executed += 1,
+                    Step::WaitUntil(t) => {
+                        idle_until = idle_until.min(t.max(self.now_ps));
+                        break;
+                    }
+                    Step::Blocked => break,
+                    Step::Error(why) => {
+                        let off = dma::channel_offset(n);
+                        self.periph.write32(off + dma::DEBUG, dma::DEBUG_READ_ERROR);
+                        self.event(EmuEvent::BusError { ch: n, why });
+                        self.stop(n, StopReason::Error);
+                        break;
+                    }
+                }
+            }
+        }
+        if executed < CBS_PER_POLL {
+            // Nothing more to do before the target: time passes.
+            self.now_ps = self.now_ps.max(idle_until.min(target_ps));
+        }
+        self.now_ps
+    }
+
+    /// Someone else resets the channel once, `reset_after_ms` after it first started.
+    fn fault_reset(&mut self) {
+        if self.faults.reset_after_ms == 0 || self.reset_done {
+            return;
+        }
+        let at = u64::from(self.faults.reset_after_ms) * 1000 * PS_PER_US;
+        for n in 0..=dma::MAX_CHANNEL {
+            let c = self.channels[usize::from(n)];
+            if c.running && c.first_start_ps.is_some_and(|s| self.now_ps >= s + at) {
+                self.reset_done = true;
+                self.event(EmuEvent::ChannelResetByFault { ch: n });
+                self.stop(n, StopReason::Fault);
+            }
+        }
+    }
+
+    /// Executes the control block channel `n` is on.
+    fn step(&mut self, n: u8) -> Step {
+        let cb_bus = self.channels[usize::from(n)].cb;
+        let Some(Target::Dram(phys)) = self.translate(cb_bus) else {
+            return Step::Error(format!("control block address {cb_bus:#010x} is not DRAM"));
+        };
+        if phys % dma::CB_ALIGN as u64 != 0 || phys + dma::CB_BYTES as u64 > DRAM_BYTES {
+            return Step::Error(format!(
+                "control block at {cb_bus:#010x} is not 32-byte aligned"
+            ));
+        }
+        let cb = ControlBlock::read(&self.dram, phys);
+        // The GPU's DMA stall: nothing moves for stall_us every stall_every_ms.
+        if self.faults.stall_us > 0
+            && self.faults.stall_every_ms > 0
+            && self.now_ps >= self.next_stall_ps
+        {
+            self.now_ps = self
+                .now_ps
+                .max(self.next_stall_ps + u64::from(self.faults.stall_us) * PS_PER_US);
+            self.next_stall_ps += u64::from(self.faults.stall_every_ms) * 1000 * PS_PER_US;
+        }
+        let words = match cb.words(dma::is_lite(n)) {
+            Ok(w) => w,
+            Err(why) => return Step::Error(why.into()),
+        };
+        let which = match cb.dreq() {
+            Some(dma::PERMAP_PWM) => Some(Which::Pwm),
+            Some(dma::PERMAP_PCM_TX) => Some(Which::Pcm),
+            _ => None,
+        };
+        if let Some(which) = which {
+            let Some(at) = self.pacers.fifo(which).accept_at(self.now_ps) else {
+                return Step::Blocked;
+            };
+            if at > self.target_ps {
+                // Not within the time granted: resume from here next time.
+                return Step::WaitUntil(at);
+            }
+            let jitter = match self.faults.jitter_ns {
+                0 => 0,
+                j => self.rng.range(0, u64::from(j)) * 1000,
+            };
+            self.now_ps = self.now_ps.max(at) + jitter;
+            for _ in &words {
+                self.pacers.fifo(which).push(self.now_ps);
+            }
+        } else {
+            for (s, d) in words {
+                let v = if cb.ti & dma::TI_SRC_IGNORE != 0 {
+                    Some(0)
+                } else {
+                    self.read(s)
+                };
+                let Some(v) = v else {
+                    return Step::Error(format!("read from {s:#010x}: no such address"));
+                };
+                if cb.ti & dma::TI_DEST_IGNORE == 0 && self.write(d, v).is_none() {
+                    return Step::Error(format!("write to {d:#010x}: no such address"));
+                }
+            }
+        }
+        self.now_ps += self.cb_cost_ps;
+        let off = dma::channel_offset(n);
+        self.periph.write32(off + dma::TI, cb.ti);
+        self.periph.write32(off + dma::NEXTCONBK, cb.next);
+        if cb.next == 0 {
+            self.stop(n, StopReason::End);
+        } else {
+            self.channels[usize::from(n)].cb = cb.next;
+            self.periph.write32(off + dma::CONBLK_AD, cb.next);
+        }
+        Step::Done
+    }
+}

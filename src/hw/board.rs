@@ -1,0 +1,437 @@
+//! Which Raspberry Pi this is, read from the files the kernel exports under a root directory
+//! (`/` on a Pi, a fixture directory in tests), and the figures the DMA sampler needs from it.
+//!
+//! Pure: no registers are touched, so a wrong guess here costs an error message, never a
+//! write to the wrong physical address.
+
+use std::path::{Path, PathBuf};
+
+use super::channel::check_channel;
+use super::regs::{mbox, mem, PERIPH_BUS_BASE};
+use super::HwError;
+use crate::config::BoardKind;
+
+/// Board revision as a big-endian u32 in the device tree (kernels since ~4.9).
+const DT_REVISION: &str = "proc/device-tree/system/linux,revision";
+/// The `Revision` line of cpuinfo (every kernel).
+const CPUINFO: &str = "proc/cpuinfo";
+/// The `soc` node's address translation: child bus address → parent (ARM physical) address.
+const DT_SOC_RANGES: &str = "proc/device-tree/soc/ranges";
+/// Address cells of the root node (the parent side of `soc/ranges`).
+const DT_ROOT_ADDRESS_CELLS: &str = "proc/device-tree/#address-cells";
+/// Address cells of the `soc` node (the child side of `soc/ranges`).
+const DT_SOC_ADDRESS_CELLS: &str = "proc/device-tree/soc/#address-cells";
+/// Size cells of the `soc` node.
+const DT_SOC_SIZE_CELLS: &str = "proc/device-tree/soc/#size-cells";
+/// The `soc` node where the DMA controllers live.
+const DT_SOC: &str = "sys/firmware/devicetree/base/soc";
+/// The legacy DMA controller (channels 0–14) node name.
+const DMA_NODE: &str = "dma@7e007000";
+/// Property listing the channels the firmware leaves to Linux.
+const DMA_MASK_PROP: &str = "brcm,dma-channel-mask";
+
+/// New-style revision codes have this bit set.
+const REV_NEW_STYLE: u32 = 1 << 23;
+/// Old-style codes carry the warranty-void flag here; it is not part of the code.
+const REV_OLD_WARRANTY: u32 = 1 << 24;
+/// New-style: processor field shift and mask.
+const REV_SOC_SHIFT: u32 = 12;
+/// Width mask of the 4-bit processor field.
+const REV_SOC_MASK: u32 = 0xF;
+/// New-style: board type field shift and mask.
+const REV_TYPE_SHIFT: u32 = 4;
+/// Width mask of the 8-bit type field.
+const REV_TYPE_MASK: u32 = 0xFF;
+
+/// Peripheral base of the BCM2835 (Pi 1, Zero).
+const BASE_BCM2835: u64 = 0x2000_0000;
+/// Peripheral base of the BCM2836/7 (Pi 2, 3, Zero 2).
+const BASE_BCM2837: u64 = 0x3F00_0000;
+/// Peripheral base of the BCM2711 in its default "low peripheral" mode.
+const BASE_BCM2711: u64 = 0xFE00_0000;
+/// Peripheral base of the BCM2711 with `arm_peri_high=1` (the device tree then says so).
+const BASE_BCM2711_HIGH: u64 = 0x4_7E00_0000;
+/// PLLD of the BCM2835/6/7.
+const PLLD_HZ_500: u64 = 500_000_000;
+/// PLLD of the BCM2711.
+const PLLD_HZ_750: u64 = 750_000_000;
+/// pigpio's default channel on Pi ≤ 3: the highest one the firmware leaves to Linux.
+const DEFAULT_CHANNEL_PI3: u8 = 14;
+/// pigpio's default channel on Pi 4 (11–14 are DMA4 engines with another CB format there).
+const DEFAULT_CHANNEL_PI4: u8 = 7;
+
+/// BCM2711 channels 11–14 are DMA4 engines: another register and CB format than this chain's.
+const BCM2711_DMA4_CHANNELS: std::ops::RangeInclusive<u8> = 11..=14;
+
+/// The SoC families the revision code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Soc {
+    /// Pi 1, Zero, Zero W.
+    Bcm2835,
+    /// Pi 2 B (early).
+    Bcm2836,
+    /// Pi 2 B v1.2, Pi 3, Zero 2 W, CM3.
+    Bcm2837,
+    /// Pi 4, 400, CM4.
+    Bcm2711,
+    /// Pi 5 (GPIO behind RP1: no DMA path for this sampler).
+    Bcm2712,
+}
+
+/// What the DMA sampler needs to know about the board it runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Board {
+    /// Human model name, e.g. "Raspberry Pi 3B+".
+    pub model: String,
+    /// The revision code as read (warranty bit included).
+    pub revision: u32,
+    /// The SoC.
+    pub soc: Soc,
+    /// Physical address of the peripherals (what `/dev/mem` is mapped at).
+    pub periph_base: u64,
+    /// DRAM bus alias the DMA engine must use for our memory.
+    pub dram_bus_alias: u32,
+    /// PLLD frequency, the pacing clock's source.
+    pub plld_hz: u64,
+    /// Mailbox allocation flags for uncached DMA memory.
+    pub mailbox_flags: u32,
+    /// DMA channel used when the config names none.
+    pub default_dma_channel: u8,
+    /// `brcm,dma-channel-mask` of the DMA controller, when the device tree has one.
+    pub dma_channel_mask: Option<u32>,
+}
+
+/// Why the board could not be identified or is not usable by the DMA sampler.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    /// No revision code anywhere.
+    #[error(
+        "not a Raspberry Pi: no board revision in {tried}; use backend = \"replay\" or \"emulated\""
+    )]
+    NotAPi {
+        /// The files looked at.
+        tried: String,
+    },
+    /// A revision code that is not hex or names no known SoC/board.
+    #[error("{path}: board revision {value:?} is not one this agent knows")]
+    BadRevision {
+        /// The file it came from.
+        path: PathBuf,
+        /// The text or code read.
+        value: String,
+    },
+    /// A Pi 5: GPIO sits behind RP1, out of reach of this DMA sampler.
+    #[error(
+        "{model} (BCM2712): GPIO is behind RP1 and cannot be sampled by the BCM283x DMA engine; \
+         use the GPIO character-device backend (backend = \"cdev\")"
+    )]
+    Pi5 {
+        /// The model name.
+        model: String,
+    },
+    /// The device tree's address ranges could not be read or disagree with the SoC.
+    #[error("{path}: {reason}")]
+    Ranges {
+        /// The ranges file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Identifies the board from the files under `root` (`/` on a Pi).
+pub fn detect(root: &Path) -> Result<Board, BoardError> {
+    let (revision, source) = read_revision(root)?;
+    let (soc, model) = decode_revision(revision).ok_or_else(|| BoardError::BadRevision {
+        path: source.clone(),
+        value: format!("{revision:x}"),
+    })?;
+    if soc == Soc::Bcm2712 {
+        return Err(BoardError::Pi5 { model });
+    }
+    let periph_base = match read_ranges_base(root, soc)? {
+        Some(base) if accepted_bases(soc).contains(&base) => base,
+        Some(base) => {
+            return Err(BoardError::Ranges {
+                path: root.join(DT_SOC_RANGES),
+                reason: format!(
+                    "peripheral base {base:#x} is not one a {soc:?} uses ({:#x})",
+                    known_base(soc)
+                ),
+            })
+        }
+        None => known_base(soc),
+    };
+    Ok(Board {
+        model,
+        revision,
+        soc,
+        periph_base,
+        dma_channel_mask: read_dma_mask(root),
+        ..figures(soc)
+    })
+}
+
+impl Board {
+    /// The board the emulator models for `kind`, as `detect` would report it on that board.
+    pub fn emulated(kind: BoardKind) -> Board {
+        let (revision, soc) = match kind {
+            BoardKind::Pi3 => (0x00a0_2082, Soc::Bcm2837),
+            BoardKind::Pi4 => (0x00c0_3114, Soc::Bcm2711),
+        };
+        let model = decode_revision(revision)
+            .map(|(_, m)| m)
+            .unwrap_or_default();
+        Board {
+            model,
+            revision,
+            ..figures(soc)
+        }
+    }
+
+    /// Checks DMA channel `n` on this board: [`check_channel`] with the board's mask, plus the
+    /// BCM2711's DMA4 channels, which the legacy CB format cannot drive.
+    pub fn check_dma_channel(&self, n: u8, lite_ok: bool) -> Result<(), HwError> {
+        if self.soc == Soc::Bcm2711 && BCM2711_DMA4_CHANNELS.contains(&n) {
+            return Err(HwError::Settings {
+                field: "sampler.dma_channel".into(),
+                reason: format!(
+                    "channel {n} is a DMA4 engine on the {} (11-14); use 0-10",
+                    self.model
+                ),
+            });
+        }
+        check_channel(n, self.dma_channel_mask, lite_ok)
+    }
+
+    /// DMA bus address of DRAM at physical `phys` (below 1 GiB, as mailbox memory is).
+    pub fn dram_bus(&self, phys: u64) -> u32 {
+        (phys as u32 & !mem::BUS_ALIAS_MASK) | self.dram_bus_alias
+    }
+
+    /// Physical address of the DRAM bus address `bus` (any alias).
+    pub fn dram_phys(&self, bus: u32) -> u64 {
+        u64::from(bus & !mem::BUS_ALIAS_MASK)
+    }
+}
+
+/// The SoC-fixed figures (model, revision and mask left empty).
+fn figures(soc: Soc) -> Board {
+    let (dram_bus_alias, mailbox_flags) = if soc == Soc::Bcm2835 {
+        // No uncached alias works for DMA on the 2835: it needs the L2-coherent one.
+        (
+            mem::BUS_ALIAS_L2_COHERENT,
+            mbox::MEM_FLAG_DIRECT | mbox::MEM_FLAG_COHERENT,
+        )
+    } else {
+        (mem::BUS_ALIAS_DIRECT, mbox::MEM_FLAG_DIRECT)
+    };
+    let pi4 = soc == Soc::Bcm2711;
+    Board {
+        model: String::new(),
+        revision: 0,
+        soc,
+        periph_base: known_base(soc),
+        dram_bus_alias,
+        plld_hz: if pi4 { PLLD_HZ_750 } else { PLLD_HZ_500 },
+        mailbox_flags,
+        default_dma_channel: if pi4 {
+            DEFAULT_CHANNEL_PI4
+        } else {
+            DEFAULT_CHANNEL_PI3
+        },
+        dma_channel_mask: None,
+    }
+}
+
+/// The peripheral base a SoC uses by default.
+fn known_base(soc: Soc) -> u64 {
+    match soc {
+        Soc::Bcm2835 => BASE_BCM2835,
+        Soc::Bcm2836 | Soc::Bcm2837 => BASE_BCM2837,
+        Soc::Bcm2711 | Soc::Bcm2712 => BASE_BCM2711,
+    }
+}
+
+/// Bases the device tree may legitimately report for a SoC.
+fn accepted_bases(soc: Soc) -> Vec<u64> {
+    let mut v = vec![known_base(soc)];
+    if soc == Soc::Bcm2711 {
+        v.push(BASE_BCM2711_HIGH);
+    }
+    v
+}
+
+/// The revision code and the file it came from: device tree first, then cpuinfo.
+fn read_revision(root: &Path) -> Result<(u32, PathBuf), BoardError> {
+    let dt = root.join(DT_REVISION);
+    if let Ok(bytes) = std::fs::read(&dt) {
+        if let Some(rev) = be_u32(&bytes, 0) {
+            return Ok((rev, dt));
+        }
+    }
+    let cpuinfo = root.join(CPUINFO);
+    if let Ok(text) = std::fs::read_to_string(&cpuinfo) {
+        let line = text.lines().find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            (key.trim() == "Revision").then(|| value.trim().to_string())
+        });
+        if let Some(value) = line {
+            return u32::from_str_radix(&value, 16)
+                .map(|rev| (rev, cpuinfo.clone()))
+                .map_err(|_| BoardError::BadRevision {
+                    path: cpuinfo,
+                    value,
+                });
+        }
+    }
+    Err(BoardError::NotAPi {
+        tried: format!("{} and {}", dt.display(), cpuinfo.display()),
+    })
+}
+
+/// SoC and model name of a revision code; `None` for codes this agent does not know.
+pub fn decode_revision(rev: u32) -> Option<(Soc, String)> {
+    if rev & REV_NEW_STYLE == 0 {
+        // Old-style codes are all BCM2835 boards; the warranty flag rides above the code.
+        let name = match rev & !REV_OLD_WARRANTY {
+            0x02..=0x06 | 0x0d..=0x0f => "1B",
+            0x07..=0x09 => "1A",
+            0x10 | 0x13 => "1B+",
+            0x11 | 0x14 => "CM1",
+            0x12 | 0x15 => "1A+",
+            _ => return None,
+        };
+        return Some((Soc::Bcm2835, format!("Raspberry Pi {name}")));
+    }
+    let soc = match (rev >> REV_SOC_SHIFT) & REV_SOC_MASK {
+        0 => Soc::Bcm2835,
+        1 => Soc::Bcm2836,
+        2 => Soc::Bcm2837,
+        3 => Soc::Bcm2711,
+        4 => Soc::Bcm2712,
+        _ => return None,
+    };
+    let name = match (rev >> REV_TYPE_SHIFT) & REV_TYPE_MASK {
+        0x00 => "1A",
+        0x01 => "1B",
+        0x02 => "1A+",
+        0x03 => "1B+",
+        0x04 => "2B",
+        0x06 => "CM1",
+        0x08 => "3B",
+        0x09 => "Zero",
+        0x0A => "CM3",
+        0x0C => "Zero W",
+        0x0D => "3B+",
+        0x0E => "3A+",
+        0x10 => "CM3+",
+        0x11 => "4B",
+        0x12 => "Zero 2 W",
+        0x13 => "400",
+        0x14 => "CM4",
+        0x15 => "CM4S",
+        0x17 => "5",
+        0x18 => "CM5",
+        0x19 => "500",
+        0x1A => "CM5 Lite",
+        _ => return None,
+    };
+    Some((soc, format!("Raspberry Pi {name}")))
+}
+
+/// Big-endian u32 at byte `at`.
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_be_bytes(b))
+}
+
+/// A one-cell device-tree property, or `default` when absent or malformed.
+fn read_cells(path: &Path, default: usize) -> usize {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| be_u32(&b, 0))
+        .map_or(default, |v| v as usize)
+}
+
+/// Parent address that `soc/ranges` gives the peripheral bus base; `None` without the file.
+fn read_ranges_base(root: &Path, soc: Soc) -> Result<Option<u64>, BoardError> {
+    let path = root.join(DT_SOC_RANGES);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    // The 2711's root node has two address cells (64-bit ARM physical addresses); the older
+    // SoCs one. The files say so; the SoC is the fallback when they are missing.
+    let parent_default = if soc == Soc::Bcm2711 { 2 } else { 1 };
+    let parent = read_cells(&root.join(DT_ROOT_ADDRESS_CELLS), parent_default);
+    let child = read_cells(&root.join(DT_SOC_ADDRESS_CELLS), 1);
+    let size = read_cells(&root.join(DT_SOC_SIZE_CELLS), 1);
+    let bad = |reason: String| BoardError::Ranges {
+        path: path.clone(),
+        reason,
+    };
+    if !(1..=2).contains(&parent) || child != 1 || !(1..=2).contains(&size) {
+        return Err(bad(format!(
+            "unexpected cell counts (parent {parent}, child {child}, size {size})"
+        )));
+    }
+    let entry = 4 * (child + parent + size);
+    if bytes.is_empty() || bytes.len() % entry != 0 {
+        return Err(bad(format!(
+            "{} bytes is not a whole number of {entry}-byte entries",
+            bytes.len()
+        )));
+    }
+    for e in bytes.chunks_exact(entry) {
+        if be_u32(e, 0) != Some(PERIPH_BUS_BASE) {
+            continue;
+        }
+        let hi = if parent == 2 { be_u32(e, 4) } else { Some(0) };
+        let lo = be_u32(e, 4 * parent);
+        if let (Some(hi), Some(lo)) = (hi, lo) {
+            return Ok(Some((u64::from(hi) << 32) | u64::from(lo)));
+        }
+    }
+    Err(bad(format!(
+        "no entry for bus address {PERIPH_BUS_BASE:#x}"
+    )))
+}
+
+/// The legacy DMA controller's channel mask: its own node, else the union of the other DMA
+/// nodes' masks (channel numbers are absolute in every node, so the union is the whole set).
+fn read_dma_mask(root: &Path) -> Option<u32> {
+    let soc = root.join(DT_SOC);
+    let read = |node: &Path| {
+        std::fs::read(node.join(DMA_MASK_PROP))
+            .ok()
+            .and_then(|b| be_u32(&b, 0))
+    };
+    if let Some(m) = read(&soc.join(DMA_NODE)) {
+        return Some(m);
+    }
+    let entries: Vec<_> = std::fs::read_dir(&soc).ok()?.flatten().collect();
+    // Newer kernels name the same node `dma-controller@7e007000`.
+    let unit = DMA_NODE.trim_start_matches("dma");
+    if let Some(m) = entries
+        .iter()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(unit))
+        .find_map(|e| read(&e.path()))
+    {
+        return Some(m);
+    }
+    let mut union = None;
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("dma@") || name.starts_with("dma-controller@") {
+            if let Some(m) = read(&entry.path()) {
+                union = Some(union.unwrap_or(0) | m);
+            }
+        }
+    }
+    union
+}
+
+#[cfg(test)]
+#[path = "board_tests.rs"]
+mod tests;

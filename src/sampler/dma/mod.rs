@@ -1,0 +1,306 @@
+//! The DMA sampler: a circular chain of control blocks samples GPLEV into a ring of blocks, each
+//! stamped with one system-timer read; this consumer copies completed blocks out in bulk and
+//! hands them on with UTC times, reporting every lost sample.
+//!
+//! The same code drives a Pi (`backend = "dma"`, `/dev/mem`) and the emulated board
+//! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
+
+mod ring;
+mod source;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec};
+use crate::hw::clock::HostClock;
+use crate::hw::dmamem::DmaMemory;
+use crate::hw::periph::Peripherals;
+use crate::hw::regs::{dma, st};
+use crate::hw::teardown::{self, ChannelGuard};
+use crate::hw::{channel, pacing, HwError};
+use crate::shutdown::Shutdown;
+
+use super::ticks::{TickExtender, UtcMapper};
+use super::{Block, LevelWords, Sampler, SamplerCounters, SamplerError};
+use ring::{lost_across_restart, lost_samples, ready, Ready};
+
+/// How often the tick → UTC offset is measured again (host µs).
+const UTC_REESTIMATE_US: u64 = 10_000_000;
+
+/// Samples GPIO with the DMA engine of a real or emulated board.
+pub struct DmaSampler {
+    // Field order is drop order: the channel stops before its memory is released, and the
+    // emulator (if any) outlives both so it can witness the teardown.
+    guard: ChannelGuard,
+    memory: Box<dyn DmaMemory>,
+    periph: Peripherals,
+    layout: ChainLayout,
+    plan: pacing::PacingPlan,
+    clock: Arc<dyn HostClock>,
+    period_us: u32,
+    words: LevelWords,
+    next: u32,
+    ticks: TickExtender,
+    utc: UtcMapper,
+    last_estimate_host_us: u64,
+    /// Tick of the last block handed on (its first sample).
+    prev_tick: Option<u64>,
+    /// Tick of the last sample before a restart, until the first block after it arrives.
+    restart_from: Option<u64>,
+    /// UTC µs just after the last block handed on: block times never go back.
+    last_end_us: u64,
+    /// The next completed block is the first after a (re)start: its first samples were taken in
+    /// the burst that fills the pacing FIFO, not at the period, so it is dropped.
+    skip_next: bool,
+    counters: SamplerCounters,
+    _source: source::Keepalive,
+}
+
+impl DmaSampler {
+    /// Sets up pacing, memory and the chain, and starts the channel.
+    pub fn open(config: &Config) -> Result<DmaSampler, SamplerError> {
+        let s = &config.sampler;
+        let words = LevelWords::for_pins(config.pins());
+        let src = source::open(config)?;
+        let board = &src.board;
+        let channel_no = s.dma_channel.unwrap_or(board.default_dma_channel);
+        board
+            .check_dma_channel(channel_no, true)
+            .map_err(settings)?;
+        let plan = pacing::plan(s.period_us, board.plld_hz, s.pacer).map_err(settings)?;
+        let layout = ChainLayout::new(ChainSpec {
+            block_samples: s.block_samples,
+            blocks: blocks_for(s.period_us, s.block_samples, s.buffer_ms),
+            words,
+            permap: plan.permap(),
+            fifo_offset: plan.fifo_offset(),
+            periph_base: board.periph_base,
+            lite_channel: dma::is_lite(channel_no),
+        })
+        .map_err(settings)?;
+        let periph = Peripherals::map(&src.mem, board.periph_base).map_err(hw)?;
+        let memory = src.allocate(&periph, layout.bytes()).map_err(hw)?;
+        let regs =
+            Peripherals::map_dma_channel(&src.mem, board.periph_base, channel_no).map_err(hw)?;
+        let guard = ChannelGuard::new(regs).map_err(hw)?;
+        info!(
+            board = %board.model,
+            channel = channel_no,
+            memory = memory.method(),
+            bytes = layout.bytes(),
+            blocks = layout.blocks(),
+            block_samples = layout.block_samples(),
+            pacer = ?s.pacer,
+            "DMA sampler set up"
+        );
+        let mut sampler = DmaSampler {
+            guard,
+            memory,
+            periph,
+            layout,
+            plan,
+            clock: src.clock.clone(),
+            period_us: s.period_us,
+            words,
+            next: 0,
+            ticks: TickExtender::new(),
+            utc: UtcMapper::new(),
+            last_estimate_host_us: 0,
+            prev_tick: None,
+            restart_from: None,
+            last_end_us: 0,
+            skip_next: true,
+            counters: SamplerCounters::default(),
+            _source: src.keepalive,
+        };
+        pacing::program(&sampler.periph, &sampler.plan).map_err(hw)?;
+        sampler.start_chain();
+        Ok(sampler)
+    }
+
+    /// Writes a fresh chain image and starts the channel on it.
+    fn start_chain(&mut self) {
+        let bus = self.memory.bus_addr();
+        let image = self.layout.image(bus);
+        self.memory.mapping().copy_in(0, &image);
+        channel::start(self.guard.regs(), self.layout.first_cb_bus(bus));
+        self.next = 0;
+        self.skip_next = true;
+        self.ticks = TickExtender::new();
+        self.estimate_utc();
+    }
+
+    /// Measures the tick → UTC offset: a CPU read of CLO between two host clock reads.
+    fn estimate_utc(&mut self) {
+        let before = self.clock.utc_us();
+        let clo = self.periph.st.read32(st::CLO);
+        let after = self.clock.utc_us();
+        let tick = match self.ticks.last() {
+            // Extend against the ring's ticks so both share one 64-bit timeline.
+            Some(_) => self.ticks.clone().extend(clo),
+            None => u64::from(clo),
+        };
+        self.utc.estimate(before, tick, after);
+        self.last_estimate_host_us = after;
+    }
+
+    /// If the channel stopped on its own, says why, and restarts it.
+    fn check_running(&mut self) -> Result<(), SamplerError> {
+        let status = channel::status(self.guard.regs());
+        if status.active && status.conblk_ad != 0 && !status.error {
+            return Ok(());
+        }
+        if teardown::fired() {
+            return Err(SamplerError::Settings {
+                field: "sampler".into(),
+                reason: "the DMA channel was stopped by a signal or panic".into(),
+            });
+        }
+        let why = if status.error {
+            format!("error (DEBUG {:#x})", status.debug_errors)
+        } else if status.conblk_ad == 0 {
+            "CONBLK_AD reads 0 (reset by someone else?)".to_string()
+        } else {
+            "ACTIVE cleared".to_string()
+        };
+        self.counters.restarts += 1;
+        warn!(
+            why,
+            restarts = self.counters.restarts,
+            "DMA channel stopped by itself: rebuilding the chain and restarting"
+        );
+        channel::stop(self.guard.regs());
+        let last_sample = self
+            .prev_tick
+            .map(|t| t + u64::from(self.layout.block_samples() - 1) * u64::from(self.period_us));
+        self.start_chain();
+        // The gap is measured once the first new block arrives (see `next_block`).
+        self.prev_tick = None;
+        self.restart_from = last_sample.or(self.restart_from);
+        Ok(())
+    }
+
+    /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
+    /// during the copy.
+    fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<u64> {
+        let map = self.memory.mapping();
+        let before = map.read32(self.layout.ticks_offset(b));
+        out.levels.resize(self.layout.level_words_per_block(), 0);
+        map.copy_out(self.layout.levels_offset(b), &mut out.levels);
+        let after = map.read32(self.layout.ticks_offset(b));
+        // The engine may have come round into block b while we copied it.
+        let engine = self.engine_block();
+        (before == after && engine != Some(b)).then(|| self.ticks.extend(after))
+    }
+
+    /// The block the engine is filling, or None if CONBLK_AD is not one of our control blocks.
+    fn engine_block(&self) -> Option<u32> {
+        let conblk = channel::status(self.guard.regs()).conblk_ad;
+        self.layout
+            .position(conblk, self.memory.bus_addr())
+            .map(|p| p.block)
+    }
+
+    /// How long to wait for the engine between two looks: half a block, within bounds.
+    fn poll_interval(&self) -> Duration {
+        let block_us = u64::from(self.period_us) * u64::from(self.layout.block_samples());
+        Duration::from_micros((block_us / 2).clamp(100, 5_000))
+    }
+}
+
+impl Sampler for DmaSampler {
+    fn next_block(&mut self, block: &mut Block, shutdown: &Shutdown) -> Result<bool, SamplerError> {
+        let poll = self.poll_interval();
+        loop {
+            if shutdown.is_triggered() {
+                return Ok(false);
+            }
+            self.check_running()?;
+            let Some(engine) = self.engine_block() else {
+                self.clock.wait(poll);
+                continue;
+            };
+            if ready(self.next, engine) == Ready::Wait {
+                self.clock.wait(poll);
+                continue;
+            }
+            let b = self.next;
+            let Some(tick) = self.copy_block(b, block) else {
+                // Overwritten while we copied: wait for the engine to finish it; its new tick
+                // then tells how much was lost.
+                continue;
+            };
+            if std::mem::take(&mut self.skip_next) {
+                self.next = (b + 1) % self.layout.blocks();
+                continue;
+            }
+            let samples = self.layout.block_samples();
+            let lost = match (self.prev_tick, self.restart_from.take()) {
+                (Some(prev), _) => lost_samples(prev, samples, self.period_us, tick),
+                (None, Some(last)) => lost_across_restart(last, self.period_us, tick),
+                (None, None) => 0,
+            };
+            if lost > 0 && self.prev_tick.is_some() {
+                self.counters.overruns += 1;
+                warn!(
+                    lost,
+                    overruns = self.counters.overruns,
+                    "consumer lapped by the DMA engine: samples overwritten"
+                );
+            }
+            if self
+                .clock
+                .utc_us()
+                .saturating_sub(self.last_estimate_host_us)
+                > UTC_REESTIMATE_US
+            {
+                self.estimate_utc();
+            }
+            block.period_us = self.period_us;
+            block.words = self.words;
+            block.t0_us = self.utc.utc(tick).max(self.last_end_us);
+            block.lost_before = lost;
+            self.last_end_us = block.end_us();
+            self.prev_tick = Some(tick);
+            self.next = (b + 1) % self.layout.blocks();
+            return Ok(true);
+        }
+    }
+
+    fn period_us(&self) -> u32 {
+        self.period_us
+    }
+
+    fn words(&self) -> LevelWords {
+        self.words
+    }
+
+    fn counters(&self) -> SamplerCounters {
+        self.counters
+    }
+}
+
+impl Drop for DmaSampler {
+    fn drop(&mut self) {
+        // Stop the engine before the pacer: a channel waiting on a dead DREQ never finishes
+        // an abort on some boards. The guard stops it again (harmless) when it drops.
+        channel::stop(self.guard.regs());
+        pacing::stop(&self.periph, self.plan.pacer);
+    }
+}
+
+/// A hardware refusal of a setting, as a sampler error.
+fn settings(e: HwError) -> SamplerError {
+    match e {
+        HwError::Settings { field, reason } => SamplerError::Settings { field, reason },
+        other => SamplerError::Hardware(other),
+    }
+}
+
+/// A hardware failure, as a sampler error.
+fn hw(e: HwError) -> SamplerError {
+    SamplerError::Hardware(e)
+}

@@ -1,0 +1,260 @@
+//! The DMA sampler on the emulated board, in lock-step (deterministic): the same signal through
+//! the replay sampler and through the agent's own control blocks executed by the emulator gives
+//! the same edges within one period, for every chain shape; faults are reported, never silent.
+
+use std::path::{Path, PathBuf};
+
+use edgetap::config::{self, Config, ConfigSource};
+use edgetap::edges::Edge;
+use edgetap::pipeline::Pipeline;
+use edgetap::sampler::{self, Block, SamplerCounters};
+use edgetap::shutdown::Shutdown;
+
+/// UTC µs that signal time 0 maps to in both samplers.
+const START_US: u64 = 1_764_000_000_000_000;
+
+/// Writes `seconds` of the demo signal (bouncing switch 17, 1 kHz train 18, slow sensor 27).
+fn signal(dir: &Path, seconds: u64) -> PathBuf {
+    let path = dir.join("signal.vcd");
+    let file = std::fs::File::create(&path).expect("create vcd");
+    edgetap::signal::write_vcd(
+        &edgetap::signal::demo(seconds),
+        std::io::BufWriter::new(file),
+    )
+    .expect("write vcd");
+    path
+}
+
+/// A config for `backend` sampling `signal`, with extra TOML lines under [sampler].
+fn config(backend: &str, signal: &Path, sampler_extra: &str, pins: &[u8]) -> Config {
+    let inputs: String = pins
+        .iter()
+        .map(|p| format!("[[inputs]]\npin = {p}\n"))
+        .collect();
+    let text = format!(
+        r#"device_id = "t"
+[sampler]
+backend = "{backend}"
+{sampler_extra}
+[sampler.replay]
+signal = "{sig}"
+realtime = false
+start_us = {START_US}
+[sampler.emulated]
+signal = "{sig}"
+realtime = false
+start_us = {START_US}
+{inputs}"#,
+        sig = signal.display()
+    );
+    config::load(
+        ConfigSource::Text {
+            toml: &text,
+            base_dir: signal.parent().expect("dir"),
+        },
+        &[],
+    )
+    .expect("valid config")
+}
+
+/// What a sampler produced over `until_us` of signal time.
+#[derive(Debug, Default)]
+struct Run {
+    /// UTC µs of the first sample (the DMA sampler drops the block filling the pacing FIFO).
+    first_us: u64,
+    edges: Vec<Edge>,
+    lost: u64,
+    /// (previous block end, this block's start, samples lost before it), for every gap.
+    gaps: Vec<(u64, u64, u64)>,
+    counters: SamplerCounters,
+}
+
+fn run(config: &Config, until_us: u64) -> Run {
+    let mut s = sampler::open(config).expect("sampler opens");
+    let mut pipeline = Pipeline::new(&config.inputs);
+    let mut block = Block::new(s.period_us(), s.words());
+    let mut out = Run::default();
+    let shutdown = Shutdown::new();
+    let mut prev_end: Option<u64> = None;
+    // Bounded: signal time only moves forward, and the bound is generous.
+    for _ in 0..10_000_000 {
+        if !s.next_block(&mut block, &shutdown).expect("next block") {
+            break;
+        }
+        if prev_end.is_none() {
+            out.first_us = block.t0_us;
+        }
+        if block.lost_before > 0 {
+            out.lost += block.lost_before;
+            out.gaps
+                .push((prev_end.unwrap_or(0), block.t0_us, block.lost_before));
+        }
+        pipeline.process(&block, &mut out.edges);
+        prev_end = Some(block.end_us());
+        if block.t0_us >= START_US + until_us {
+            break;
+        }
+    }
+    out.counters = s.counters();
+    out.edges.retain(|e| e.t_us < START_US + until_us);
+    out
+}
+
+/// Asserts both runs saw the same edges after the later start: same pins and levels in order,
+/// each within `tol_us`.
+fn assert_same_runs(replay: &Run, dma: &Run, tol_us: u64, what: &str) {
+    // An edge just after the later start may be reported by one run as the initial state.
+    let from = replay.first_us.max(dma.first_us) + 2 * tol_us;
+    let keep =
+        |r: &Run| -> Vec<Edge> { r.edges.iter().filter(|e| e.t_us >= from).copied().collect() };
+    assert_same_edges(&keep(replay), &keep(dma), tol_us, what);
+}
+
+/// Asserts both edge lists have the same pins and levels in order, each within `tol_us`.
+fn assert_same_edges(replay: &[Edge], dma: &[Edge], tol_us: u64, what: &str) {
+    assert!(!replay.is_empty(), "{what}: the signal must have edges");
+    let n = replay.len().min(dma.len());
+    assert!(
+        replay.len() == dma.len(),
+        "{what}: replay {} edges, dma {} edges",
+        replay.len(),
+        dma.len()
+    );
+    for (i, (r, d)) in replay.iter().zip(dma).take(n).enumerate() {
+        assert!(
+            r.pin == d.pin && r.level == d.level && r.t_us.abs_diff(d.t_us) <= tol_us,
+            "{what}: edge {i}: replay {r:?}, dma {d:?} (tolerance {tol_us} µs)"
+        );
+    }
+}
+
+#[test]
+fn every_chain_shape_gives_the_replayed_edges_on_both_boards() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let until = 150_000;
+    for board in ["pi3", "pi4"] {
+        for pacer in ["pwm", "pcm"] {
+            for (pins, shape) in [
+                (&[17u8, 18, 27][..], "block_samples = 100\nbuffer_ms = 5"),
+                (&[17, 18, 27, 40][..], "block_samples = 250\nbuffer_ms = 20"),
+            ] {
+                let extra = format!("period_us = 5\npacer = \"{pacer}\"\n{shape}");
+                let replay = run(&config("replay", &sig, &extra, pins), until);
+                let mut emu = config("emulated", &sig, &extra, pins);
+                emu.sampler.emulated.board = match board {
+                    "pi3" => edgetap::config::BoardKind::Pi3,
+                    _ => edgetap::config::BoardKind::Pi4,
+                };
+                let dma = run(&emu, until);
+                let what = format!("{board} {pacer} pins {pins:?} {shape:?}");
+                assert_eq!(dma.lost, 0, "{what}: nothing lost in lock-step");
+                assert_same_runs(&replay, &dma, 5, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn other_periods_are_paced_by_the_programmed_clock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    for period in [1u32, 2, 7, 20] {
+        let extra = format!("period_us = {period}\nblock_samples = 200\nbuffer_ms = 50");
+        let replay = run(&config("replay", &sig, &extra, &[17, 18]), 60_000);
+        let dma = run(&config("emulated", &sig, &extra, &[17, 18]), 60_000);
+        assert_same_runs(&replay, &dma, u64::from(period), &format!("{period} µs"));
+    }
+}
+
+#[test]
+fn an_overrun_is_a_gap_with_the_exact_sample_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let extra = "period_us = 5\nblock_samples = 100\nbuffer_ms = 5\n\
+                 [sampler.emulated.faults]\nconsumer_stall_ms = 20\nconsumer_stall_after_ms = 50";
+    let dma = run(&config("emulated", &sig, extra, &[17, 18]), 200_000);
+    assert!(dma.counters.overruns >= 1, "{:?}", dma.counters);
+    assert!(
+        dma.lost >= 2_000,
+        "a 20 ms stall over a 5 ms ring loses ≥ 3000 samples: {}",
+        dma.lost
+    );
+    for &(prev_end, start, lost) in &dma.gaps {
+        assert_eq!(
+            start - prev_end,
+            lost * 5,
+            "gap {prev_end}..{start} holds exactly {lost} samples"
+        );
+    }
+    // Outside the gap, the edges are the replayed ones.
+    let replay = run(
+        &config(
+            "replay",
+            &sig,
+            extra.split('[').next().unwrap_or(""),
+            &[17, 18],
+        ),
+        200_000,
+    );
+    let outside = |e: &&Edge| {
+        dma.gaps
+            .iter()
+            .all(|&(a, b, _)| e.t_us < a || e.t_us >= b + 1000)
+    };
+    let expected: Vec<Edge> = replay.edges.iter().filter(outside).copied().collect();
+    let got: Vec<Edge> = dma.edges.iter().filter(outside).copied().collect();
+    assert_same_edges(&expected, &got, 5, "around an overrun");
+}
+
+#[test]
+fn the_timer_wrap_is_invisible_in_timestamps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let base = "period_us = 5\nblock_samples = 100\nbuffer_ms = 10";
+    let wrap = format!("{base}\n[sampler.emulated.faults]\nclo_before_wrap_us = 40000");
+    let replay = run(&config("replay", &sig, base, &[17, 18]), 100_000);
+    let dma = run(&config("emulated", &sig, &wrap, &[17, 18]), 100_000);
+    assert_eq!(dma.lost, 0);
+    assert_same_runs(&replay, &dma, 5, "across the 2^32 µs wrap");
+}
+
+#[test]
+fn stalls_and_jitter_keep_timestamps_within_one_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let base = "period_us = 20\nblock_samples = 100\nbuffer_ms = 20";
+    let faulty = format!(
+        "{base}\n[sampler.emulated.faults]\nstall_us = 16\nstall_every_ms = 20\njitter_ns = 2000"
+    );
+    let replay = run(&config("replay", &sig, base, &[17, 18]), 150_000);
+    let dma = run(&config("emulated", &sig, &faulty, &[17, 18]), 150_000);
+    assert_eq!(
+        dma.lost, 0,
+        "a 16 µs stall is absorbed by the FIFO, not a loss"
+    );
+    assert_same_runs(&replay, &dma, 20, "with stalls and jitter");
+}
+
+#[test]
+fn a_channel_reset_by_someone_else_is_counted_and_restarted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let extra = "period_us = 5\nblock_samples = 100\nbuffer_ms = 10\n\
+                 [sampler.emulated.faults]\nreset_after_ms = 50";
+    let dma = run(&config("emulated", &sig, extra, &[17, 18]), 150_000);
+    assert_eq!(dma.counters.restarts, 1, "{:?}", dma.counters);
+    assert_eq!(
+        dma.gaps.len(),
+        1,
+        "the restart is one reported gap: {:?}",
+        dma.gaps
+    );
+    // Edges keep coming after the restart.
+    let late = dma
+        .edges
+        .iter()
+        .filter(|e| e.t_us > START_US + 100_000)
+        .count();
+    assert!(late > 50, "edges after the restart: {late}");
+}
