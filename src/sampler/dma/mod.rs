@@ -153,12 +153,6 @@ impl DmaSampler {
         if status.active && status.conblk_ad != 0 && !status.error {
             return Ok(());
         }
-        if teardown::fired() {
-            return Err(SamplerError::Settings {
-                field: "sampler".into(),
-                reason: "the DMA channel was stopped by a signal or panic".into(),
-            });
-        }
         let why = if status.error {
             format!("error (DEBUG {:#x})", status.debug_errors)
         } else if status.conblk_ad == 0 {
@@ -215,7 +209,8 @@ impl Sampler for DmaSampler {
     fn next_block(&mut self, block: &mut Block, shutdown: &Shutdown) -> Result<bool, SamplerError> {
         let poll = self.poll_interval();
         loop {
-            if shutdown.is_triggered() {
+            // A signal or panic already stopped the channel: end like a shutdown.
+            if shutdown.is_triggered() || teardown::fired() {
                 return Ok(false);
             }
             self.check_running()?;

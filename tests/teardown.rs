@@ -1,0 +1,219 @@
+//! Teardown cannot be skipped: an agent process sampling the emulated board is stopped by
+//! SIGTERM, SIGINT or a panic, and the emulator (in this test process) must see the DMA channel
+//! stopped before the agent releases the channel's memory. Also: `edgetap check` on a non-Pi,
+//! and an agent attached to a separate `edgetap emulator` process.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use edgetap::config::BoardKind;
+use edgetap::emu::{EmuEvent, EmuOptions, Emulator, Mode};
+
+use support::agent::{demo_signal, edgetap};
+
+/// A config sampling the board file `mem` (attached, realtime) on GPIO 17 and 18.
+fn attach_config(dir: &Path, mem: &Path) -> PathBuf {
+    let path = dir.join("attach.toml");
+    let text = format!(
+        r#"device_id = "t"
+[sampler]
+backend = "emulated"
+period_us = 5
+block_samples = 200
+buffer_ms = 20
+[sampler.emulated]
+mem = "{}"
+[[inputs]]
+pin = 17
+[[inputs]]
+pin = 18
+"#,
+        mem.display()
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// Waits (bounded) for a child to exit.
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("child did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn teardown_is_observed(how: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = edgetap::vcd::read_file(&demo_signal(dir.path(), 2)).expect("signal");
+    let mem = dir.path().join("board");
+    let emu = Emulator::start(EmuOptions {
+        board: BoardKind::Pi4,
+        mem: Some(mem.clone()),
+        signal: Some(signal),
+        loop_signal: true,
+        mode: Mode::Realtime,
+        start_utc_us: None,
+        faults: Default::default(),
+        cb_cost_ns: 100,
+    })
+    .expect("emulator");
+    let config = attach_config(dir.path(), &mem);
+    let mut cmd = edgetap();
+    cmd.args(["capture", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("edges.jsonl"))
+        .stderr(Stdio::piped());
+    match how {
+        "panic" => drop(cmd.args(["--panic-after", "0.5"])),
+        "end" => drop(cmd.args(["--duration", "0.5"])),
+        _ => {}
+    }
+    let mut child = cmd.spawn().expect("spawn capture");
+    let started = emu.wait_for(
+        |e| matches!(e, EmuEvent::ChannelStarted { .. }),
+        Duration::from_secs(10),
+    );
+    assert!(
+        started.is_some(),
+        "the agent never started its channel: {:?}",
+        emu.events()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    match how {
+        "SIGTERM" => unsafe_kill(child.id(), libc::SIGTERM),
+        "SIGINT" => unsafe_kill(child.id(), libc::SIGINT),
+        _ => {}
+    }
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    if how == "panic" {
+        assert!(!status.success(), "a panic must not exit 0");
+    } else {
+        assert!(status.success(), "{how}: clean exit expected, got {status}");
+    }
+    let released = emu.wait_for(
+        |e| matches!(e, EmuEvent::MemReleased { .. }),
+        Duration::from_secs(5),
+    );
+    let events: Vec<EmuEvent> = emu.events().into_iter().map(|(_, e)| e).collect();
+    let stop = events
+        .iter()
+        .position(|e| matches!(e, EmuEvent::ChannelStopped { .. }));
+    let release = events
+        .iter()
+        .position(|e| matches!(e, EmuEvent::MemReleased { .. }));
+    assert!(
+        released.is_some(),
+        "{how}: memory never released: {events:?}"
+    );
+    assert!(
+        stop.is_some() && stop < release,
+        "{how}: channel must stop before its memory is released: {events:?}"
+    );
+    assert!(
+        matches!(released, Some(EmuEvent::MemReleased { ref running_inside, .. }) if running_inside.is_empty()),
+        "{how}: a channel was still running in the released memory: {events:?}"
+    );
+}
+
+/// Sends `sig` to `pid`.
+fn unsafe_kill(pid: u32, sig: i32) {
+    let status = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+#[test]
+fn sigterm_stops_the_channel_before_memory_is_released() {
+    teardown_is_observed("SIGTERM");
+}
+
+#[test]
+fn sigint_stops_the_channel_before_memory_is_released() {
+    teardown_is_observed("SIGINT");
+}
+
+#[test]
+fn a_normal_end_stops_the_channel_before_memory_is_released() {
+    // No signal handler helps here: only the drop order of the sampler does.
+    teardown_is_observed("end");
+}
+
+#[test]
+fn a_panic_stops_the_channel_before_memory_is_released() {
+    teardown_is_observed("panic");
+}
+
+#[test]
+fn check_says_plainly_that_this_is_not_a_pi() {
+    let out = edgetap().arg("check").output().expect("run check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("FAIL board"), "{text}");
+    assert!(text.contains("not a Raspberry Pi"), "{text}");
+    assert!(text.contains("backend = \"emulated\""), "{text}");
+    for what in ["DMA memory", "privileges", "/dev/mem"] {
+        assert!(text.contains(what), "check must report {what}: {text}");
+    }
+}
+
+#[test]
+fn an_agent_attaches_to_a_separate_emulator_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = demo_signal(dir.path(), 2);
+    let mem = dir.path().join("board");
+    let mut emulator = edgetap()
+        .args(["emulator", "--board", "pi3", "--loop", "--mem"])
+        .arg(&mem)
+        .arg("--signal")
+        .arg(&signal)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn emulator");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while edgetap::hw::mmio::PhysMem::open(&mem)
+        .ok()
+        .and_then(|m| edgetap::emu::read_header(&m).ok())
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator never wrote its board file"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let config = attach_config(dir.path(), &mem);
+    let out = edgetap()
+        .args(["capture", "--duration", "0.3", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run capture");
+    unsafe_kill(emulator.id(), libc::SIGTERM);
+    let status = wait_exit(&mut emulator, Duration::from_secs(10));
+    assert!(status.success(), "emulator exit: {status}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let edges = String::from_utf8_lossy(&out.stdout);
+    let on18 = edges.lines().filter(|l| l.contains("\"pin\":18")).count();
+    // 1 kHz on GPIO 18: two edges per ms, about 600 in 0.3 s.
+    assert!(
+        (500..=700).contains(&on18),
+        "edges on GPIO 18 in 0.3 s: {on18}"
+    );
+}
