@@ -196,3 +196,55 @@ impl Report {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(board: &str, mem: &Path) -> CheckPaths {
+        CheckPaths {
+            root: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/boards")
+                .join(board),
+            mem_device: mem.to_path_buf(),
+            vcio: PathBuf::from("/nonexistent/vcio"),
+            pagemap: PathBuf::from("/nonexistent/pagemap"),
+        }
+    }
+
+    fn finding<'a>(r: &'a Report, what: &str) -> &'a Finding {
+        r.findings
+            .iter()
+            .find(|f| f.what == what)
+            .unwrap_or_else(|| panic!("no {what} finding in {r:?}"))
+    }
+
+    #[test]
+    fn a_pi4_fixture_reports_board_channel_pacing_and_what_fails() {
+        let mem = tempfile::NamedTempFile::new().expect("temp");
+        let r = check(&paths("pi4b", mem.path()), &SamplerConfig::default());
+        assert!(finding(&r, "board").ok && finding(&r, "board").detail.contains("4"));
+        assert!(
+            finding(&r, "peripherals").detail.contains("0xfe000000"),
+            "{r:?}"
+        );
+        assert!(finding(&r, "DMA channel").detail.starts_with('7'), "{r:?}");
+        assert!(finding(&r, "pacing").ok, "{r:?}");
+        let m = finding(&r, "DMA memory");
+        assert!(!m.ok && m.detail.contains("/nonexistent/vcio"), "{m:?}");
+        assert!(!r.dma_ready);
+        assert!(r.verdict.contains("would fail"), "{}", r.verdict);
+        assert!(r.render().contains("FAIL DMA memory"));
+    }
+
+    #[test]
+    fn a_pi5_points_to_the_cdev_backend() {
+        let mem = tempfile::NamedTempFile::new().expect("temp");
+        let r = check(&paths("pi5", mem.path()), &SamplerConfig::default());
+        let b = finding(&r, "board");
+        assert!(!b.ok && b.detail.contains("cdev"), "{b:?}");
+        assert!(r
+            .verdict
+            .contains("not a Raspberry Pi the DMA sampler supports"));
+    }
+}
