@@ -9,6 +9,7 @@ pub mod chain;
 pub mod channel;
 pub mod check;
 pub mod clock;
+mod devicetree;
 pub mod dmamem;
 pub mod mailbox;
 pub mod mmio;
