@@ -64,7 +64,7 @@ fn teardown_is_observed(how: &str) {
         mode: Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: 100,
+        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
     })
     .expect("emulator");
     let config = attach_config(dir.path(), &mem);
@@ -73,7 +73,8 @@ fn teardown_is_observed(how: &str) {
         .arg(&config)
         .arg("--out")
         .arg(dir.path().join("edges.jsonl"))
-        .stderr(Stdio::piped());
+        // A file, not a pipe nobody reads: a chatty child must never block on a full pipe.
+        .stderr(std::fs::File::create(dir.path().join("stderr")).expect("stderr file"));
     match how {
         "panic" => drop(cmd.args(["--panic-after", "0.5"])),
         "end" => drop(cmd.args(["--duration", "0.5"])),
