@@ -243,6 +243,23 @@ fn dispatch(command: Command) -> Result<()> {
     }
 }
 
+/// A shutdown that SIGINT or SIGTERM triggers (for the commands without an async runtime).
+fn shutdown_on_signals() -> Result<Shutdown> {
+    let shutdown = Shutdown::new();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("install signal handlers")?;
+    let trigger = shutdown.clone();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            trigger.trigger();
+        }
+    });
+    Ok(shutdown)
+}
+
 /// `edgetap emulator`: a realtime emulated board until SIGINT/SIGTERM; the file stays.
 fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> Result<()> {
     let trace =
@@ -251,20 +268,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         EmuBoard::Pi3 => edgetap::config::BoardKind::Pi3,
         EmuBoard::Pi4 => edgetap::config::BoardKind::Pi4,
     };
-    let shutdown = Shutdown::new();
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])
-    .context("install signal handlers")?;
-    {
-        let shutdown = shutdown.clone();
-        std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
-                shutdown.trigger();
-            }
-        });
-    }
+    let shutdown = shutdown_on_signals()?;
     let opts = edgetap::emu::EmuOptions {
         board,
         mem: Some(mem),
@@ -273,7 +277,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         mode: edgetap::emu::Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: 100,
+        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
     };
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }
@@ -390,20 +394,7 @@ fn run_capture(
         Format::Jsonl => CaptureFormat::JsonLines,
         Format::Vcd => CaptureFormat::Vcd,
     };
-    let shutdown = Shutdown::new();
-    {
-        let shutdown = shutdown.clone();
-        let mut signals = signal_hook::iterator::Signals::new([
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-        ])
-        .context("install signal handlers")?;
-        std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
-                shutdown.trigger();
-            }
-        });
-    }
+    let shutdown = shutdown_on_signals()?;
     let summary = capture(config, duration_us, format, out, &shutdown)?;
     info!(
         samples = summary.samples,

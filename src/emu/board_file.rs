@@ -5,6 +5,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use crate::config::BoardKind;
+use crate::hw::board::Board;
 use crate::hw::mmio::PhysMem;
 
 use super::EmuError;
@@ -54,12 +55,9 @@ pub struct BoardHeader {
     pub pid: u32,
 }
 
-/// Physical peripheral base of `board`.
+/// Physical peripheral base of `board` (the board facts live in `hw::board`).
 pub fn periph_base(board: BoardKind) -> u64 {
-    match board {
-        BoardKind::Pi3 => 0x3F00_0000,
-        BoardKind::Pi4 => 0xFE00_0000,
-    }
+    Board::emulated(board).periph_base
 }
 
 /// Creates (or truncates) a sparse board file for `board` at `path`.

@@ -286,12 +286,12 @@ impl Machine {
         self.target_ps = target_ps;
         self.fault_reset();
         let mut executed = 0;
-        let running: Vec<u8> = (0..=dma::MAX_CHANNEL)
-            .filter(|&n| self.channels[usize::from(n)].running)
-            .collect();
         let mut idle_until = target_ps;
-        for n in running {
-            while executed < CBS_PER_POLL && self.now_ps <= target_ps {
+        for n in 0..=dma::MAX_CHANNEL {
+            while self.channels[usize::from(n)].running
+                && executed < CBS_PER_POLL
+                && self.now_ps <= target_ps
+            {
                 match self.step(n) {
                     Step::Done => executed += 1,
                     Step::WaitUntil(t) => {

@@ -133,6 +133,9 @@ pub enum Mode {
     Lockstep,
 }
 
+/// Emulated time one non-paced control block takes (ns): of the order a real engine needs.
+pub const DEFAULT_CB_COST_NS: u32 = 100;
+
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone)]
 pub struct EmuOptions {
@@ -174,7 +177,7 @@ impl EmuOptions {
             },
             start_utc_us: e.start_us,
             faults: e.faults.clone(),
-            cb_cost_ns: 100,
+            cb_cost_ns: DEFAULT_CB_COST_NS,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! makes the tests fail.
 
 use crate::config::BoardKind;
+use crate::hw::board::Board;
 use crate::hw::mmio::Mapping;
 use crate::hw::regs::{cm, field, pcm, pwm};
 
@@ -65,10 +66,7 @@ impl ClockGen {
     /// Output frequency in Hz, if running from a known source with a usable divisor.
     pub fn hz(&self, board: BoardKind) -> Option<u64> {
         let src = match self.ctl & cm::CTL_SRC_MASK {
-            cm::SRC_PLLD => match board {
-                BoardKind::Pi3 => 500_000_000,
-                BoardKind::Pi4 => 750_000_000,
-            },
+            cm::SRC_PLLD => Board::emulated(board).plld_hz,
             cm::SRC_OSC => match board {
                 BoardKind::Pi3 => 19_200_000,
                 BoardKind::Pi4 => 54_000_000,

@@ -100,10 +100,11 @@ pub fn check(paths: &CheckPaths, s: &SamplerConfig) -> Report {
         memory.is_ok(),
         memory.clone().unwrap_or_else(|e| e),
     );
+    let root = is_root();
     push(
         "privileges",
-        is_root(),
-        if is_root() {
+        root,
+        if root {
             "running as root".to_string()
         } else {
             "not root: /dev/mem and the pagemap need root (or CAP_SYS_RAWIO)".to_string()

@@ -1,7 +1,7 @@
 //! The peripheral blocks the sampler touches, each mapped once from the memory file.
 
 use super::mmio::{Mapping, PhysMem};
-use super::regs::{cm, dma, gpio, mbox, pcm, pwm, st};
+use super::regs::{cm, dma, gpio, pcm, pwm, st};
 use super::HwError;
 
 /// Bytes mapped per peripheral block: every register the sampler uses lies in its first page.
@@ -22,8 +22,6 @@ pub struct Peripherals {
     pub pwm: Mapping,
     /// PCM.
     pub pcm: Mapping,
-    /// ARM mailbox 0.
-    pub mbox: Mapping,
 }
 
 impl Peripherals {
@@ -36,7 +34,6 @@ impl Peripherals {
             cm: mem.map(base + cm::BASE, BLOCK_LEN)?,
             pwm: mem.map(base + pwm::BASE, BLOCK_LEN)?,
             pcm: mem.map(base + pcm::BASE, BLOCK_LEN)?,
-            mbox: mem.map(base + mbox::BASE, 0x40)?,
         })
     }
 

@@ -119,22 +119,7 @@ mod tests {
     use super::*;
 
     fn run(f: &mut LockoutFilter, steps: &[(Option<u8>, u64)]) -> Vec<(u8, u64)> {
-        let mut out = Vec::new();
-        for &(lvl, t) in steps {
-            let mut emit = |x: Edge| out.push((x.level, x.t_us));
-            match lvl {
-                Some(level) => f.push(
-                    Edge {
-                        pin: 2,
-                        level,
-                        t_us: t,
-                    },
-                    &mut emit,
-                ),
-                None => f.advance(t, &mut emit),
-            }
-        }
-        out
+        super::super::drive(f, 2, steps)
     }
 
     #[test]

@@ -27,6 +27,25 @@ pub mod noise;
 
 #[cfg(test)]
 mod proptests;
+
+/// Drives a stage with pushes (`Some(level)` at a time) and advances (`None`, time) and returns
+/// the reported (level, time) pairs: the one test harness every stage's unit tests share.
+#[cfg(test)]
+pub(crate) fn drive(
+    stage: &mut impl Stage,
+    pin: u8,
+    steps: &[(Option<u8>, u64)],
+) -> Vec<(u8, u64)> {
+    let mut out = Vec::new();
+    for &(lvl, t_us) in steps {
+        let mut emit = |x: Edge| out.push((x.level, x.t_us));
+        match lvl {
+            Some(level) => stage.push(Edge { pin, level, t_us }, &mut emit),
+            None => stage.advance(t_us, &mut emit),
+        }
+    }
+    out
+}
 #[cfg(test)]
 mod reference;
 

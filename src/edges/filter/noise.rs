@@ -171,25 +171,8 @@ impl Stage for NoiseFilter {
 mod tests {
     use super::*;
 
-    fn e(level: u8, t_us: u64) -> Edge {
-        Edge {
-            pin: 4,
-            level,
-            t_us,
-        }
-    }
-
-    /// Runs pushes (Some edge) and advances (None, time) and collects the reported edges.
     fn run(f: &mut NoiseFilter, steps: &[(Option<u8>, u64)]) -> Vec<(u8, u64)> {
-        let mut out = Vec::new();
-        for &(lvl, t) in steps {
-            let mut emit = |x: Edge| out.push((x.level, x.t_us));
-            match lvl {
-                Some(l) => f.push(e(l, t), &mut emit),
-                None => f.advance(t, &mut emit),
-            }
-        }
-        out
+        super::super::drive(f, 4, steps)
     }
 
     #[test]

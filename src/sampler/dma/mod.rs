@@ -40,8 +40,6 @@ pub struct DmaSampler {
     layout: ChainLayout,
     plan: pacing::PacingPlan,
     clock: Arc<dyn HostClock>,
-    period_us: u32,
-    words: LevelWords,
     next: u32,
     ticks: TickExtender,
     utc: UtcMapper,
@@ -103,8 +101,6 @@ impl DmaSampler {
             layout,
             plan,
             clock: src.clock.clone(),
-            period_us: s.period_us,
-            words,
             next: 0,
             ticks: TickExtender::new(),
             utc: UtcMapper::new(),
@@ -147,11 +143,12 @@ impl DmaSampler {
         self.last_estimate_host_us = after;
     }
 
-    /// If the channel stopped on its own, says why, and restarts it.
-    fn check_running(&mut self) -> Result<(), SamplerError> {
+    /// CONBLK_AD of the running channel; if the channel stopped on its own, says why, restarts
+    /// it and returns None (look again).
+    fn check_running(&mut self) -> Option<u32> {
         let status = channel::status(self.guard.regs());
         if status.active && status.conblk_ad != 0 && !status.error {
-            return Ok(());
+            return Some(status.conblk_ad);
         }
         let why = if status.error {
             format!("error (DEBUG {:#x})", status.debug_errors)
@@ -167,14 +164,14 @@ impl DmaSampler {
             "DMA channel stopped by itself: rebuilding the chain and restarting"
         );
         channel::stop(self.guard.regs());
-        let last_sample = self
-            .prev_tick
-            .map(|t| t + u64::from(self.layout.block_samples() - 1) * u64::from(self.period_us));
+        let last_sample = self.prev_tick.map(|t| {
+            t + u64::from(self.layout.block_samples() - 1) * u64::from(self.plan.period_us)
+        });
         self.start_chain();
         // The gap is measured once the first new block arrives (see `next_block`).
         self.prev_tick = None;
         self.restart_from = last_sample.or(self.restart_from);
-        Ok(())
+        None
     }
 
     /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
@@ -186,13 +183,13 @@ impl DmaSampler {
         map.copy_out(self.layout.levels_offset(b), &mut out.levels);
         let after = map.read32(self.layout.ticks_offset(b));
         // The engine may have come round into block b while we copied it.
-        let engine = self.engine_block();
+        let engine = self.block_at(channel::status(self.guard.regs()).conblk_ad);
         (before == after && engine != Some(b)).then(|| self.ticks.extend(after))
     }
 
-    /// The block the engine is filling, or None if CONBLK_AD is not one of our control blocks.
-    fn engine_block(&self) -> Option<u32> {
-        let conblk = channel::status(self.guard.regs()).conblk_ad;
+    /// The block the engine is filling when CONBLK_AD reads `conblk`, or None if that is not
+    /// one of our control blocks.
+    fn block_at(&self, conblk: u32) -> Option<u32> {
         self.layout
             .position(conblk, self.memory.bus_addr())
             .map(|p| p.block)
@@ -200,7 +197,7 @@ impl DmaSampler {
 
     /// How long to wait for the engine between two looks: half a block, within bounds.
     fn poll_interval(&self) -> Duration {
-        let block_us = u64::from(self.period_us) * u64::from(self.layout.block_samples());
+        let block_us = u64::from(self.plan.period_us) * u64::from(self.layout.block_samples());
         Duration::from_micros((block_us / 2).clamp(100, 5_000))
     }
 }
@@ -213,8 +210,10 @@ impl Sampler for DmaSampler {
             if shutdown.is_triggered() || teardown::fired() {
                 return Ok(false);
             }
-            self.check_running()?;
-            let Some(engine) = self.engine_block() else {
+            let Some(conblk) = self.check_running() else {
+                continue;
+            };
+            let Some(engine) = self.block_at(conblk) else {
                 self.clock.wait(poll);
                 continue;
             };
@@ -234,8 +233,8 @@ impl Sampler for DmaSampler {
             }
             let samples = self.layout.block_samples();
             let lost = match (self.prev_tick, self.restart_from.take()) {
-                (Some(prev), _) => lost_samples(prev, samples, self.period_us, tick),
-                (None, Some(last)) => lost_across_restart(last, self.period_us, tick),
+                (Some(prev), _) => lost_samples(prev, samples, self.plan.period_us, tick),
+                (None, Some(last)) => lost_across_restart(last, self.plan.period_us, tick),
                 (None, None) => 0,
             };
             if lost > 0 && self.prev_tick.is_some() {
@@ -254,8 +253,8 @@ impl Sampler for DmaSampler {
             {
                 self.estimate_utc();
             }
-            block.period_us = self.period_us;
-            block.words = self.words;
+            block.period_us = self.plan.period_us;
+            block.words = self.layout.spec().words;
             block.t0_us = self.utc.utc(tick).max(self.last_end_us);
             block.lost_before = lost;
             self.last_end_us = block.end_us();
@@ -266,11 +265,11 @@ impl Sampler for DmaSampler {
     }
 
     fn period_us(&self) -> u32 {
-        self.period_us
+        self.plan.period_us
     }
 
     fn words(&self) -> LevelWords {
-        self.words
+        self.layout.spec().words
     }
 
     fn counters(&self) -> SamplerCounters {
