@@ -258,3 +258,23 @@ fn a_channel_reset_by_someone_else_is_counted_and_restarted() {
         .count();
     assert!(late > 50, "edges after the restart: {late}");
 }
+
+#[test]
+fn unusable_boards_and_signals_are_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    // This machine is no Pi: the dma backend says so and names the key.
+    let e = sampler::open(&config("dma", &sig, "period_us = 5", &[17]))
+        .err()
+        .expect("no Pi here")
+        .to_string();
+    assert!(
+        e.starts_with("sampler.backend: ") && e.contains("not a Raspberry Pi"),
+        "{e}"
+    );
+    // A missing signal file is named.
+    let mut c = config("emulated", &sig, "period_us = 5", &[17]);
+    c.sampler.emulated.signal = dir.path().join("missing.vcd");
+    let e = sampler::open(&c).err().expect("no signal").to_string();
+    assert!(e.contains("missing.vcd"), "{e}");
+}

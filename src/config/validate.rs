@@ -302,6 +302,16 @@ pin = 17
         );
     }
 
+    /// The base config on the emulated backend with `sampler` lines added.
+    fn emulated(sampler: &str) -> String {
+        base().replace(
+            "[[inputs]]",
+            &format!(
+                "[sampler]\nbackend = \"emulated\"\n{sampler}\n[sampler.emulated]\nsignal = \"x.vcd\"\n[[inputs]]"
+            ),
+        )
+    }
+
     #[test]
     fn each_rule_names_its_key() {
         let cases = [
@@ -350,6 +360,23 @@ pin = 17
             (
                 format!("{}[mqtt]\nrollback_after_s = 4\n", base()),
                 "mqtt.rollback_after_s",
+            ),
+            (
+                emulated("period_us = 1001\nblock_samples = 10"),
+                "sampler.period_us",
+            ),
+            (
+                emulated("period_us = 5\nblock_samples = 1000\nbuffer_ms = 9"),
+                "sampler.buffer_ms",
+            ),
+            (emulated("buffer_ms = 10001"), "sampler.buffer_ms"),
+            (emulated("dma_channel = 16"), "sampler.dma_channel"),
+            (
+                base().replace(
+                    "[[inputs]]",
+                    "[sampler]\nbackend = \"emulated\"\n[[inputs]]",
+                ),
+                "sampler.emulated.signal",
             ),
             (
                 format!("{}[mqtt]\nrollback_after_s = 3601\n", base()),
