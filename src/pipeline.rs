@@ -167,6 +167,8 @@ mod tests {
             lockout_us: 0,
             noise_steady_us: 0,
             noise_active_us: 0,
+            max_edges_per_s: 0,
+            device_class: None,
         }
     }
 

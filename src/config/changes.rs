@@ -14,7 +14,10 @@ pub struct ChangeSet {
     /// Pins watched before and now whose filter settings differ (ascending): rebuild their
     /// filter; other pins keep their filter state.
     pub filters_changed: Vec<u8>,
-    /// Pins whose `name` alone changed (ascending): republish discovery and info only.
+    /// Pins whose rate limit (`max_edges_per_s`) changed (ascending): rebuild their limiter.
+    pub limits_changed: Vec<u8>,
+    /// Pins whose `name` or `device_class` alone changed (ascending): republish discovery and
+    /// info only.
     pub names_changed: Vec<u8>,
     /// Backend, period, block size or replay settings changed: restart the sampler (with a gap
     /// event). Pins alone never restart it: the sampler reads every level anyway.
@@ -29,6 +32,10 @@ pub struct ChangeSet {
     pub mqtt_tuning: bool,
     /// Topic prefix, device id or groups changed: subscriptions and retained topics move.
     pub topics_changed: bool,
+    /// The stats interval changed.
+    pub stats_changed: bool,
+    /// Home Assistant discovery settings changed: discovery is republished (or removed).
+    pub homeassistant_changed: bool,
 }
 
 impl ChangeSet {
@@ -60,7 +67,14 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
         if let Some(b) = before.get(pin) {
             if a.filter() != b.filter() {
                 c.filters_changed.push(*pin);
-            } else if a.name != b.name {
+            }
+            if a.max_edges_per_s != b.max_edges_per_s {
+                c.limits_changed.push(*pin);
+            }
+            if a.filter() == b.filter()
+                && a.max_edges_per_s == b.max_edges_per_s
+                && (a.name != b.name || a.device_class != b.device_class)
+            {
                 c.names_changed.push(*pin);
             }
         }
@@ -89,6 +103,8 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
     c.topics_changed = m.topic_prefix != n.topic_prefix
         || old.device_id != new.device_id
         || old.groups != new.groups;
+    c.stats_changed = old.stats != new.stats;
+    c.homeassistant_changed = old.homeassistant != new.homeassistant;
     c
 }
 
@@ -106,6 +122,8 @@ mod tests {
             lockout_us: 0,
             noise_steady_us: 0,
             noise_active_us: 0,
+            max_edges_per_s: crate::config::DEFAULT_MAX_EDGES_PER_S,
+            device_class: None,
         }
     }
 
@@ -124,6 +142,8 @@ mod tests {
             inputs: vec![input(17, 0), input(18, 0), input(27, 0)],
             batch: Default::default(),
             mqtt: Default::default(),
+            stats: Default::default(),
+            homeassistant: Default::default(),
         }
     }
 
@@ -144,6 +164,23 @@ mod tests {
         assert_eq!(c.filters_changed, vec![17]);
         assert_eq!(c.names_changed, vec![27]);
         assert!(!c.sampler_restart && !c.batch_changed && !c.mqtt_reconnect);
+    }
+
+    #[test]
+    fn rate_limits_device_classes_stats_and_discovery_are_told_apart() {
+        let mut new = config();
+        new.inputs[0].max_edges_per_s = 10;
+        new.inputs[1].device_class = Some("door".into());
+        new.stats.interval_s = 60;
+        let c = diff(&config(), &new);
+        assert_eq!(c.limits_changed, vec![17]);
+        assert_eq!(c.names_changed, vec![18]);
+        assert!(c.filters_changed.is_empty() && c.stats_changed && !c.homeassistant_changed);
+
+        let mut new = config();
+        new.homeassistant.enabled = false;
+        let c = diff(&config(), &new);
+        assert!(c.homeassistant_changed && !c.stats_changed && c.names_changed.is_empty());
     }
 
     #[test]

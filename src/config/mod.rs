@@ -50,6 +50,12 @@ pub struct Config {
     /// Broker connection and topics.
     #[serde(default)]
     pub mqtt: MqttConfig,
+    /// The periodic `stats` message.
+    #[serde(default)]
+    pub stats: StatsConfig,
+    /// Home Assistant MQTT discovery.
+    #[serde(default)]
+    pub homeassistant: HomeAssistantConfig,
 }
 
 /// The default `state_dir`: the FHS place for a daemon's persistent state.
@@ -234,6 +240,21 @@ pub struct InputConfig {
     /// pigpio noise filter: after a steady period, changes are reported for this long (µs).
     #[serde(default)]
     pub noise_active_us: u64,
+    /// Flood protection: at most this many edges per second are reported for this pin; beyond
+    /// it edges are dropped, counted, and marked in the batch (`rate_limited`). 0 = no limit.
+    #[serde(default = "default_max_edges_per_s")]
+    pub max_edges_per_s: u32,
+    /// Home Assistant `device_class` of this input's binary sensor (`door`, `motion`, …).
+    #[serde(default)]
+    pub device_class: Option<String>,
+}
+
+/// Default per-pin rate limit: far above any meter or switch, well below what one pin can
+/// flood at 1 µs sampling (500,000 edges/s).
+pub const DEFAULT_MAX_EDGES_PER_S: u32 = 25_000;
+
+fn default_max_edges_per_s() -> u32 {
+    DEFAULT_MAX_EDGES_PER_S
 }
 
 impl InputConfig {
@@ -313,6 +334,39 @@ impl Default for MqttConfig {
             reconnect_min_ms: 250,
             reconnect_max_ms: 30_000,
             rollback_after_s: 60,
+        }
+    }
+}
+
+/// The periodic `<prefix>/<id>/stats` message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsConfig {
+    /// Seconds between two stats messages (1-3600).
+    pub interval_s: u64,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig { interval_s: 10 }
+    }
+}
+
+/// Home Assistant MQTT discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HomeAssistantConfig {
+    /// Publish discovery configs (retained) for every input and for the stats sensors.
+    pub enabled: bool,
+    /// Discovery prefix; Home Assistant's default is `homeassistant`.
+    pub prefix: String,
+}
+
+impl Default for HomeAssistantConfig {
+    fn default() -> Self {
+        HomeAssistantConfig {
+            enabled: true,
+            prefix: "homeassistant".into(),
         }
     }
 }

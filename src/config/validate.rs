@@ -55,6 +55,42 @@ fn join(errors: &[FieldError]) -> String {
 /// Longest sample period the DMA pacing clock is set up for.
 const MAX_DMA_PERIOD_US: u32 = 1000;
 
+/// Highest per-pin rate limit: one edge per sample at the fastest (1 µs) period.
+const MAX_EDGES_PER_S: u32 = 1_000_000;
+
+/// Home Assistant's binary_sensor device classes
+/// (<https://www.home-assistant.io/integrations/binary_sensor/#device-class>).
+pub const BINARY_SENSOR_CLASSES: &[&str] = &[
+    "battery",
+    "battery_charging",
+    "carbon_monoxide",
+    "cold",
+    "connectivity",
+    "door",
+    "garage_door",
+    "gas",
+    "heat",
+    "light",
+    "lock",
+    "moisture",
+    "motion",
+    "moving",
+    "occupancy",
+    "opening",
+    "plug",
+    "power",
+    "presence",
+    "problem",
+    "running",
+    "safety",
+    "smoke",
+    "sound",
+    "tamper",
+    "update",
+    "vibration",
+    "window",
+];
+
 /// Longest filter time accepted: one hour, far beyond any debounce, far below overflow.
 const MAX_FILTER_US: u64 = 3_600_000_000;
 
@@ -183,6 +219,24 @@ impl Config {
                 &at("noise_active_us"),
                 "noise_steady_us and noise_active_us must both be 0 or both be set".into(),
             );
+            check(
+                input.max_edges_per_s <= MAX_EDGES_PER_S,
+                &at("max_edges_per_s"),
+                format!(
+                    "{} is out of range (0 = no limit, up to {MAX_EDGES_PER_S})",
+                    input.max_edges_per_s
+                ),
+            );
+            if let Some(class) = &input.device_class {
+                check(
+                    BINARY_SENSOR_CLASSES.contains(&class.as_str()),
+                    &at("device_class"),
+                    format!(
+                        "`{class}` is not a Home Assistant binary_sensor device class ({})",
+                        BINARY_SENSOR_CLASSES.join(", ")
+                    ),
+                );
+            }
         }
 
         let b = &self.batch;
@@ -206,10 +260,7 @@ impl Config {
         check(!m.host.is_empty(), "mqtt.host", "must not be empty".into());
         check(m.port != 0, "mqtt.port", "0 is not a port".into());
         check(
-            !m.topic_prefix.is_empty()
-                && !m.topic_prefix.contains(['+', '#', '\0'])
-                && !m.topic_prefix.starts_with('/')
-                && !m.topic_prefix.ends_with('/'),
+            is_topic_prefix(&m.topic_prefix),
             "mqtt.topic_prefix",
             format!(
                 "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
@@ -239,6 +290,19 @@ impl Config {
             "mqtt.rollback_after_s",
             format!("{} is out of range (5-3600 s)", m.rollback_after_s),
         );
+        check(
+            (1..=3600).contains(&self.stats.interval_s),
+            "stats.interval_s",
+            format!("{} is out of range (1-3600 s)", self.stats.interval_s),
+        );
+        check(
+            is_topic_prefix(&self.homeassistant.prefix),
+            "homeassistant.prefix",
+            format!(
+                "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
+                self.homeassistant.prefix
+            ),
+        );
         if m.embedded_broker {
             check(
                 m.host.parse::<std::net::IpAddr>().is_ok(),
@@ -258,6 +322,11 @@ impl Config {
     }
 }
 
+/// A topic prefix: non-empty, no wildcard or NUL, no leading or trailing `/`.
+fn is_topic_prefix(p: &str) -> bool {
+    !p.is_empty() && !p.contains(['+', '#', '\0']) && !p.starts_with('/') && !p.ends_with('/')
+}
+
 fn is_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
@@ -265,154 +334,5 @@ fn is_id(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::load_str;
-    use super::*;
-    use std::path::Path;
-
-    fn base() -> String {
-        r#"
-device_id = "pi-01"
-[sampler.replay]
-signal = "x.vcd"
-[[inputs]]
-pin = 17
-"#
-        .to_string()
-    }
-
-    fn fields(text: &str) -> Vec<String> {
-        match load_str(text, Path::new(".")) {
-            Err(ConfigError::Invalid(errs)) => errs.into_iter().map(|e| e.field).collect(),
-            other => panic!("expected invalid, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn base_is_valid() {
-        load_str(&base(), Path::new(".")).unwrap();
-    }
-
-    #[test]
-    fn pin_out_of_range_is_named_with_reason() {
-        let err = load_str(&base().replace("17", "60"), Path::new(".")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid config: inputs[0].pin: pin 60 is not a GPIO (0-53)"
-        );
-    }
-
-    /// The base config on the emulated backend with `sampler` lines added.
-    fn emulated(sampler: &str) -> String {
-        base().replace(
-            "[[inputs]]",
-            &format!(
-                "[sampler]\nbackend = \"emulated\"\n{sampler}\n[sampler.emulated]\nsignal = \"x.vcd\"\n[[inputs]]"
-            ),
-        )
-    }
-
-    #[test]
-    fn each_rule_names_its_key() {
-        let cases = [
-            (base().replace("pi-01", "pi/01"), "device_id"),
-            (
-                format!("{}\n[[inputs]]\npin = 17\n", base()),
-                "inputs[1].pin",
-            ),
-            (
-                base().replace("[[inputs]]", "[sampler]\nperiod_us = 0\n[[inputs]]"),
-                "sampler.period_us",
-            ),
-            (
-                format!("{}[batch]\nmax_edges = 0\n", base()),
-                "batch.max_edges",
-            ),
-            (
-                format!("{}[batch]\nmax_age_ms = 0\n", base()),
-                "batch.max_age_ms",
-            ),
-            (format!("{}[mqtt]\nqos = 3\n", base()), "mqtt.qos"),
-            (format!("{}[mqtt]\nport = 0\n", base()), "mqtt.port"),
-            (
-                format!("{}[mqtt]\ntopic_prefix = \"a/#\"\n", base()),
-                "mqtt.topic_prefix",
-            ),
-            (
-                format!("{}[mqtt]\nkeep_alive_s = 1\n", base()),
-                "mqtt.keep_alive_s",
-            ),
-            (
-                format!(
-                    "{}[mqtt]\nembedded_broker = true\nhost = \"localhost\"\n",
-                    base()
-                ),
-                "mqtt.host",
-            ),
-            (
-                base().replace("device_id", "groups = [\"lab\", \"a b\"]\ndevice_id"),
-                "groups[1]",
-            ),
-            (
-                base().replace("device_id", "state_dir = \"\"\ndevice_id"),
-                "state_dir",
-            ),
-            (
-                format!("{}[mqtt]\nrollback_after_s = 4\n", base()),
-                "mqtt.rollback_after_s",
-            ),
-            (
-                emulated("period_us = 1001\nblock_samples = 10"),
-                "sampler.period_us",
-            ),
-            (
-                emulated("period_us = 5\nblock_samples = 1000\nbuffer_ms = 9"),
-                "sampler.buffer_ms",
-            ),
-            (emulated("buffer_ms = 10001"), "sampler.buffer_ms"),
-            (emulated("dma_channel = 16"), "sampler.dma_channel"),
-            (
-                base().replace(
-                    "[[inputs]]",
-                    "[sampler]\nbackend = \"emulated\"\n[[inputs]]",
-                ),
-                "sampler.emulated.signal",
-            ),
-            (
-                format!("{}[mqtt]\nrollback_after_s = 3601\n", base()),
-                "mqtt.rollback_after_s",
-            ),
-            (
-                base().replace("pin = 17", "pin = 17\nnoise_steady_us = 5"),
-                "inputs[0].noise_active_us",
-            ),
-            (
-                base().replace("pin = 17", "pin = 17\nglitch_us = 99999999999"),
-                "inputs[0].glitch_us",
-            ),
-        ];
-        for (text, field) in cases {
-            assert_eq!(fields(&text), vec![field.to_string()], "{text}");
-        }
-    }
-
-    #[test]
-    fn all_refusals_are_reported_together() {
-        let text = format!("{}[batch]\nmax_edges = 0\n[mqtt]\nqos = 9\n", base());
-        assert_eq!(fields(&text), vec!["batch.max_edges", "mqtt.qos"]);
-    }
-
-    #[test]
-    fn no_inputs_is_refused() {
-        let text = "device_id = \"a\"\n[sampler.replay]\nsignal = \"x.vcd\"\n";
-        assert_eq!(fields(text), vec!["inputs"]);
-    }
-
-    #[test]
-    fn redacted_hides_password() {
-        let mut c = load_str(&base(), Path::new(".")).unwrap();
-        c.mqtt.password = Some("hunter2".into());
-        let shown = serde_json::to_string(&c.redacted()).unwrap();
-        assert!(!shown.contains("hunter2"));
-    }
-}
+#[path = "validate_tests.rs"]
+mod tests;
