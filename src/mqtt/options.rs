@@ -29,7 +29,10 @@ pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttO
     o.set_keep_alive(Duration::from_secs(
         cfg.keep_alive_s.min(u64::from(u16::MAX)),
     ));
-    o.set_clean_session(true);
+    // A persistent session: the broker keeps our config/set subscriptions and queues patches
+    // sent while we are away. Batches do not rely on it: the publisher resends (or spools)
+    // every unacknowledged batch itself, so a broker that lost the session loses nothing.
+    o.set_clean_session(false);
     o.set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE);
     o.set_inflight(INFLIGHT);
     o.set_request_channel_capacity(REQUEST_CAPACITY);
@@ -72,7 +75,7 @@ mod tests {
         assert_eq!(o.client_id(), "edgetap-pi-01");
         assert_eq!(o.keep_alive(), Duration::from_secs(7));
         assert_eq!(o.max_packet_size(), MAX_INCOMING_PACKET_SIZE);
-        assert!(o.clean_session());
+        assert!(!o.clean_session(), "persistent session");
         assert_eq!(o.inflight(), INFLIGHT);
         let will = o.last_will().expect("will set");
         assert_eq!(will.topic, "edgetap/pi-01/status");

@@ -211,8 +211,9 @@ impl Publisher {
         }
     }
 
-    /// Subscribes to this device's and its groups' `config/set` topics (clean session: again
-    /// at every connect). Exact topics only: no wildcard could match another device.
+    /// Subscribes to this device's and its groups' `config/set` topics, again at every connect:
+    /// the session is persistent, but a broker restarted without persistence forgot it. Exact
+    /// topics only: no wildcard could match another device.
     fn subscribe(&mut self) {
         let Some(c) = &self.control else { return };
         let filters: Vec<SubscribeFilter> = std::iter::once(self.topics.config_set())
