@@ -16,5 +16,6 @@ pub mod queue;
 pub mod sampler;
 pub mod shutdown;
 pub mod signal;
+pub mod spool;
 pub mod stats;
 pub mod vcd;

@@ -1,0 +1,184 @@
+//! One segment file: `NNNNNNNNNNNNNNNNNNNN.seg` (20 digits, so names sort by age), an 8-byte
+//! header (`b"ETSPOOL"` and a format version), then records, only ever appended.
+
+use super::record::{self, Invalid};
+use super::SpoolError;
+use std::fs::{File, OpenOptions};
+use std::io::{self, ErrorKind};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Bytes of the segment header.
+pub const HEADER_LEN: u64 = 8;
+/// Magic that marks a file as a spool segment.
+const MAGIC: &[u8; 7] = b"ETSPOOL";
+/// The format this build writes and reads.
+pub const VERSION: u8 = 1;
+/// The header this build writes.
+const HEADER: [u8; HEADER_LEN as usize] = [
+    MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], MAGIC[4], MAGIC[5], MAGIC[6], VERSION,
+];
+/// File-name suffix of segments.
+const SUFFIX: &str = ".seg";
+/// Digits in a segment number.
+const DIGITS: usize = 20;
+
+/// The file name of segment `number`.
+pub fn file_name(number: u64) -> String {
+    format!("{number:0DIGITS$}{SUFFIX}")
+}
+
+/// The segment number a file name stands for, if it is a segment name at all.
+pub fn parse_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(SUFFIX)?;
+    if digits.len() != DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// What the first bytes of a segment-named file say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderCheck {
+    /// Our header, current version.
+    Ours,
+    /// A prefix of our header (possibly empty): created, then cut short by a crash.
+    Torn,
+    /// Our magic, another version.
+    Version(u8),
+    /// Not written by us.
+    Foreign,
+}
+
+/// Reads and classifies the header of `file`, which is `len` bytes long.
+pub fn check_header(file: &File, len: u64) -> io::Result<HeaderCheck> {
+    let mut head = [0u8; HEADER_LEN as usize];
+    let have = len.min(HEADER_LEN) as usize;
+    file.read_exact_at(&mut head[..have], 0)?;
+    let head = &head[..have];
+    Ok(if head == HEADER {
+        HeaderCheck::Ours
+    } else if HEADER.starts_with(head) {
+        HeaderCheck::Torn
+    } else if head.len() == HEADER.len() && head.starts_with(MAGIC) {
+        HeaderCheck::Version(head[MAGIC.len()])
+    } else {
+        HeaderCheck::Foreign
+    })
+}
+
+/// Creates segment `number` in `dir` with its header; never replaces an existing file.
+pub fn create(dir: &Path, number: u64) -> Result<(PathBuf, File), SpoolError> {
+    let path = dir.join(file_name(number));
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(SpoolError::io("create", &path))?;
+    if let Err(source) = file.write_all_at(&HEADER, 0) {
+        // Nothing in it yet: removing it leaves the directory as it was.
+        let _ = std::fs::remove_file(&path);
+        return Err(SpoolError::Write {
+            path,
+            offset: 0,
+            source,
+        });
+    }
+    Ok((path, file))
+}
+
+/// Opens an existing segment for reading and writing.
+pub fn open(path: &Path) -> Result<File, SpoolError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(SpoolError::io("open", path))
+}
+
+/// Why a record could not be read back.
+#[derive(Debug)]
+pub enum ReadFailure {
+    /// The bytes are not the record that was written.
+    Invalid(Invalid),
+    /// The OS could not read them.
+    Io(io::Error),
+}
+
+/// Reads the record at `offset` of `file`, whose records end at `end`, into `buf`; returns the
+/// offset just after it.
+pub fn read_record(
+    file: &File,
+    offset: u64,
+    end: u64,
+    buf: &mut Vec<u8>,
+) -> Result<u64, ReadFailure> {
+    let mut head = [0u8; record::HEADER_LEN as usize];
+    let room = end.saturating_sub(offset);
+    let have = room.min(record::HEADER_LEN) as usize;
+    file.read_exact_at(&mut head[..have], offset)
+        .map_err(short_is_invalid)?;
+    let header = record::parse_header(&head[..have], room).map_err(ReadFailure::Invalid)?;
+    buf.clear();
+    buf.resize(header.len as usize, 0);
+    file.read_exact_at(buf, offset + record::HEADER_LEN)
+        .map_err(short_is_invalid)?;
+    record::verify(header, buf).map_err(ReadFailure::Invalid)?;
+    Ok(offset + record::HEADER_LEN + u64::from(header.len))
+}
+
+/// A file shorter than what was written is a damaged record, not a transient error.
+fn short_is_invalid(e: io::Error) -> ReadFailure {
+    if e.kind() == ErrorKind::UnexpectedEof {
+        ReadFailure::Invalid(Invalid::ShortHeader { have: 0 })
+    } else {
+        ReadFailure::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_by_number_and_parse_back() {
+        assert_eq!(file_name(42), "00000000000000000042.seg");
+        assert!(file_name(9) < file_name(10));
+        assert_eq!(parse_name(&file_name(u64::MAX)), Some(u64::MAX));
+        for other in [
+            "42.seg",
+            "0000000000000000004a.seg",
+            "00000000000000000042.seg.tmp",
+            "cursor",
+        ] {
+            assert_eq!(parse_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn headers_are_classified() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |bytes: &[u8]| {
+            let path = dir.path().join("f");
+            std::fs::write(&path, bytes).unwrap();
+            check_header(&File::open(&path).unwrap(), bytes.len() as u64).unwrap()
+        };
+        assert_eq!(check(b"ETSPOOL\x01rest"), HeaderCheck::Ours);
+        assert_eq!(check(b""), HeaderCheck::Torn);
+        assert_eq!(check(b"ETSP"), HeaderCheck::Torn);
+        assert_eq!(check(b"ETSPOOL\x07"), HeaderCheck::Version(7));
+        assert_eq!(check(b"hello, world"), HeaderCheck::Foreign);
+        assert_eq!(check(b"ETX"), HeaderCheck::Foreign);
+    }
+
+    #[test]
+    fn create_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = create(dir.path(), 3).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), HEADER);
+        std::fs::write(&path, b"mine").unwrap();
+        assert!(create(dir.path(), 3).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"mine");
+    }
+}
