@@ -36,6 +36,9 @@ pub struct ChangeSet {
     pub stats_changed: bool,
     /// Home Assistant discovery settings changed: discovery is republished (or removed).
     pub homeassistant_changed: bool,
+    /// Spool settings changed: the publisher reopens the spool with them (nothing spooled is
+    /// lost; batches in flight are resent).
+    pub spool_changed: bool,
 }
 
 impl ChangeSet {
@@ -105,6 +108,7 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
         || old.groups != new.groups;
     c.stats_changed = old.stats != new.stats;
     c.homeassistant_changed = old.homeassistant != new.homeassistant;
+    c.spool_changed = old.spool != new.spool;
     c
 }
 
@@ -144,6 +148,7 @@ mod tests {
             mqtt: Default::default(),
             stats: Default::default(),
             homeassistant: Default::default(),
+            spool: Default::default(),
         }
     }
 
@@ -181,6 +186,11 @@ mod tests {
         new.homeassistant.enabled = false;
         let c = diff(&config(), &new);
         assert!(c.homeassistant_changed && !c.stats_changed && c.names_changed.is_empty());
+
+        let mut new = config();
+        new.spool.replay_rate = 5;
+        let c = diff(&config(), &new);
+        assert!(c.spool_changed && !c.homeassistant_changed && !c.sampler_restart);
     }
 
     #[test]

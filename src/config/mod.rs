@@ -56,6 +56,9 @@ pub struct Config {
     /// Home Assistant MQTT discovery.
     #[serde(default)]
     pub homeassistant: HomeAssistantConfig,
+    /// The on-disk store-and-forward spool.
+    #[serde(default)]
+    pub spool: SpoolConfig,
 }
 
 /// The default `state_dir`: the FHS place for a daemon's persistent state.
@@ -349,6 +352,40 @@ pub struct StatsConfig {
 impl Default for StatsConfig {
     fn default() -> Self {
         StatsConfig { interval_s: 10 }
+    }
+}
+
+/// The on-disk spool under `<state_dir>/spool`: batches the broker has not acknowledged wait
+/// there through outages and restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpoolConfig {
+    /// Spool batches to disk; false: unacknowledged batches wait in memory only (bounded by
+    /// `batch.queue_batches`) and are lost with the process.
+    pub enabled: bool,
+    /// Bound on the spool's size on disk (bytes).
+    pub max_bytes: u64,
+    /// What is given up when the spool is full.
+    pub policy: crate::spool::DropPolicy,
+    /// Spooled batches published per second at most after a reconnect, so a backlog does not
+    /// starve live batches.
+    pub replay_rate: u32,
+    /// When spooled batches are forced to the medium.
+    pub fsync: crate::spool::FsyncPolicy,
+    /// Period of syncs under `fsync = "interval"` (ms).
+    pub fsync_interval_ms: u64,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            enabled: true,
+            max_bytes: 64 << 20,
+            policy: crate::spool::DropPolicy::DropOldest,
+            replay_rate: 500,
+            fsync: crate::spool::FsyncPolicy::Interval,
+            fsync_interval_ms: 1000,
+        }
     }
 }
 

@@ -91,6 +91,11 @@ pub const BINARY_SENSOR_CLASSES: &[&str] = &[
     "window",
 ];
 
+/// Smallest spool: one segment of 64 KiB.
+const MIN_SPOOL_BYTES: u64 = 64 * 1024;
+/// Largest spool: 1 TiB, far beyond any SD card.
+const MAX_SPOOL_BYTES: u64 = 1 << 40;
+
 /// Longest filter time accepted: one hour, far beyond any debounce, far below overflow.
 const MAX_FILTER_US: u64 = 3_600_000_000;
 
@@ -302,6 +307,25 @@ impl Config {
                 "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
                 self.homeassistant.prefix
             ),
+        );
+        let sp = &self.spool;
+        check(
+            (MIN_SPOOL_BYTES..=MAX_SPOOL_BYTES).contains(&sp.max_bytes),
+            "spool.max_bytes",
+            format!(
+                "{} is out of range ({MIN_SPOOL_BYTES}-{MAX_SPOOL_BYTES} bytes)",
+                sp.max_bytes
+            ),
+        );
+        check(
+            (1..=100_000).contains(&sp.replay_rate),
+            "spool.replay_rate",
+            format!("{} is out of range (1-100000 batches/s)", sp.replay_rate),
+        );
+        check(
+            (10..=60_000).contains(&sp.fsync_interval_ms),
+            "spool.fsync_interval_ms",
+            format!("{} is out of range (10-60000 ms)", sp.fsync_interval_ms),
         );
         if m.embedded_broker {
             check(

@@ -182,3 +182,28 @@ fn flood_and_discovery_defaults() {
     assert!(c.homeassistant.enabled);
     assert_eq!(c.homeassistant.prefix, "homeassistant");
 }
+
+#[test]
+fn spool_limits_are_named() {
+    let text = base()
+        + r#"[spool]
+max_bytes = 1000
+replay_rate = 0
+fsync_interval_ms = 1
+policy = "drop_newest"
+fsync = "batch"
+"#;
+    assert_eq!(
+        fields(&text),
+        vec![
+            "spool.max_bytes",
+            "spool.replay_rate",
+            "spool.fsync_interval_ms"
+        ]
+    );
+    let err = load_str(
+        &(base() + "[spool]\npolicy = \"drop_random\"\n"),
+        Path::new("."),
+    );
+    assert!(err.unwrap_err().to_string().contains("spool.policy"));
+}
