@@ -74,6 +74,9 @@ impl Controller {
         } else if c.mqtt_tuning {
             self.send(Command::Tune(a.config.mqtt.clone())).await;
         }
+        if c.spool_changed {
+            self.send(Command::Spool(a.config.spool.clone())).await;
+        }
         let sampling = !c.pins_added.is_empty()
             || !c.pins_removed.is_empty()
             || !c.filters_changed.is_empty()

@@ -127,14 +127,16 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         generation: 0,
     };
     let controller = tokio::spawn(controller.run(shutdown.clone()));
-    let published = mqtt::run_controlled(
+    let published = mqtt::Publishing::new(
         config.mqtt.clone(),
         config.device_id.clone(),
         queue.clone(),
         stats.clone(),
         shutdown.clone(),
-        link,
     )
+    .control(link)
+    .state(config.state_dir.clone(), config.spool.clone())
+    .run()
     .await;
     controller.abort();
     // The publisher only returns once the queue is closed (sampling over) or on shutdown.
@@ -146,6 +148,12 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     info!(
         batches_sent = Stats::get(&stats.batches_sent),
         batches_dropped = Stats::get(&stats.batches_dropped),
+        batches_spooled = Stats::get(&stats.batches_spooled),
+        batches_replayed = Stats::get(&stats.batches_replayed),
+        spool_dropped = Stats::get(&stats.spool_dropped),
+        spool_errors = Stats::get(&stats.spool_errors),
+        spool_torn = Stats::get(&stats.spool_torn),
+        spool_pending = Stats::get(&stats.spool_pending),
         edges = stats.edges_total(),
         "agent stopped"
     );

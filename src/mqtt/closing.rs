@@ -32,10 +32,7 @@ impl Publisher {
         self.disconnect_sent = false;
         self.down_since = Some(Instant::now());
         self.failures = 0;
-        let lost = self.tracker.connection_lost();
-        for item in lost.into_iter().rev() {
-            self.edges_out.push_front(item);
-        }
+        self.take_back_unacked();
         self.set_link(false);
     }
 

@@ -4,7 +4,7 @@
 
 use tokio::sync::{mpsc, watch};
 
-use crate::config::MqttConfig;
+use crate::config::{MqttConfig, SpoolConfig};
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
 const INBOUND_CAPACITY: usize = 16;
@@ -23,6 +23,8 @@ pub enum Command {
     /// Take QoS (for the next batches) and reconnect delays (from the next failure) without
     /// reconnecting.
     Tune(MqttConfig),
+    /// Reopen the spool with these settings.
+    Spool(SpoolConfig),
 }
 
 /// One message received on a `config/set` topic.

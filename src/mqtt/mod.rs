@@ -19,6 +19,8 @@ pub mod options;
 pub mod payload;
 pub mod publisher;
 mod session;
+mod spooling;
+mod subscriptions;
 pub mod topics;
 mod tracker;
 
@@ -28,5 +30,5 @@ pub use control::{control_channel, Command, ControlHandle, ControlLink, Inbound,
 pub use error::MqttError;
 pub use options::mqtt_options;
 pub use payload::{decode_batch, encode_batch, BatchPayload};
-pub use publisher::{run, run_controlled, run_with_drain_timeout};
+pub use publisher::{run, Publishing};
 pub use topics::Topics;

@@ -29,9 +29,9 @@ pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttO
     o.set_keep_alive(Duration::from_secs(
         cfg.keep_alive_s.min(u64::from(u16::MAX)),
     ));
-    // A persistent session: the broker keeps our config/set subscriptions and queues patches
-    // sent while we are away. Batches do not rely on it: the publisher resends (or spools)
-    // every unacknowledged batch itself, so a broker that lost the session loses nothing.
+    // A persistent session: the broker keeps our config/set subscriptions and queues the
+    // patches sent while we are away (drops, restarts). Batches do not rely on it: the publisher
+    // resends or spools every unacknowledged one. Stale subscriptions: see `subscriptions`.
     o.set_clean_session(false);
     o.set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE);
     o.set_inflight(INFLIGHT);

@@ -12,11 +12,12 @@
 //! order, after the next ConnAck (a consumer may see a `(run, seq)` twice, never a hole that the
 //! publisher could have filled).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::AsyncClient;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
@@ -25,8 +26,9 @@ use super::driver::Driver;
 use super::error::MqttError;
 use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
 use super::session::Publisher;
+use super::subscriptions::SessionRecord;
 use super::topics::Topics;
-use crate::config::MqttConfig;
+use crate::config::{MqttConfig, SpoolConfig};
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
@@ -39,8 +41,72 @@ pub const EDGE_WINDOW: usize = 16;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a give-up (drain timeout) still tries to say goodbye when connected.
 const GIVE_UP_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The spool's directory under `state_dir`.
+pub const SPOOL_DIR: &str = "spool";
+/// Period of the spool's housekeeping (interval syncs, gauges) and replay refills.
+const SPOOL_TICK: Duration = Duration::from_millis(100);
 /// How long leaving the old broker may take when the controller changes the connection.
 const SWITCH_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Everything the publisher task needs; [`Publishing::run`] runs it.
+pub struct Publishing {
+    cfg: MqttConfig,
+    device_id: String,
+    queue: Arc<DropOldestQueue<Outgoing>>,
+    stats: Arc<Stats>,
+    shutdown: Shutdown,
+    drain_timeout: Duration,
+    control: Option<ControlLink>,
+    state: Option<(PathBuf, SpoolConfig)>,
+}
+
+impl Publishing {
+    /// A publisher of `queue` to the broker of `cfg`, without controller or spool.
+    pub fn new(
+        cfg: MqttConfig,
+        device_id: String,
+        queue: Arc<DropOldestQueue<Outgoing>>,
+        stats: Arc<Stats>,
+        shutdown: Shutdown,
+    ) -> Self {
+        Publishing {
+            cfg,
+            device_id,
+            queue,
+            stats,
+            shutdown,
+            drain_timeout: DRAIN_TIMEOUT,
+            control: None,
+            state: None,
+        }
+    }
+
+    /// How long after shutdown delivery is still tried (default [`DRAIN_TIMEOUT`]).
+    pub fn drain_timeout(mut self, d: Duration) -> Self {
+        self.drain_timeout = d;
+        self
+    }
+
+    /// Attaches the remote-config controller: subscribes to the `config/set` topics, publishes
+    /// the retained `config` and the results, and reconnects when told to.
+    pub fn control(mut self, link: ControlLink) -> Self {
+        self.control = Some(link);
+        self
+    }
+
+    /// Keeps state in `state_dir`: the spool of unacknowledged batches (when `spool.enabled`)
+    /// and the record of the MQTT session's subscriptions.
+    pub fn state(mut self, state_dir: PathBuf, spool: SpoolConfig) -> Self {
+        self.state = Some((state_dir, spool));
+        self
+    }
+
+    /// Publishes what arrives on the queue until it is closed and drained (or shutdown was
+    /// triggered more than the drain timeout ago), then publishes `offline` and disconnects.
+    pub async fn run(self) -> Result<(), MqttError> {
+        serve(self).await
+    }
+}
 
 /// Publishes what arrives on `queue` until it is closed and drained (or `shutdown` was triggered
 /// more than [`DRAIN_TIMEOUT`] ago), then publishes `offline` and disconnects.
@@ -51,41 +117,9 @@ pub async fn run(
     stats: Arc<Stats>,
     shutdown: Shutdown,
 ) -> Result<(), MqttError> {
-    serve(cfg, device_id, queue, stats, shutdown, DRAIN_TIMEOUT, None).await
-}
-
-/// [`run`] with a custom drain timeout.
-pub async fn run_with_drain_timeout(
-    cfg: MqttConfig,
-    device_id: String,
-    queue: Arc<DropOldestQueue<Outgoing>>,
-    stats: Arc<Stats>,
-    shutdown: Shutdown,
-    drain_timeout: Duration,
-) -> Result<(), MqttError> {
-    serve(cfg, device_id, queue, stats, shutdown, drain_timeout, None).await
-}
-
-/// [`run`] with a remote-config controller attached: subscribes to the `config/set` topics,
-/// publishes the retained `config` and the results, and reconnects when told to.
-pub async fn run_controlled(
-    cfg: MqttConfig,
-    device_id: String,
-    queue: Arc<DropOldestQueue<Outgoing>>,
-    stats: Arc<Stats>,
-    shutdown: Shutdown,
-    control: ControlLink,
-) -> Result<(), MqttError> {
-    serve(
-        cfg,
-        device_id,
-        queue,
-        stats,
-        shutdown,
-        DRAIN_TIMEOUT,
-        Some(control),
-    )
-    .await
+    Publishing::new(cfg, device_id, queue, stats, shutdown)
+        .run()
+        .await
 }
 
 /// A client and its event-loop driver for `cfg`.
@@ -102,33 +136,51 @@ fn connect(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> (AsyncClient, 
     (client, driver)
 }
 
-async fn serve(
-    cfg: MqttConfig,
-    device_id: String,
-    queue: Arc<DropOldestQueue<Outgoing>>,
-    stats: Arc<Stats>,
-    shutdown: Shutdown,
-    drain_timeout: Duration,
-    control: Option<ControlLink>,
-) -> Result<(), MqttError> {
+async fn serve(setup: Publishing) -> Result<(), MqttError> {
+    let Publishing {
+        cfg,
+        device_id,
+        queue,
+        stats,
+        shutdown,
+        drain_timeout,
+        mut control,
+        state,
+    } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
     let (client, mut driver) = connect(&cfg, &device_id, &topics);
     let broker = format!("{}:{}", cfg.host, cfg.port);
     let mut p = Publisher::new(client, topics, device_id.clone(), qos, stats, broker);
-    let mut control = control;
     let mut rx = control.as_mut().and_then(|c| c.commands.take());
     p.control = control;
+    let spool_dir = state.as_ref().map(|(dir, _)| dir.join(SPOOL_DIR));
+    if let Some((dir, spool_cfg)) = &state {
+        p.session = SessionRecord::load(dir);
+        if spool_cfg.enabled {
+            p.reconfigure_spool(dir.join(SPOOL_DIR), spool_cfg);
+        }
+    }
+    let mut ticker = tokio::time::interval(SPOOL_TICK);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let mut drain_deadline: Option<Instant> = None;
     let mut queue_done = false;
     loop {
         if queue_done && p.idle() {
+            p.spool_remaining(Vec::new());
             p.close(&mut driver, CLOSE_TIMEOUT).await?;
             info!("publisher stopped: every batch delivered");
             return Ok(());
         }
-        let can_take = p.connected && !queue_done && p.edges_outstanding() < EDGE_WINDOW;
+        // Connected: take batches as the window allows. Disconnected: take them only to spool
+        // them, so an outage fills the disk (bounded, counted) rather than the queue.
+        let can_take = !queue_done
+            && if p.connected {
+                p.edges_outstanding() < EDGE_WINDOW
+            } else {
+                p.spooling()
+            };
         // A far deadline stands in for "none" so the select arm can stay a plain sleep.
         let deadline = drain_deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
@@ -138,20 +190,35 @@ async fn serve(
                 None => queue_done = true,
             },
             cmd = recv(&mut rx), if rx.is_some() => match cmd {
+                Some(Command::Spool(c)) => match &spool_dir {
+                    Some(dir) => p.reconfigure_spool(dir.clone(), &c),
+                    None => warn!("spool settings changed, but this publisher has no spool"),
+                },
                 Some(cmd) => command(&mut p, &mut driver, &device_id, cmd).await?,
                 None => rx = None,
             },
+            _ = ticker.tick(), if p.has_spool() => p.spool_tick(),
             _ = shutdown.wait(), if drain_deadline.is_none() => {
                 debug!(queued = queue.len(), "shutdown requested: draining");
                 drain_deadline = Some(Instant::now() + drain_timeout);
             }
             _ = tokio::time::sleep_until(deadline), if drain_deadline.is_some() => {
-                let undelivered = queue.len() + p.edges_outstanding();
-                warn!(
-                    undelivered,
-                    connected = p.connected,
-                    "giving up on delivery after {drain_timeout:?}: {undelivered} batches not delivered"
-                );
+                let rest = std::iter::from_fn(|| queue.try_pop())
+                    .filter_map(|o| match o {
+                        Outgoing::Batch(b) => Some(b),
+                        _ => None,
+                    })
+                    .collect();
+                let lost = p.spool_remaining(rest);
+                if lost > 0 {
+                    warn!(
+                        lost,
+                        connected = p.connected,
+                        "giving up on delivery after {drain_timeout:?}: {lost} batches not delivered"
+                    );
+                } else {
+                    info!("stopping after {drain_timeout:?}: undelivered batches are in the spool");
+                }
                 if p.connected {
                     p.close(&mut driver, GIVE_UP_CLOSE_TIMEOUT).await?;
                 }
@@ -178,6 +245,8 @@ async fn command(
 ) -> Result<(), MqttError> {
     match cmd {
         Command::SetConfig(payload) => p.set_config(payload),
+        // Handled by the loop, which knows the spool's directory.
+        Command::Spool(_) => {}
         Command::Result(payload) => p.push_result(payload),
         Command::Tune(cfg) => {
             if let Ok(qos) = qos_from(cfg.qos) {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, Incoming, QoS, SubscribeFilter};
+use rumqttc::{AsyncClient, Event, Incoming, QoS};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -15,6 +15,8 @@ use super::driver::{Driver, LoopEvent};
 use super::options::OFFLINE;
 use super::options::REQUEST_CAPACITY;
 use super::payload::encode_batch;
+use super::spooling::Backlog;
+use super::subscriptions::SessionRecord;
 use super::topics::Topics;
 use super::tracker::{Accepted, Tag, Tracker};
 use crate::edges::batch::Batch;
@@ -60,6 +62,10 @@ pub(crate) struct Publisher {
     pub(super) results_out: VecDeque<String>,
     /// Pins no longer watched whose retained gpio topic is to be cleared.
     pub(super) cleared_out: VecDeque<u8>,
+    /// The on-disk spool, when enabled.
+    pub(super) backlog: Option<Backlog>,
+    /// What the broker's persistent session is subscribed to.
+    pub(super) session: SessionRecord,
 }
 
 impl Publisher {
@@ -95,6 +101,8 @@ impl Publisher {
             config_due: false,
             results_out: VecDeque::new(),
             cleared_out: VecDeque::new(),
+            backlog: None,
+            session: SessionRecord::in_memory(),
         }
     }
 
@@ -132,7 +140,10 @@ impl Publisher {
 
     /// Nothing left to publish.
     pub(crate) fn idle(&self) -> bool {
-        self.edges_outstanding() == 0 && self.next_gpio().is_none() && self.cleared_out.is_empty()
+        self.edges_outstanding() == 0
+            && self.next_gpio().is_none()
+            && self.cleared_out.is_empty()
+            && !self.backlog_left()
     }
 
     /// Takes one entry from the queue.
@@ -147,8 +158,12 @@ impl Publisher {
                 for l in &b.levels {
                     self.known.insert(l.pin, l.level);
                 }
-                self.edges_out.push_back((self.next_order, b));
-                self.next_order += 1;
+                if self.spooling() {
+                    self.spill(&b);
+                } else {
+                    self.edges_out.push_back((self.next_order, b));
+                    self.next_order += 1;
+                }
             }
             Outgoing::Removed(pins) => {
                 for pin in pins {
@@ -193,6 +208,7 @@ impl Publisher {
     fn count(&mut self, accepted: Option<Accepted>) {
         match accepted {
             Some(Accepted::Edge) => Stats::add(&self.stats.batches_sent, 1),
+            Some(Accepted::Spooled(id)) => self.spooled_accepted(id),
             Some(Accepted::Offline) => self.offline_accepted = true,
             Some(Accepted::Control) | None => {}
         }
@@ -212,17 +228,16 @@ impl Publisher {
     }
 
     /// Subscribes to this device's and its groups' `config/set` topics, again at every connect:
-    /// the session is persistent, but a broker restarted without persistence forgot it. Exact
-    /// topics only: no wildcard could match another device.
+    /// reconnects resume a persistent session, but a broker restarted without persistence forgot
+    /// it. Exact topics only: no wildcard could match another device.
     fn subscribe(&mut self) {
-        let Some(c) = &self.control else { return };
-        let filters: Vec<SubscribeFilter> = std::iter::once(self.topics.config_set())
-            .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
-            .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
-            .collect();
-        if let Err(e) = self.client.try_subscribe_many(filters) {
-            warn!(error = %e, "cannot subscribe to the config/set topics");
-        }
+        let wanted = match &self.control {
+            Some(c) => std::iter::once(self.topics.config_set())
+                .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
+                .collect(),
+            None => Default::default(),
+        };
+        self.session.subscribe(&self.client, wanted);
     }
 
     fn connected(&mut self) {
@@ -266,11 +281,8 @@ impl Publisher {
         self.failures += 1;
         self.connected = false;
         self.set_link(false);
-        // Resend unacknowledged batches first, in their original order.
-        let lost = self.tracker.connection_lost();
-        for item in lost.into_iter().rev() {
-            self.edges_out.push_front(item);
-        }
+        // Unacknowledged batches go to the spool (or to the front of the list), in order.
+        self.take_back_unacked();
     }
 
     /// Hands as much as the request channel allows to rumqttc: status, then batches, then the
@@ -332,6 +344,8 @@ impl Publisher {
                 }
                 self.cleared_out.pop_front();
                 self.tracker.submitted(Tag::Control);
+            } else if self.replay_one(self.qos) {
+                // A spooled batch went out: older than any live one, within the replay rate.
             } else if let Some((order, batch)) = self.edges_out.pop_front() {
                 encode_batch(&mut self.buf, &self.device, &batch);
                 let res = self.client.try_publish(

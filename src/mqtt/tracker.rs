@@ -7,12 +7,16 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::edges::batch::Batch;
+use crate::spool::RecordId;
 
 /// What a publish was, so its acknowledgement can be attributed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Tag {
     /// An edge batch; `order` is its submission rank, used to resend in the original order.
     Edge { order: u64, batch: Batch },
+    /// A batch replayed from the spool: acknowledged there, rewound there when the connection
+    /// drops (the spool already holds it, so it is not handed back).
+    Spooled(RecordId),
     /// The retained `offline` status published on clean shutdown.
     Offline,
     /// Any other status or gpio publish: republished from state after a reconnect anyway.
@@ -24,6 +28,8 @@ pub(crate) enum Tag {
 pub(crate) enum Accepted {
     /// An edge batch (acknowledged, or written to the socket at QoS 0).
     Edge,
+    /// A batch replayed from the spool.
+    Spooled(RecordId),
     /// The final `offline` status.
     Offline,
     /// Something else.
@@ -40,15 +46,19 @@ pub(crate) struct Tracker {
     /// A publish rumqttc held back because its packet id was still in use (broker acked out of
     /// order); it goes out once that id is acknowledged.
     collided: Option<(u16, Tag)>,
-    /// Edge batches among all of the above.
+    /// Live edge batches among all of the above.
     edges: usize,
+    /// Spooled batches among all of the above.
+    spooled: usize,
 }
 
 impl Tracker {
     /// Records a publish just handed to rumqttc.
     pub(crate) fn submitted(&mut self, tag: Tag) {
-        if matches!(tag, Tag::Edge { .. }) {
-            self.edges += 1;
+        match tag {
+            Tag::Edge { .. } => self.edges += 1,
+            Tag::Spooled(_) => self.spooled += 1,
+            Tag::Offline | Tag::Control => {}
         }
         self.awaiting.push_back(tag);
     }
@@ -58,9 +68,14 @@ impl Tracker {
         self.awaiting.len()
     }
 
-    /// Edge batches not yet accepted by the broker.
+    /// Live edge batches not yet accepted by the broker.
     pub(crate) fn edges_outstanding(&self) -> usize {
         self.edges
+    }
+
+    /// Spooled batches submitted and not yet accepted by the broker.
+    pub(crate) fn spooled_outstanding(&self) -> usize {
+        self.spooled
     }
 
     fn accept(&mut self, tag: Tag) -> Accepted {
@@ -68,6 +83,10 @@ impl Tracker {
             Tag::Edge { .. } => {
                 self.edges -= 1;
                 Accepted::Edge
+            }
+            Tag::Spooled(id) => {
+                self.spooled -= 1;
+                Accepted::Spooled(id)
             }
             Tag::Offline => Accepted::Offline,
             Tag::Control => Accepted::Control,
@@ -123,6 +142,7 @@ impl Tracker {
             .collect();
         lost.sort_by_key(|(order, _)| *order);
         self.edges = 0;
+        self.spooled = 0;
         lost
     }
 }
