@@ -160,6 +160,8 @@ fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        // Colours only on a terminal: journald and log files get plain text.
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .init();
 }
 
