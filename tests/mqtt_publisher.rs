@@ -115,14 +115,17 @@ impl Publisher {
         let queue = Arc::new(DropOldestQueue::new(capacity));
         let stats = Arc::new(Stats::default());
         let shutdown = Shutdown::new();
-        let handle = tokio::spawn(edgetap::mqtt::run_with_drain_timeout(
-            cfg,
-            device.into(),
-            queue.clone(),
-            stats.clone(),
-            shutdown.clone(),
-            drain,
-        ));
+        let handle = tokio::spawn(
+            edgetap::mqtt::Publishing::new(
+                cfg,
+                device.into(),
+                queue.clone(),
+                stats.clone(),
+                shutdown.clone(),
+            )
+            .drain_timeout(drain)
+            .run(),
+        );
         Publisher {
             queue,
             stats,

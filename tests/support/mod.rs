@@ -61,6 +61,8 @@ pub struct Mosquitto {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Keep sessions, queued messages and retained messages across a graceful restart.
+    persistent: bool,
 }
 
 impl Mosquitto {
@@ -71,11 +73,22 @@ impl Mosquitto {
 
     /// Starts mosquitto on `port`.
     pub fn start_on(port: u16) -> Mosquitto {
+        Self::start_with(port, false)
+    }
+
+    /// Starts mosquitto on a free port with persistence: a [`Mosquitto::stop_gracefully`] and
+    /// restart keeps persistent sessions (subscriptions and their queued QoS 1 messages).
+    pub fn start_persistent() -> Mosquitto {
+        Self::start_with(free_port(), true)
+    }
+
+    fn start_with(port: u16, persistent: bool) -> Mosquitto {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut m = Mosquitto {
             port,
             dir,
             child: None,
+            persistent,
         };
         m.spawn();
         m
@@ -93,12 +106,27 @@ impl Mosquitto {
 
     fn spawn(&mut self) {
         let conf = self.dir.path().join("mosquitto.conf");
+        let persistence = if self.persistent {
+            // World-writable: mosquitto started as root drops privileges before writing it.
+            let db = self.dir.path().join("db");
+            std::fs::create_dir_all(&db).expect("create db dir");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o777))
+                .expect("chmod db dir");
+            format!(
+                "persistence true\npersistence_location {}/\nmax_queued_messages 0\n\
+                 max_inflight_messages 0\n",
+                db.display()
+            )
+        } else {
+            "persistence false\n".to_string()
+        };
         // Logging to stderr (redirected to a file we open) works even when mosquitto, started
         // as root, drops privileges and could not open a log file in our tempdir.
         std::fs::write(
             &conf,
             format!(
-                "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                "listener {} 127.0.0.1\nallow_anonymous true\n{persistence}\
                  log_dest stderr\nlog_type all\nconnection_messages true\n",
                 self.port
             ),
@@ -154,6 +182,31 @@ impl Mosquitto {
         }
     }
 
+    /// Stops it with SIGTERM (it saves its persistence database) and waits for it to exit.
+    pub fn stop_gracefully(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + START_TIMEOUT;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port after a stop.
+    pub fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
+        }
+    }
+
     /// Stops it and starts it again on the same port (retained messages are lost: no
     /// persistence).
     pub fn restart(&mut self) {
@@ -204,6 +257,16 @@ impl Subscriber {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
+        Self::connect_with(port, filter, id, true)
+    }
+
+    /// Like [`Subscriber::connect`] with a persistent session under client id `id`: a broker
+    /// with persistence queues QoS 1 messages for it while it is away, across broker restarts.
+    pub fn connect_persistent(port: u16, filter: &str, id: &str) -> Subscriber {
+        Self::connect_with(port, filter, id.to_string(), false)
+    }
+
+    fn connect_with(port: u16, filter: &str, id: String, clean: bool) -> Subscriber {
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -213,6 +276,7 @@ impl Subscriber {
             let mut opts = MqttOptions::new(id, "127.0.0.1", port);
             opts.set_keep_alive(Duration::from_secs(5));
             opts.set_max_packet_size(4 << 20, 4 << 20);
+            opts.set_clean_session(clean);
             let (client, mut conn) = Client::new(opts, 10);
             let mut ready = Some(ready_tx);
             while !stop2.load(Ordering::Relaxed) {
