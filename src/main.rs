@@ -153,6 +153,16 @@ fn main() {
     }
 }
 
+/// Writes CLI output to stdout; a reader that went away (`edgetap config check … | head`) is not
+/// an error, unlike `println!`, which would panic.
+fn print_out(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
+}
+
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(default))
@@ -210,8 +220,7 @@ fn dispatch(command: Command) -> Result<()> {
                 None => Default::default(),
             };
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
-            print!("{}", edgetap::hw::check::check(&paths, &sampler).render());
-            Ok(())
+            print_out(&edgetap::hw::check::check(&paths, &sampler).render())
         }
         Command::Emulator {
             board,
@@ -226,8 +235,7 @@ fn dispatch(command: Command) -> Result<()> {
                 .with_context(|| format!("config {}", file.display()))?;
             let text = toml::to_string_pretty(&config.redacted())
                 .context("cannot print the effective config")?;
-            println!("# {}: valid\n{text}", file.display());
-            Ok(())
+            print_out(&format!("# {}: valid\n{text}", file.display()))
         }
         Command::Signal {
             command: SignalCommand::Demo { seconds, out },

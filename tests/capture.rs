@@ -272,3 +272,21 @@ fn shipped_configs_are_valid() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `edgetap config check FILE | head -1`: the pipe closes before everything is written.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
