@@ -146,6 +146,9 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         .map_err(|e| AgentError::Thread(format!("sampling thread: {e}")))?
         .map_err(|_| AgentError::Thread("sampling thread panicked".into()))?;
     info!(
+        samples = Stats::get(&stats.samples),
+        samples_lost = Stats::get(&stats.samples_lost),
+        overruns = Stats::get(&stats.overruns),
         batches_sent = Stats::get(&stats.batches_sent),
         batches_dropped = Stats::get(&stats.batches_dropped),
         batches_spooled = Stats::get(&stats.batches_spooled),
