@@ -1,0 +1,120 @@
+//! Figure 2: the agent's own CPU and memory while sampling at 1 MS/s on the emulated Pi 4, the
+//! emulator in its own process, publishing to a real mosquitto.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::procfs::{self, Usage};
+use crate::rig::{self, Stamped};
+use crate::support::Mosquitto;
+
+/// What one run measured.
+pub struct CpuFigures {
+    /// Sample period (µs).
+    pub period_us: u32,
+    /// Wall time measured over.
+    pub wall: Duration,
+    /// Agent: % of one core (user + sys, all threads).
+    pub agent_percent: f64,
+    /// Agent user and system time over the window.
+    pub agent_user: Duration,
+    /// See `agent_user`.
+    pub agent_sys: Duration,
+    /// Emulator: % of one core (it stands for the DMA engine; not the agent's cost).
+    pub emulator_percent: f64,
+    /// Agent memory at the end of the window.
+    pub agent: Usage,
+    /// Edges the subscriber received over the window.
+    pub edges: u64,
+    /// Samples lost and overruns (from the agent's log), when it says.
+    pub samples_lost: Option<u64>,
+}
+
+/// The agent's config: emulated Pi 4 attached to `mem`, the demo's inputs, `period_us`.
+pub fn config(
+    dir: &Path,
+    mem: &Path,
+    signal: &Path,
+    port: u16,
+    period_us: u32,
+) -> std::path::PathBuf {
+    let text = format!(
+        r#"device_id = "bench-cpu"
+state_dir = "{state}"
+[sampler]
+backend = "emulated"
+period_us = {period_us}
+block_samples = 1000
+buffer_ms = 100
+pacer = "pwm"
+[sampler.emulated]
+board = "pi4"
+mem = "{mem}"
+signal = "{signal}"
+realtime = true
+loop = true
+[[inputs]]
+pin = 17
+glitch_us = 1000
+[[inputs]]
+pin = 18
+[[inputs]]
+pin = 27
+lockout_us = 50000
+[batch]
+max_edges = 512
+max_age_ms = 10
+[homeassistant]
+enabled = false
+[mqtt]
+port = {port}
+"#,
+        state = dir.join("state").display(),
+        mem = mem.display(),
+        signal = signal.display(),
+    );
+    let path = dir.join("cpu.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+/// Runs the agent for `window` after a warm-up and measures it.
+pub fn measure(period_us: u32, window: Duration) -> CpuFigures {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = Mosquitto::start();
+    let signal = rig::demo_signal(dir.path(), 10);
+    let mem = Path::new("/dev/shm").join(format!("edgetap-bench-{}", std::process::id()));
+    let emulator = rig::emulator(&mem, &signal, dir.path());
+    let sub = Stamped::connect(broker.port(), "edgetap/bench-cpu/edges", false);
+    let config = config(dir.path(), &mem, &signal, broker.port(), period_us);
+    let agent = rig::agent(&config, dir.path());
+    let flowing = sub.wait(|s| s.messages > 10, Duration::from_secs(30));
+    assert!(flowing, "no batches from the agent:\n{}", agent.log());
+    std::thread::sleep(Duration::from_secs(2));
+
+    let (a0, e0) = (usage(agent.pid()), usage(emulator.pid()));
+    let (_, edges0, _) = sub.totals();
+    let t0 = Instant::now();
+    std::thread::sleep(window);
+    let wall = t0.elapsed();
+    let (a1, e1) = (usage(agent.pid()), usage(emulator.pid()));
+    let (_, edges1, _) = sub.totals();
+    let log = agent.stop();
+    drop(emulator);
+    let _ = std::fs::remove_file(&mem);
+    CpuFigures {
+        period_us,
+        wall,
+        agent_percent: procfs::percent(a0, a1, wall),
+        agent_user: a1.user.saturating_sub(a0.user),
+        agent_sys: a1.sys.saturating_sub(a0.sys),
+        emulator_percent: procfs::percent(e0, e1, wall),
+        agent: a1,
+        edges: edges1 - edges0,
+        samples_lost: crate::rig::logged(&log, "samples_lost"),
+    }
+}
+
+fn usage(pid: u32) -> Usage {
+    procfs::usage(pid).unwrap_or_else(|| panic!("process {pid} is gone"))
+}

@@ -1,0 +1,192 @@
+//! End-to-end figures for the README's Performance section, each beside its anchor:
+//!
+//! ```text
+//! cargo bench --bench agent                 # everything (about 2 minutes, more with callgrind)
+//! cargo bench --bench agent -- cpu latency  # some of: cpu callgrind throughput latency footprint
+//! ```
+//!
+//! Needs mosquitto (started on a free loopback port per figure) and, for `callgrind`, valgrind.
+//! Prints Markdown tables. Figures from a noisy machine: read the ratios, measured in one run.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod callgrind;
+mod cpu;
+mod footprint;
+mod latency;
+mod procfs;
+mod rig;
+mod throughput;
+
+use std::time::Duration;
+
+const ALL: [&str; 5] = ["cpu", "callgrind", "throughput", "latency", "footprint"];
+
+fn main() {
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |name: &str| picked.is_empty() || picked.iter().any(|p| p == name);
+    if let Some(bad) = picked.iter().find(|p| !ALL.contains(&p.as_str())) {
+        eprintln!("unknown figure `{bad}`; pick from: {}", ALL.join(" "));
+        std::process::exit(2);
+    }
+    println!("# edgetap end-to-end figures\n\n{}\n", machine());
+    let mut rss = None;
+    if want("cpu") {
+        let f = cpu::measure(1, Duration::from_secs(10));
+        rss = Some(f.agent);
+        println!("## Agent CPU at 1 MS/s (emulated Pi 4 in its own process, real mosquitto)\n");
+        println!("| period | window | agent CPU (% of one core) | user | sys | target | ratio to target | emulator CPU | edges received | samples lost |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!(
+            "| {} µs | {:.1} s | {:.2} % | {:.2} s | {:.2} s | ≤ 1 % | {:.2}× | {:.0} % | {} | {} |\n",
+            f.period_us,
+            f.wall.as_secs_f64(),
+            f.agent_percent,
+            f.agent_user.as_secs_f64(),
+            f.agent_sys.as_secs_f64(),
+            f.agent_percent / 1.0,
+            f.emulator_percent,
+            f.edges,
+            f.samples_lost.map_or("?".into(), |n| n.to_string()),
+        );
+    }
+    if want("callgrind") {
+        if callgrind::available() {
+            let c = callgrind::measure(1);
+            println!("## Instructions per sample (callgrind; `edgetap run`, lock-step emulated Pi 4 at 1 µs, real mosquitto)\n");
+            println!("| run | samples | agent instructions | per sample | batches dropped | emulator thread (left out) |");
+            println!("|---|---|---|---|---|---|");
+            for (name, r) in [("short", c.short), ("long", c.long)] {
+                println!(
+                    "| {name} | {} | {} | {:.2} | {} | {} |",
+                    r.samples,
+                    r.agent,
+                    r.agent as f64 / r.samples.max(1) as f64,
+                    r.dropped,
+                    r.emulator
+                );
+            }
+            println!(
+                "\nsteady state (long − short, start-up excluded): **{:.2} instructions per sample**; target ≤ 5: {:.2}× the target\n",
+                c.marginal(),
+                c.marginal() / 5.0
+            );
+        } else {
+            println!("## Instructions per sample\n\nvalgrind not installed: skipped.\n");
+        }
+    }
+    if want("throughput") {
+        let t = throughput::measure(Duration::from_secs(10));
+        println!(
+            "## Throughput to a subscriber (QoS 1, batches of {}, real mosquitto on loopback)\n",
+            throughput::BATCH
+        );
+        println!("| run | edges/s | messages/s | MB/s | vs bare rumqttc publisher |");
+        println!("|---|---|---|---|---|");
+        let row = |name: &str, r: throughput::Rate| {
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.1} | {:.2}× |",
+                r.edges_per_s,
+                r.messages_per_s,
+                r.mb_per_s,
+                r.messages_per_s / t.raw.messages_per_s.max(1.0)
+            );
+        };
+        row(
+            "bare rumqttc publisher, same payloads (mosquitto's rate)",
+            t.raw,
+        );
+        row(
+            &format!(
+                "edgetap, {:.0} edges/s offered in real time (dropped batches: {})",
+                t.offered,
+                t.paced_dropped.map_or("?".into(), |n| n.to_string())
+            ),
+            t.paced,
+        );
+        row(
+            "edgetap, replay as fast as it goes (publisher saturated)",
+            t.saturated,
+        );
+        println!(
+            "\ntarget ≥ 1,000,000 edges/s: saturated edgetap at {:.2}× the target\n",
+            t.saturated.edges_per_s / 1e6
+        );
+    }
+    if want("latency") {
+        println!("## Latency, edge time → subscriber receipt, 10,000 edges/s\n");
+        println!("| backend | edges | p50 | p99 | max | target p99 (batch window {} ms + block {} ms + 2 ms) | ratio to target |", latency::MAX_AGE_MS, latency::block_ms());
+        println!("|---|---|---|---|---|---|---|");
+        for backend in ["replay", "emulated"] {
+            let l = latency::measure(backend, Duration::from_secs(10));
+            let target = latency::MAX_AGE_MS as f64 + latency::block_ms() + 2.0;
+            println!(
+                "| {backend} | {} | {:.2} ms | {:.2} ms | {:.2} ms | ≤ {target:.1} ms | {:.2}× |",
+                l.edges,
+                l.p50_ms,
+                l.p99_ms,
+                l.max_ms,
+                l.p99_ms / target
+            );
+        }
+        println!();
+    }
+    if want("footprint") {
+        println!("## Footprint\n");
+        println!("| what | figure |");
+        println!("|---|---|");
+        let size = |s: Option<u64>| s.map_or("?".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
+        println!(
+            "| release binary, stripped, x86_64 | {} |",
+            size(footprint::stripped_size(
+                &footprint::native_binary(),
+                "strip"
+            ))
+        );
+        match footprint::aarch64_binary() {
+            Some(bin) => println!(
+                "| release binary, stripped, aarch64 | {} |",
+                size(footprint::stripped_size(&bin, "aarch64-linux-gnu-strip"))
+            ),
+            None => println!(
+                "| release binary, stripped, aarch64 | not built (see deploy/cross-build.md) |"
+            ),
+        }
+        if let Some(u) = rss {
+            println!(
+                "| agent RSS after 12 s at 1 MS/s (peak) | {:.1} MB ({:.1} MB) |",
+                u.rss as f64 / 1e6,
+                u.hwm as f64 / 1e6
+            );
+        }
+        let (online, first) = footprint::start_to_first_publish(5);
+        println!(
+            "| start → `online` on the broker (median of 5) | {:.1} ms |",
+            online.as_secs_f64() * 1e3
+        );
+        println!(
+            "| start → first edge batch received (median of 5) | {:.1} ms |",
+            first.as_secs_f64() * 1e3
+        );
+        println!();
+    }
+}
+
+/// The machine the figures come from.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "Machine: {model}, {cores} cores, {}",
+        std::env::consts::ARCH
+    )
+}
