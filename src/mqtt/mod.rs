@@ -15,6 +15,7 @@ mod closing;
 pub mod control;
 mod driver;
 mod error;
+mod latency;
 pub mod options;
 pub mod payload;
 pub mod publisher;
