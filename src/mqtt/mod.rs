@@ -21,6 +21,7 @@ mod latency;
 pub mod options;
 pub mod payload;
 pub mod publisher;
+mod reporting;
 mod session;
 mod spooling;
 mod subscriptions;
