@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use edgetap::capture::{capture, CaptureFormat};
 use edgetap::config::{self, Config, ConfigSource};
 use edgetap::shutdown::Shutdown;
-use edgetap::stats::Stats;
+use edgetap::stats::{Rates, Stats};
 use tracing::{info, warn};
 
 /// edgetap: GPIO edges, sampled by DMA, published to MQTT.
@@ -342,10 +342,7 @@ fn run_agent(config: Config, summary_every: u64) -> Result<()> {
 
 /// The live summary a person sees in the terminal: edges/s per pin, batches sent and dropped.
 async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shutdown: Shutdown) {
-    let mut last: Vec<u64> = pins
-        .iter()
-        .map(|&p| Stats::get(&stats.edges_per_pin[usize::from(p)]))
-        .collect();
+    let mut last = (Instant::now(), stats.snapshot());
     let mut ticker = tokio::time::interval(every);
     ticker.tick().await;
     loop {
@@ -353,19 +350,17 @@ async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shut
             _ = ticker.tick() => {}
             _ = shutdown.wait() => return,
         }
-        let secs = every.as_secs_f64();
+        let now = (Instant::now(), stats.snapshot());
+        let rates = Rates::between(&last.1, &now.1, now.0.duration_since(last.0));
         let mut line = String::from("edges/s:");
-        for (i, &pin) in pins.iter().enumerate() {
-            let now = Stats::get(&stats.edges_per_pin[usize::from(pin)]);
-            line.push_str(&format!(" gpio{pin}={:.1}", (now - last[i]) as f64 / secs));
-            last[i] = now;
+        for &pin in &pins {
+            line.push_str(&format!(" gpio{pin}={:.1}", rates.pin(pin)));
         }
         println!(
             "{line} | batches sent {} dropped {} | broker connects {}",
-            Stats::get(&stats.batches_sent),
-            Stats::get(&stats.batches_dropped),
-            Stats::get(&stats.connects),
+            now.1.batches_sent, now.1.batches_dropped, now.1.connects,
         );
+        last = now;
     }
 }
 

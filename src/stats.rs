@@ -1,6 +1,8 @@
-//! Counters shared by the pipeline and the publisher; read by the live summary and stats.
+//! Counters shared by the pipeline and the publisher; read by the live summary and the `stats`
+//! message through [`Snapshot`]s and the [`Rates`] between two of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Running totals since start. Relaxed atomics: each counter is independent.
 #[derive(Debug)]
@@ -87,5 +89,175 @@ impl Stats {
     /// Total edges over all pins.
     pub fn edges_total(&self) -> u64 {
         self.edges_per_pin.iter().map(Stats::get).sum()
+    }
+
+    /// Every counter now. Not atomic as a whole (each counter is read on its own), which is
+    /// fine for rates: a count missed by one snapshot shows up in the next.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            samples: Stats::get(&self.samples),
+            edges_per_pin: std::array::from_fn(|i| Stats::get(&self.edges_per_pin[i])),
+            batches_closed: Stats::get(&self.batches_closed),
+            batches_sent: Stats::get(&self.batches_sent),
+            batches_dropped: Stats::get(&self.batches_dropped),
+            rate_limited: Stats::get(&self.rate_limited),
+            batches_spooled: Stats::get(&self.batches_spooled),
+            batches_replayed: Stats::get(&self.batches_replayed),
+            spool_dropped: Stats::get(&self.spool_dropped),
+            spool_errors: Stats::get(&self.spool_errors),
+            spool_torn: Stats::get(&self.spool_torn),
+            spool_bytes: Stats::get(&self.spool_bytes),
+            spool_pending: Stats::get(&self.spool_pending),
+            samples_lost: Stats::get(&self.samples_lost),
+            dma_restarts: Stats::get(&self.dma_restarts),
+            overruns: Stats::get(&self.overruns),
+            connects: Stats::get(&self.connects),
+            connection_errors: Stats::get(&self.connection_errors),
+        }
+    }
+}
+
+/// The values of every [`Stats`] counter at one moment (same names and meanings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// [`Stats::samples`].
+    pub samples: u64,
+    /// [`Stats::edges_per_pin`].
+    pub edges_per_pin: [u64; 64],
+    /// [`Stats::batches_closed`].
+    pub batches_closed: u64,
+    /// [`Stats::batches_sent`].
+    pub batches_sent: u64,
+    /// [`Stats::batches_dropped`] (queue full).
+    pub batches_dropped: u64,
+    /// [`Stats::rate_limited`].
+    pub rate_limited: u64,
+    /// [`Stats::batches_spooled`].
+    pub batches_spooled: u64,
+    /// [`Stats::batches_replayed`].
+    pub batches_replayed: u64,
+    /// [`Stats::spool_dropped`] (spool full).
+    pub spool_dropped: u64,
+    /// [`Stats::spool_errors`].
+    pub spool_errors: u64,
+    /// [`Stats::spool_torn`].
+    pub spool_torn: u64,
+    /// [`Stats::spool_bytes`] (a gauge).
+    pub spool_bytes: u64,
+    /// [`Stats::spool_pending`] (a gauge).
+    pub spool_pending: u64,
+    /// [`Stats::samples_lost`].
+    pub samples_lost: u64,
+    /// [`Stats::dma_restarts`].
+    pub dma_restarts: u64,
+    /// [`Stats::overruns`].
+    pub overruns: u64,
+    /// [`Stats::connects`].
+    pub connects: u64,
+    /// [`Stats::connection_errors`].
+    pub connection_errors: u64,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Stats::default().snapshot()
+    }
+}
+
+impl Snapshot {
+    /// Total edges over all pins.
+    pub fn edges_total(&self) -> u64 {
+        self.edges_per_pin.iter().sum()
+    }
+}
+
+/// Per-second rates between two snapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rates {
+    /// Samples taken per second.
+    pub samples_per_s: f64,
+    /// Edges released by the filters per second, all pins.
+    pub edges_per_s: f64,
+    /// Edges per second, per GPIO (index = pin).
+    pub edges_per_s_by_pin: [f64; 64],
+}
+
+impl Rates {
+    /// The rates from `before` to `after`, `elapsed` apart: pass the time actually elapsed, not
+    /// the nominal interval, so a late tick does not inflate them. A counter that went down
+    /// (it never should) counts as 0; no time elapsed gives all zeros, never infinities.
+    pub fn between(before: &Snapshot, after: &Snapshot, elapsed: Duration) -> Rates {
+        let secs = elapsed.as_secs_f64();
+        let per_s = |a: u64, b: u64| {
+            if secs > 0.0 {
+                b.saturating_sub(a) as f64 / secs
+            } else {
+                0.0
+            }
+        };
+        let by_pin =
+            std::array::from_fn(|i| per_s(before.edges_per_pin[i], after.edges_per_pin[i]));
+        Rates {
+            samples_per_s: per_s(before.samples, after.samples),
+            edges_per_s: by_pin.iter().sum(),
+            edges_per_s_by_pin: by_pin,
+        }
+    }
+
+    /// Edges per second of `pin` (0 for a pin above 63).
+    pub fn pin(&self, pin: u8) -> f64 {
+        self.edges_per_s_by_pin
+            .get(usize::from(pin))
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_reads_every_counter() {
+        let s = Stats::default();
+        Stats::add(&s.samples, 7);
+        Stats::add(&s.edges_per_pin[18], 3);
+        Stats::add(&s.connects, 2);
+        Stats::set(&s.spool_bytes, 99);
+        let snap = s.snapshot();
+        assert_eq!(snap.samples, 7);
+        assert_eq!(snap.edges_per_pin[18], 3);
+        assert_eq!(snap.edges_total(), 3);
+        assert_eq!(snap.connects, 2);
+        assert_eq!(snap.spool_bytes, 99);
+    }
+
+    #[test]
+    fn rates_use_the_elapsed_time() {
+        let before = Snapshot::default();
+        let mut after = before.clone();
+        after.samples = 300_000;
+        after.edges_per_pin[17] = 3;
+        after.edges_per_pin[18] = 3000;
+        let r = Rates::between(&before, &after, Duration::from_millis(1500));
+        assert_eq!(r.samples_per_s, 200_000.0);
+        assert_eq!(r.pin(18), 2000.0);
+        assert_eq!(r.pin(17), 2.0);
+        assert_eq!(r.edges_per_s, 2002.0);
+        assert_eq!(r.pin(200), 0.0);
+    }
+
+    #[test]
+    fn rates_without_elapsed_time_or_with_a_counter_going_down_are_zero() {
+        let mut before = Snapshot::default();
+        let mut after = before.clone();
+        after.samples = 10;
+        assert_eq!(
+            Rates::between(&before, &after, Duration::ZERO).samples_per_s,
+            0.0
+        );
+        before.samples = 20;
+        let r = Rates::between(&before, &after, Duration::from_secs(1));
+        assert_eq!(r.samples_per_s, 0.0);
     }
 }

@@ -77,6 +77,9 @@ impl Controller {
         if c.spool_changed {
             self.send(Command::Spool(a.config.spool.clone())).await;
         }
+        if c.stats_changed {
+            self.send(Command::Stats(a.config.stats.clone())).await;
+        }
         let sampling = !c.pins_added.is_empty()
             || !c.pins_removed.is_empty()
             || !c.filters_changed.is_empty()

@@ -136,6 +136,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     )
     .control(link)
     .state(config.state_dir.clone(), config.spool.clone())
+    .stats(run_id, config.stats.clone())
     .run()
     .await;
     controller.abort();

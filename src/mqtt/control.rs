@@ -4,7 +4,7 @@
 
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{MqttConfig, SpoolConfig};
+use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
 const INBOUND_CAPACITY: usize = 16;
@@ -25,6 +25,9 @@ pub enum Command {
     Tune(MqttConfig),
     /// Reopen the spool with these settings.
     Spool(SpoolConfig),
+    /// Publish the stats at this interval from now on (the current interval ends now + the new
+    /// interval).
+    Stats(StatsConfig),
 }
 
 /// One message received on a `config/set` topic.

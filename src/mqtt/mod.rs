@@ -8,6 +8,7 @@
 //! * [`control`]: the channels to the remote-config controller (`config/set` in, retained
 //!   `config` and results out, reconnects with new settings).
 //! * [`broker`]: an in-process rumqttd for demos and tests.
+//! * [`health`]: the JSON of the periodic `stats` message.
 
 pub mod backoff;
 pub mod broker;
@@ -15,9 +16,12 @@ mod closing;
 pub mod control;
 mod driver;
 mod error;
+pub mod health;
+mod latency;
 pub mod options;
 pub mod payload;
 pub mod publisher;
+mod reporting;
 mod session;
 mod spooling;
 mod subscriptions;
@@ -28,6 +32,7 @@ pub use backoff::Backoff;
 pub use broker::EmbeddedBroker;
 pub use control::{control_channel, Command, ControlHandle, ControlLink, Inbound, LinkState};
 pub use error::MqttError;
+pub use health::{stats_json, StatsReport, STATS_KEYS};
 pub use options::mqtt_options;
 pub use payload::{decode_batch, encode_batch, BatchPayload};
 pub use publisher::{run, Publishing};

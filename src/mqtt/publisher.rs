@@ -25,10 +25,11 @@ use super::control::{Command, ControlLink};
 use super::driver::Driver;
 use super::error::MqttError;
 use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
+use super::reporting::{stats_tick, stats_ticker, Reporter};
 use super::session::Publisher;
 use super::subscriptions::SessionRecord;
 use super::topics::Topics;
-use crate::config::{MqttConfig, SpoolConfig};
+use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
@@ -58,6 +59,7 @@ pub struct Publishing {
     drain_timeout: Duration,
     control: Option<ControlLink>,
     state: Option<(PathBuf, SpoolConfig)>,
+    stats_cfg: Option<(u64, StatsConfig)>,
 }
 
 impl Publishing {
@@ -78,6 +80,7 @@ impl Publishing {
             drain_timeout: DRAIN_TIMEOUT,
             control: None,
             state: None,
+            stats_cfg: None,
         }
     }
 
@@ -98,6 +101,13 @@ impl Publishing {
     /// and the record of the MQTT session's subscriptions.
     pub fn state(mut self, state_dir: PathBuf, spool: SpoolConfig) -> Self {
         self.state = Some((state_dir, spool));
+        self
+    }
+
+    /// Publishes the `stats` message of run `run` every `cfg.interval_s` while connected, the
+    /// first one interval after the start.
+    pub fn stats(mut self, run: u64, cfg: StatsConfig) -> Self {
+        self.stats_cfg = Some((run, cfg));
         self
     }
 
@@ -146,6 +156,7 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
         drain_timeout,
         mut control,
         state,
+        stats_cfg,
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
@@ -163,6 +174,10 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
     }
     let mut ticker = tokio::time::interval(SPOOL_TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut stats_every = stats_cfg.map(|(run, c)| {
+        p.reporter = Some(Reporter::new(run, p.stats.snapshot()));
+        stats_ticker(c.interval_s)
+    });
 
     let mut drain_deadline: Option<Instant> = None;
     let mut queue_done = false;
@@ -194,10 +209,16 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
                     Some(dir) => p.reconfigure_spool(dir.clone(), &c),
                     None => warn!("spool settings changed, but this publisher has no spool"),
                 },
+                Some(Command::Stats(c)) => {
+                    if stats_every.is_some() {
+                        stats_every = Some(stats_ticker(c.interval_s));
+                    }
+                }
                 Some(cmd) => command(&mut p, &mut driver, &device_id, cmd).await?,
                 None => rx = None,
             },
             _ = ticker.tick(), if p.has_spool() => p.spool_tick(),
+            _ = stats_tick(&mut stats_every), if stats_every.is_some() => p.report_stats(),
             _ = shutdown.wait(), if drain_deadline.is_none() => {
                 debug!(queued = queue.len(), "shutdown requested: draining");
                 drain_deadline = Some(Instant::now() + drain_timeout);
@@ -245,8 +266,8 @@ async fn command(
 ) -> Result<(), MqttError> {
     match cmd {
         Command::SetConfig(payload) => p.set_config(payload),
-        // Handled by the loop, which knows the spool's directory.
-        Command::Spool(_) => {}
+        // Handled by the loop, which knows the spool's directory and owns the stats ticker.
+        Command::Spool(_) | Command::Stats(_) => {}
         Command::Result(payload) => p.push_result(payload),
         Command::Tune(cfg) => {
             if let Ok(qos) = qos_from(cfg.qos) {

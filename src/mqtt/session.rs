@@ -15,6 +15,7 @@ use super::driver::{Driver, LoopEvent};
 use super::options::OFFLINE;
 use super::options::REQUEST_CAPACITY;
 use super::payload::encode_batch;
+use super::reporting::Reporter;
 use super::spooling::Backlog;
 use super::subscriptions::SessionRecord;
 use super::topics::Topics;
@@ -66,6 +67,8 @@ pub(crate) struct Publisher {
     pub(super) backlog: Option<Backlog>,
     /// What the broker's persistent session is subscribed to.
     pub(super) session: SessionRecord,
+    /// The periodic stats message, when enabled.
+    pub(super) reporter: Option<Reporter>,
 }
 
 impl Publisher {
@@ -103,6 +106,7 @@ impl Publisher {
             cleared_out: VecDeque::new(),
             backlog: None,
             session: SessionRecord::in_memory(),
+            reporter: None,
         }
     }
 
@@ -344,6 +348,10 @@ impl Publisher {
                 }
                 self.cleared_out.pop_front();
                 self.tracker.submitted(Tag::Control);
+            } else if let Some(sent) = self.pump_stats() {
+                if !sent {
+                    break;
+                }
             } else if self.replay_one(self.qos) {
                 // A spooled batch went out: older than any live one, within the replay rate.
             } else if let Some((order, batch)) = self.edges_out.pop_front() {

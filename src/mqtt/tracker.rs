@@ -3,9 +3,14 @@
 //! order) and the acknowledgement by packet id later (`PubAck` / `PubComp`). The tracker joins the
 //! two so edge batches can be told from status/gpio publishes, counted when accepted, and handed
 //! back for resending when the connection drops before the broker acknowledged them.
+//!
+//! It also times live edge batches, from the hand-over to rumqttc to their acceptance (PUBACK
+//! or PUBCOMP; the socket write at QoS 0), into a bounded histogram read by the stats message.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
+use super::latency::LatencyHistogram;
 use crate::edges::batch::Batch;
 use crate::spool::RecordId;
 
@@ -36,31 +41,44 @@ pub(crate) enum Accepted {
     Control,
 }
 
+/// A publish handed to rumqttc, and when.
+#[derive(Debug)]
+struct Sent {
+    tag: Tag,
+    at: Instant,
+}
+
 /// Submitted-but-unacknowledged publishes of the current connection.
 #[derive(Debug, Default)]
 pub(crate) struct Tracker {
     /// Handed to rumqttc, packet id not known yet; front = oldest.
-    awaiting: VecDeque<Tag>,
+    awaiting: VecDeque<Sent>,
     /// Written with a packet id, waiting for the broker's acknowledgement.
-    inflight: HashMap<u16, Tag>,
+    inflight: HashMap<u16, Sent>,
     /// A publish rumqttc held back because its packet id was still in use (broker acked out of
     /// order); it goes out once that id is acknowledged.
-    collided: Option<(u16, Tag)>,
+    collided: Option<(u16, Sent)>,
     /// Live edge batches among all of the above.
     edges: usize,
     /// Spooled batches among all of the above.
     spooled: usize,
+    /// Hand-over-to-acceptance times of live edge batches, since the stats last read them.
+    pub(crate) latency: LatencyHistogram,
 }
 
 impl Tracker {
     /// Records a publish just handed to rumqttc.
     pub(crate) fn submitted(&mut self, tag: Tag) {
+        self.submitted_at(tag, Instant::now());
+    }
+
+    fn submitted_at(&mut self, tag: Tag, at: Instant) {
         match tag {
             Tag::Edge { .. } => self.edges += 1,
             Tag::Spooled(_) => self.spooled += 1,
             Tag::Offline | Tag::Control => {}
         }
-        self.awaiting.push_back(tag);
+        self.awaiting.push_back(Sent { tag, at });
     }
 
     /// Requests handed to rumqttc that it has not taken from its channel yet.
@@ -78,10 +96,11 @@ impl Tracker {
         self.spooled
     }
 
-    fn accept(&mut self, tag: Tag) -> Accepted {
-        match tag {
+    fn accept(&mut self, sent: Sent, now: Instant) -> Accepted {
+        match sent.tag {
             Tag::Edge { .. } => {
                 self.edges -= 1;
+                self.latency.record(now.saturating_duration_since(sent.at));
                 Accepted::Edge
             }
             Tag::Spooled(id) => {
@@ -95,35 +114,43 @@ impl Tracker {
 
     /// rumqttc wrote a publish with `pkid` (0 = QoS 0: accepted as soon as it is written).
     pub(crate) fn on_outgoing_publish(&mut self, pkid: u16) -> Option<Accepted> {
+        self.on_outgoing_publish_at(pkid, Instant::now())
+    }
+
+    fn on_outgoing_publish_at(&mut self, pkid: u16, now: Instant) -> Option<Accepted> {
         if pkid != 0 && self.inflight.contains_key(&pkid) {
             // A retransmission of a publish we already know (resumed session): nothing new.
             return None;
         }
-        let tag = match self.collided.take() {
-            Some((id, tag)) if id == pkid => tag,
+        let sent = match self.collided.take() {
+            Some((id, sent)) if id == pkid => sent,
             other => {
                 self.collided = other;
                 self.awaiting.pop_front()?
             }
         };
         if pkid == 0 {
-            return Some(self.accept(tag));
+            return Some(self.accept(sent, now));
         }
-        self.inflight.insert(pkid, tag);
+        self.inflight.insert(pkid, sent);
         None
     }
 
     /// rumqttc held the next publish back until `pkid` is acknowledged.
     pub(crate) fn on_await_ack(&mut self, pkid: u16) {
-        if let Some(tag) = self.awaiting.pop_front() {
-            self.collided = Some((pkid, tag));
+        if let Some(sent) = self.awaiting.pop_front() {
+            self.collided = Some((pkid, sent));
         }
     }
 
     /// The broker acknowledged `pkid` (PubAck at QoS 1, PubComp at QoS 2).
     pub(crate) fn on_ack(&mut self, pkid: u16) -> Option<Accepted> {
-        let tag = self.inflight.remove(&pkid)?;
-        Some(self.accept(tag))
+        self.on_ack_at(pkid, Instant::now())
+    }
+
+    fn on_ack_at(&mut self, pkid: u16, now: Instant) -> Option<Accepted> {
+        let sent = self.inflight.remove(&pkid)?;
+        Some(self.accept(sent, now))
     }
 
     /// The connection dropped: forget everything and return the unacknowledged edge batches in
@@ -132,10 +159,10 @@ impl Tracker {
         let mut lost: Vec<(u64, Batch)> = self
             .inflight
             .drain()
-            .map(|(_, t)| t)
-            .chain(self.collided.take().map(|(_, t)| t))
+            .map(|(_, s)| s)
+            .chain(self.collided.take().map(|(_, s)| s))
             .chain(self.awaiting.drain(..))
-            .filter_map(|t| match t {
+            .filter_map(|s| match s.tag {
                 Tag::Edge { order, batch } => Some((order, batch)),
                 _ => None,
             })
@@ -214,6 +241,33 @@ mod tests {
         assert_eq!(t.on_outgoing_publish(1), None);
         assert_eq!(t.on_ack(1), Some(Accepted::Edge));
         assert_eq!(t.edges_outstanding(), 0);
+    }
+
+    #[test]
+    fn latency_of_live_batches_only_from_hand_over_to_ack() {
+        use std::time::Duration;
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut t = Tracker::default();
+        t.submitted_at(Tag::Control, t0);
+        t.submitted_at(edge(0), t0);
+        t.submitted_at(Tag::Offline, t0);
+        t.submitted_at(edge(1), ms(1));
+        for pkid in 1..=4 {
+            t.on_outgoing_publish_at(pkid, ms(2));
+        }
+        for pkid in 1..=4 {
+            t.on_ack_at(pkid, ms(9));
+        }
+        // Edge 0: 9 ms, edge 1: 8 ms (bucket middles); status publishes are not timed.
+        assert_eq!(t.latency.len(), 2);
+        assert_eq!(t.latency.quantile_us(0.0), Some(8_063.5));
+        assert_eq!(t.latency.quantile_us(1.0), Some(8_959.5));
+        // QoS 0: accepted, and timed, when written.
+        t.submitted_at(edge(2), ms(10));
+        assert_eq!(t.on_outgoing_publish_at(0, ms(10)), Some(Accepted::Edge));
+        assert_eq!(t.latency.len(), 3);
+        assert_eq!(t.latency.quantile_us(0.0), Some(0.0));
     }
 
     #[test]

@@ -1,0 +1,291 @@
+//! The JSON of the periodic `<prefix>/<id>/stats` message: one flat object (flat so Home
+//! Assistant templates stay simple) with the rates over the interval just ended and the counters
+//! as totals since start. Pure: built from two [`Snapshot`]s and what was measured between them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::stats::{Rates, Snapshot};
+
+/// Schema version of the stats payload.
+pub const STATS_VERSION: u32 = 1;
+
+/// Every key of the stats payload, in the order it is written.
+pub const STATS_KEYS: &[&str] = &[
+    "v",
+    "device",
+    "run",
+    "t_us",
+    "interval_s",
+    "uptime_s",
+    "samples_per_s",
+    "edges_per_s",
+    "edges_per_s_by_pin",
+    "batches_sent",
+    "batches_spooled",
+    "batches_replayed",
+    "dropped_queue_full",
+    "dropped_spool_full",
+    "dropped_spool_error",
+    "rate_limited",
+    "overruns",
+    "samples_lost",
+    "dma_restarts",
+    "connects",
+    "reconnects",
+    "connection_errors",
+    "spool_bytes",
+    "spool_pending",
+    "spool_torn",
+    "publish_latency_ms_p50",
+    "publish_latency_ms_p99",
+    "cpu_percent",
+    "rss_bytes",
+];
+
+/// What one stats message reports.
+#[derive(Debug, Clone)]
+pub struct StatsReport<'a> {
+    /// `device_id`.
+    pub device: &'a str,
+    /// The run id of this process (as in the batches).
+    pub run: u64,
+    /// UTC µs when the report was made.
+    pub t_us: u64,
+    /// Time since the agent started.
+    pub uptime: Duration,
+    /// The counters at the start of the interval.
+    pub before: &'a Snapshot,
+    /// The counters now.
+    pub after: &'a Snapshot,
+    /// Time actually elapsed between the two snapshots.
+    pub elapsed: Duration,
+    /// Watched pins: each gets an `edges_per_s_by_pin` entry (as does any pin with edges in
+    /// the interval, e.g. one removed during it).
+    pub pins: &'a [u8],
+    /// Publish latency p50 and p99 in ms; `None` when no live batch was accepted.
+    pub latency_ms: Option<(f64, f64)>,
+    /// CPU of this process over the interval, % of one core.
+    pub cpu_percent: Option<f64>,
+    /// Resident set size now.
+    pub rss_bytes: Option<u64>,
+}
+
+/// The payload's shape; field order is the key order of [`STATS_KEYS`].
+#[derive(Serialize)]
+struct Payload<'a> {
+    v: u32,
+    device: &'a str,
+    run: u64,
+    t_us: u64,
+    interval_s: f64,
+    uptime_s: u64,
+    samples_per_s: f64,
+    edges_per_s: f64,
+    edges_per_s_by_pin: BTreeMap<u8, f64>,
+    batches_sent: u64,
+    batches_spooled: u64,
+    batches_replayed: u64,
+    dropped_queue_full: u64,
+    dropped_spool_full: u64,
+    dropped_spool_error: u64,
+    rate_limited: u64,
+    overruns: u64,
+    samples_lost: u64,
+    dma_restarts: u64,
+    connects: u64,
+    reconnects: u64,
+    connection_errors: u64,
+    spool_bytes: u64,
+    spool_pending: u64,
+    spool_torn: u64,
+    publish_latency_ms_p50: Option<f64>,
+    publish_latency_ms_p99: Option<f64>,
+    cpu_percent: Option<f64>,
+    rss_bytes: Option<u64>,
+}
+
+/// Rounds to 0.001 (rates, seconds, ms, %): more digits would be noise.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The stats payload of `r`.
+pub fn stats_json(r: &StatsReport<'_>) -> String {
+    let rates = Rates::between(r.before, r.after, r.elapsed);
+    let (a, b) = (r.after, r.before);
+    let by_pin = (0..64u8)
+        .filter(|&pin| {
+            r.pins.contains(&pin)
+                || a.edges_per_pin[usize::from(pin)] > b.edges_per_pin[usize::from(pin)]
+        })
+        .map(|pin| (pin, round3(rates.pin(pin))))
+        .collect();
+    let finite = |x: f64| x.is_finite().then(|| round3(x));
+    let p = Payload {
+        v: STATS_VERSION,
+        device: r.device,
+        run: r.run,
+        t_us: r.t_us,
+        interval_s: round3(r.elapsed.as_secs_f64()),
+        uptime_s: r.uptime.as_secs(),
+        samples_per_s: round3(rates.samples_per_s),
+        edges_per_s: round3(rates.edges_per_s),
+        edges_per_s_by_pin: by_pin,
+        batches_sent: a.batches_sent,
+        batches_spooled: a.batches_spooled,
+        batches_replayed: a.batches_replayed,
+        dropped_queue_full: a.batches_dropped,
+        dropped_spool_full: a.spool_dropped,
+        dropped_spool_error: a.spool_errors,
+        rate_limited: a.rate_limited,
+        overruns: a.overruns,
+        samples_lost: a.samples_lost,
+        dma_restarts: a.dma_restarts,
+        connects: a.connects,
+        reconnects: a.connects.saturating_sub(1),
+        connection_errors: a.connection_errors,
+        spool_bytes: a.spool_bytes,
+        spool_pending: a.spool_pending,
+        spool_torn: a.spool_torn,
+        publish_latency_ms_p50: r.latency_ms.and_then(|l| finite(l.0)),
+        publish_latency_ms_p99: r.latency_ms.and_then(|l| finite(l.1)),
+        cpu_percent: r.cpu_percent.and_then(finite),
+        rss_bytes: r.rss_bytes,
+    };
+    // Plain numbers, strings and maps with integer keys: serialising cannot fail.
+    serde_json::to_string(&p).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn counters() -> (Snapshot, Snapshot) {
+        let mut before = Snapshot {
+            samples: 1_000_000,
+            ..Snapshot::default()
+        };
+        before.edges_per_pin[17] = 5;
+        before.edges_per_pin[18] = 40_000;
+        let mut after = before.clone();
+        after.samples += 2_000_000;
+        after.edges_per_pin[17] += 10;
+        after.edges_per_pin[18] += 20_000;
+        after.edges_per_pin[4] = 1; // not watched (any more): still reported, it had edges
+        after.batches_sent = 1043;
+        after.batches_spooled = 7;
+        after.batches_replayed = 6;
+        after.batches_dropped = 2;
+        after.spool_dropped = 3;
+        after.spool_errors = 4;
+        after.rate_limited = 12_345;
+        after.overruns = 5;
+        after.samples_lost = 600;
+        after.dma_restarts = 1;
+        after.connects = 3;
+        after.connection_errors = 9;
+        after.spool_bytes = 4096;
+        after.spool_pending = 1;
+        after.spool_torn = 2;
+        (before, after)
+    }
+
+    fn report<'a>(before: &'a Snapshot, after: &'a Snapshot) -> StatsReport<'a> {
+        StatsReport {
+            device: "pi-01",
+            run: 123,
+            t_us: 1_764_040_000_123_456,
+            uptime: Duration::from_millis(3_600_900),
+            before,
+            after,
+            elapsed: Duration::from_millis(10_000),
+            pins: &[17, 18, 27],
+            latency_ms: Some((3.1, 7.9)),
+            cpu_percent: Some(1.4),
+            rss_bytes: Some(8_912_896),
+        }
+    }
+
+    #[test]
+    fn payload_is_exactly_the_contract() {
+        let (before, after) = counters();
+        let json = stats_json(&report(&before, &after));
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"v":1,"device":"pi-01","run":123,"t_us":1764040000123456,"interval_s":10.0,"#,
+                r#""uptime_s":3600,"samples_per_s":200000.0,"edges_per_s":2001.1,"#,
+                r#""edges_per_s_by_pin":{"4":0.1,"17":1.0,"18":2000.0,"27":0.0},"#,
+                r#""batches_sent":1043,"batches_spooled":7,"batches_replayed":6,"#,
+                r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
+                r#""rate_limited":12345,"overruns":5,"samples_lost":600,"dma_restarts":1,"#,
+                r#""connects":3,"reconnects":2,"connection_errors":9,"#,
+                r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
+                r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,
+                r#""cpu_percent":1.4,"rss_bytes":8912896}"#
+            )
+        );
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = STATS_KEYS.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want, "serde_json sorts keys when parsing");
+    }
+
+    #[test]
+    fn rates_use_the_elapsed_time_not_the_nominal_interval() {
+        let (before, after) = counters();
+        let late = StatsReport {
+            elapsed: Duration::from_millis(12_500),
+            ..report(&before, &after)
+        };
+        let v: Value = serde_json::from_str(&stats_json(&late)).unwrap();
+        assert_eq!(v["interval_s"], 12.5);
+        assert_eq!(v["samples_per_s"], 160_000.0);
+        assert_eq!(v["edges_per_s_by_pin"]["18"], 1600.0);
+        assert_eq!(v["edges_per_s_by_pin"]["17"], 0.8);
+    }
+
+    #[test]
+    fn nothing_acknowledged_or_no_proc_gives_nulls_and_first_connect_is_no_reconnect() {
+        let (before, mut after) = counters();
+        after.connects = 1;
+        let r = StatsReport {
+            latency_ms: None,
+            cpu_percent: None,
+            rss_bytes: None,
+            ..report(&before, &after)
+        };
+        let v: Value = serde_json::from_str(&stats_json(&r)).unwrap();
+        for key in [
+            "publish_latency_ms_p50",
+            "publish_latency_ms_p99",
+            "cpu_percent",
+            "rss_bytes",
+        ] {
+            assert!(v[key].is_null(), "{key}: {v}");
+        }
+        assert_eq!(v["reconnects"], 0);
+        after.connects = 0;
+        let v: Value = serde_json::from_str(&stats_json(&report(&before, &after))).unwrap();
+        assert_eq!(v["reconnects"], 0, "never below 0 before the first connect");
+    }
+
+    #[test]
+    fn no_elapsed_time_gives_zero_rates_not_infinities() {
+        let (before, after) = counters();
+        let r = StatsReport {
+            elapsed: Duration::ZERO,
+            latency_ms: Some((f64::NAN, f64::INFINITY)),
+            ..report(&before, &after)
+        };
+        let v: Value = serde_json::from_str(&stats_json(&r)).unwrap();
+        assert_eq!(v["samples_per_s"], 0.0);
+        assert_eq!(v["edges_per_s_by_pin"]["18"], 0.0);
+        assert!(v["publish_latency_ms_p50"].is_null());
+    }
+}
