@@ -4,6 +4,7 @@
 
 use tokio::sync::{mpsc, watch};
 
+use super::device::Description;
 use crate::config::{MqttConfig, SpoolConfig};
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
@@ -25,6 +26,9 @@ pub enum Command {
     Tune(MqttConfig),
     /// Reopen the spool with these settings.
     Spool(SpoolConfig),
+    /// The device as it is now (after a config change): republish `info` and the Home
+    /// Assistant discovery configs that changed, clear those that went.
+    Describe(Box<Description>),
 }
 
 /// One message received on a `config/set` topic.

@@ -20,8 +20,10 @@ use rumqttc::AsyncClient;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
+use super::announce::Announcer;
 use super::backoff::Backoff;
 use super::control::{Command, ControlLink};
+use super::device::Description;
 use super::driver::Driver;
 use super::error::MqttError;
 use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
@@ -58,6 +60,7 @@ pub struct Publishing {
     drain_timeout: Duration,
     control: Option<ControlLink>,
     state: Option<(PathBuf, SpoolConfig)>,
+    description: Option<Description>,
 }
 
 impl Publishing {
@@ -78,6 +81,7 @@ impl Publishing {
             drain_timeout: DRAIN_TIMEOUT,
             control: None,
             state: None,
+            description: None,
         }
     }
 
@@ -98,6 +102,13 @@ impl Publishing {
     /// and the record of the MQTT session's subscriptions.
     pub fn state(mut self, state_dir: PathBuf, spool: SpoolConfig) -> Self {
         self.state = Some((state_dir, spool));
+        self
+    }
+
+    /// Describes the device: the retained `info` and, with `homeassistant.enabled`, Home
+    /// Assistant discovery (updated by [`Command::Describe`]).
+    pub fn describe(mut self, d: Description) -> Self {
+        self.description = Some(d);
         self
     }
 
@@ -146,6 +157,7 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
         drain_timeout,
         mut control,
         state,
+        description,
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
@@ -157,9 +169,13 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
     let spool_dir = state.as_ref().map(|(dir, _)| dir.join(SPOOL_DIR));
     if let Some((dir, spool_cfg)) = &state {
         p.session = SessionRecord::load(dir);
+        p.announce = Announcer::load(dir);
         if spool_cfg.enabled {
             p.reconfigure_spool(dir.join(SPOOL_DIR), spool_cfg);
         }
+    }
+    if let Some(d) = description {
+        p.describe(d);
     }
     let mut ticker = tokio::time::interval(SPOOL_TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -248,6 +264,7 @@ async fn command(
         // Handled by the loop, which knows the spool's directory.
         Command::Spool(_) => {}
         Command::Result(payload) => p.push_result(payload),
+        Command::Describe(d) => p.describe(*d),
         Command::Tune(cfg) => {
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.qos = qos;
@@ -265,6 +282,7 @@ async fn command(
             p.client = client;
             *driver = new_driver;
             p.broker = format!("{}:{}", cfg.host, cfg.port);
+            p.announce_on_new_client();
             if let Some(c) = &p.control {
                 c.link.send_modify(|l| {
                     l.generation += 1;
