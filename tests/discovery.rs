@@ -369,6 +369,14 @@ fn turning_discovery_off_or_moving_its_prefix_clears_what_was_published() {
         info(broker.port(), "ha2")["homeassistant"]["enabled"],
         false
     );
+    // The record of configs held on the broker is empty again.
+    let record = dir.path().join("ha2-state").join("ha-discovery.json");
+    let read = || std::fs::read_to_string(&record).unwrap_or_default();
+    let deadline = std::time::Instant::now() + WAIT;
+    while read() != "[]" && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(read(), "[]");
     drop(agent);
 }
 

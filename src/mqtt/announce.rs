@@ -90,9 +90,10 @@ impl Announcer {
         }
     }
 
-    /// Anything left to publish or clear.
+    /// Anything left to publish or clear. Nothing before a description arrived: a publisher
+    /// that describes no device leaves the recorded configs alone.
     pub(crate) fn pending(&self) -> bool {
-        (self.info_due && self.info.is_some()) || self.retained.pending()
+        self.desc.is_some() && ((self.info_due && self.info.is_some()) || self.retained.pending())
     }
 
     /// Persists the held topics (when kept on disk); false if that failed.
@@ -143,9 +144,14 @@ impl Publisher {
     }
 
     /// A message on `<ha prefix>/status`: `online` republishes every discovery config.
-    /// Returns false if `p` is on another topic.
+    /// Returns false if `p` is on another topic. A status topic no longer followed (the
+    /// unsubscribe is on its way) is taken too: a status is never a config patch.
     pub(super) fn ha_inbound(&mut self, p: &rumqttc::Publish) -> bool {
         if self.announce.ha_status().as_deref() != Some(p.topic.as_str()) {
+            if p.topic.ends_with("/status") {
+                debug!(topic = %p.topic, "message on a status topic no longer followed; ignored");
+                return true;
+            }
             return false;
         }
         if p.payload.as_ref() == ONLINE.as_bytes() {
@@ -158,7 +164,7 @@ impl Publisher {
     /// Hands the next `info` or discovery publish to the client; false if there is none or the
     /// request channel is full.
     pub(crate) fn announce_one(&mut self) -> bool {
-        if !self.connected {
+        if !self.connected || !self.announce.pending() {
             return false;
         }
         let a = &mut self.announce;
@@ -179,8 +185,6 @@ impl Publisher {
             }
         }
         let Some(due) = a.retained.next() else {
-            // Nothing left: the record may still list topics cleared since it was written.
-            a.write_record();
             return false;
         };
         let first = a.retained.to_record(&due);
@@ -202,6 +206,10 @@ impl Publisher {
             debug!(topic = %due.topic, "discovery config cleared");
         }
         a.retained.sent(due);
+        if !a.retained.pending() {
+            // All out: the record may still list topics cleared since it was written.
+            a.write_record();
+        }
         self.tracker.submitted(Tag::Control);
         true
     }
