@@ -278,3 +278,26 @@ fn unusable_boards_and_signals_are_refused_by_name() {
     let e = sampler::open(&c).err().expect("no signal").to_string();
     assert!(e.contains("missing.vcd"), "{e}");
 }
+
+#[test]
+fn samplers_name_what_they_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let replay = sampler::open(&config("replay", &sig, "", &[17])).expect("replay opens");
+    assert_eq!(replay.model(), "replay");
+    for (kind, model) in [
+        (
+            edgetap::config::BoardKind::Pi3,
+            "Raspberry Pi 3B (emulated)",
+        ),
+        (
+            edgetap::config::BoardKind::Pi4,
+            "Raspberry Pi 4B (emulated)",
+        ),
+    ] {
+        let mut c = config("emulated", &sig, "", &[17]);
+        c.sampler.emulated.board = kind;
+        let s = sampler::open(&c).expect("emulated board opens");
+        assert_eq!(s.model(), model);
+    }
+}

@@ -165,14 +165,13 @@ fn replayed_signal_arrives_complete_in_order_with_contiguous_seq() {
         }
     }
 
-    // Retained: a subscriber arriving after the agent left sees offline, the gpio levels and
-    // the config in force.
+    // Retained: a subscriber arriving after the agent left sees offline, the gpio levels, the
+    // config in force and the device info.
     let late = Subscriber::connect(broker.port(), "edgetap/#");
-    let retained = late.collect_until(|m| m.len() >= 5, Duration::from_secs(5));
-    assert!(
-        retained.iter().any(|m| m.topic == "edgetap/e2e-1/config"),
-        "{retained:?}"
-    );
+    let retained = late.collect_until(|m| m.len() >= 6, Duration::from_secs(5));
+    for topic in ["edgetap/e2e-1/config", "edgetap/e2e-1/info"] {
+        assert!(retained.iter().any(|m| m.topic == topic), "{retained:?}");
+    }
     assert!(retained.iter().all(|m| m.retain));
     assert!(retained.iter().any(is_offline), "{retained:?}");
     for pin in [17u8, 18, 27] {

@@ -15,7 +15,7 @@ use tracing::{debug, error, info, warn};
 use super::sampling::Update;
 use crate::config::FieldError;
 use crate::config::{self, result_json, Accepted, Handled, MqttConfig, Rejected, RemoteConfig};
-use crate::mqtt::{Command, ControlHandle, Inbound};
+use crate::mqtt::{Command, ControlHandle, Description, DeviceInfo, Inbound, Inventory};
 use crate::shutdown::Shutdown;
 
 /// How long the sampling thread may take to switch (it does so between two blocks).
@@ -29,6 +29,8 @@ pub(super) struct Controller {
     pub(super) sampling: Sender<Update>,
     /// Reconnects asked of the publisher so far (matches [`crate::mqtt::LinkState::generation`]).
     pub(super) generation: u64,
+    /// The process as `info` and discovery describe it (the board follows sampler changes).
+    pub(super) device: DeviceInfo,
 }
 
 impl Controller {
@@ -86,16 +88,22 @@ impl Controller {
             || c.sampler_restart
             || c.batch_changed;
         if sampling {
-            if let Err(reason) = self.update_sampling(&a).await {
-                if c.mqtt_reconnect {
-                    self.reconnect(&old_mqtt).await;
+            match self.update_sampling(&a).await {
+                Ok(model) => {
+                    self.device.model = model;
+                    self.device.backend = a.config.sampler.backend.name().into();
                 }
-                let r = Rejected {
-                    request: a.request.clone(),
-                    error: FieldError::new("sampler", reason),
-                };
-                self.reject(topic, r).await;
-                return;
+                Err(reason) => {
+                    if c.mqtt_reconnect {
+                        self.reconnect(&old_mqtt).await;
+                    }
+                    let r = Rejected {
+                        request: a.request.clone(),
+                        error: FieldError::new("sampler", reason),
+                    };
+                    self.reject(topic, r).await;
+                    return;
+                }
             }
         }
         self.remote.commit(&a);
@@ -103,6 +111,7 @@ impl Controller {
             "config patch applied");
         self.persist();
         self.publish_config().await;
+        self.describe().await;
         self.send(Command::Result(result_json(&Ok(a)))).await;
     }
 
@@ -157,8 +166,9 @@ impl Controller {
         self.send(Command::Result(reply.to_string())).await;
     }
 
-    /// Hands the new config to the sampling thread and waits until it runs with it.
-    async fn update_sampling(&mut self, a: &Accepted) -> Result<(), String> {
+    /// Hands the new config to the sampling thread and waits until it runs with it; the
+    /// running sampler's model on success.
+    async fn update_sampling(&mut self, a: &Accepted) -> Result<String, String> {
         let (reply, done) = oneshot::channel();
         let update = Update {
             config: a.config.clone(),
@@ -188,6 +198,16 @@ impl Controller {
             Ok(json) => self.send(Command::SetConfig(json)).await,
             Err(e) => error!(error = %e, "cannot encode the config in force"),
         }
+    }
+
+    /// Tells the publisher what `info` and discovery show now.
+    async fn describe(&mut self) {
+        let inventory = Inventory::from_config(self.remote.config(), self.remote.version());
+        let d = Description {
+            device: self.device.clone(),
+            inventory,
+        };
+        self.send(Command::Describe(Box::new(d))).await;
     }
 
     async fn send(&self, cmd: Command) {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use crate::config::{self, Config, RemoteConfig};
-use crate::mqtt::{self, EmbeddedBroker, MqttError};
+use crate::mqtt::{self, Description, DeviceInfo, EmbeddedBroker, Inventory, MqttError};
 use crate::queue::DropOldestQueue;
 use crate::sampler::{self, SamplerError};
 use crate::shutdown::Shutdown;
@@ -39,6 +39,13 @@ pub enum AgentError {
 /// A random id for this process's run: consumers tell restarts apart by it.
 pub fn new_run_id() -> u64 {
     crate::mqtt::backoff::os_random()
+}
+
+/// UTC µs now (0 if the clock is before 1970).
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// Runs the agent until the signal ends (non-looping replay) or `shutdown` is triggered, then
@@ -70,6 +77,17 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
 
     let sampler = sampler::open(&config)?;
     let run_id = new_run_id();
+    let device = DeviceInfo::new(
+        config.device_id.clone(),
+        sampler.model(),
+        config.sampler.backend.name(),
+        run_id,
+        now_us(),
+    );
+    let description = Description {
+        device: device.clone(),
+        inventory: Inventory::from_config(&config, remote.version()),
+    };
     info!(
         device = %config.device_id,
         run = run_id,
@@ -125,6 +143,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         link: handle,
         sampling: updates_tx,
         generation: 0,
+        device,
     };
     let controller = tokio::spawn(controller.run(shutdown.clone()));
     let published = mqtt::Publishing::new(
@@ -137,6 +156,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     .control(link)
     .state(config.state_dir.clone(), config.spool.clone())
     .stats(run_id, config.stats.clone())
+    .describe(description)
     .run()
     .await;
     controller.abort();

@@ -23,9 +23,10 @@ pub struct Update {
     pub config: Config,
     /// What differs from the config in force.
     pub changes: ChangeSet,
-    /// `Ok` once the thread runs with it; `Err(reason)` if the new sampler could not start
-    /// (the old config then stays in force).
-    pub reply: oneshot::Sender<Result<(), String>>,
+    /// `Ok(model)` once the thread runs with it (the running sampler's
+    /// [`Sampler::model`]); `Err(reason)` if the new sampler could not start (the old config
+    /// then stays in force).
+    pub reply: oneshot::Sender<Result<String, String>>,
 }
 
 /// What the sampling thread works with.
@@ -134,7 +135,9 @@ impl Sampling<'_> {
         loop {
             match self.updates.try_recv() {
                 Ok(u) => {
-                    let result = self.apply(chain, u.config, &u.changes);
+                    let result = self
+                        .apply(chain, u.config, &u.changes)
+                        .map(|()| chain.sampler.model());
                     // The controller may have given up waiting: nothing to tell then.
                     let _ = u.reply.send(result);
                 }

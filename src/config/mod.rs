@@ -19,7 +19,7 @@ pub use persist::{overlay, save, PersistError, STATE_FILE};
 pub use remote::{
     effective_json, result_json, Accepted, Handled, Rejected, RemoteConfig, LOCAL_ONLY,
 };
-pub use validate::{ConfigError, FieldError};
+pub use validate::{ConfigError, FieldError, BINARY_SENSOR_CLASSES};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -76,6 +76,17 @@ pub enum Backend {
     Emulated,
     /// The DMA engine of a real BCM283x/BCM2711 Raspberry Pi, through `/dev/mem`.
     Dma,
+}
+
+impl Backend {
+    /// The name config files use (`sampler.backend`), also published on the `info` topic.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Replay => "replay",
+            Backend::Emulated => "emulated",
+            Backend::Dma => "dma",
+        }
+    }
 }
 
 /// Which peripheral's FIFO paces the DMA engine (one FIFO word per sample).

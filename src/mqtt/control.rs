@@ -4,6 +4,7 @@
 
 use tokio::sync::{mpsc, watch};
 
+use super::device::Description;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
@@ -28,6 +29,9 @@ pub enum Command {
     /// Publish the stats at this interval from now on (the current interval ends now + the new
     /// interval).
     Stats(StatsConfig),
+    /// The device as it is now (after a config change): republish `info` and the Home
+    /// Assistant discovery configs that changed, clear those that went.
+    Describe(Box<Description>),
 }
 
 /// One message received on a `config/set` topic.

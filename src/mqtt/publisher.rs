@@ -20,8 +20,10 @@ use rumqttc::AsyncClient;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
+use super::announce::Announcer;
 use super::backoff::Backoff;
 use super::control::{Command, ControlLink};
+use super::device::Description;
 use super::driver::Driver;
 use super::error::MqttError;
 use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
@@ -60,6 +62,7 @@ pub struct Publishing {
     control: Option<ControlLink>,
     state: Option<(PathBuf, SpoolConfig)>,
     stats_cfg: Option<(u64, StatsConfig)>,
+    description: Option<Description>,
 }
 
 impl Publishing {
@@ -81,6 +84,7 @@ impl Publishing {
             control: None,
             state: None,
             stats_cfg: None,
+            description: None,
         }
     }
 
@@ -108,6 +112,13 @@ impl Publishing {
     /// first one interval after the start.
     pub fn stats(mut self, run: u64, cfg: StatsConfig) -> Self {
         self.stats_cfg = Some((run, cfg));
+        self
+    }
+
+    /// Describes the device: the retained `info` and, with `homeassistant.enabled`, Home
+    /// Assistant discovery (updated by [`Command::Describe`]).
+    pub fn describe(mut self, d: Description) -> Self {
+        self.description = Some(d);
         self
     }
 
@@ -157,6 +168,7 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
         mut control,
         state,
         stats_cfg,
+        description,
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
@@ -168,9 +180,13 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
     let spool_dir = state.as_ref().map(|(dir, _)| dir.join(SPOOL_DIR));
     if let Some((dir, spool_cfg)) = &state {
         p.session = SessionRecord::load(dir);
+        p.announce = Announcer::load(dir);
         if spool_cfg.enabled {
             p.reconfigure_spool(dir.join(SPOOL_DIR), spool_cfg);
         }
+    }
+    if let Some(d) = description {
+        p.describe(d);
     }
     let mut ticker = tokio::time::interval(SPOOL_TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -269,6 +285,7 @@ async fn command(
         // Handled by the loop, which knows the spool's directory and owns the stats ticker.
         Command::Spool(_) | Command::Stats(_) => {}
         Command::Result(payload) => p.push_result(payload),
+        Command::Describe(d) => p.describe(*d),
         Command::Tune(cfg) => {
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.qos = qos;
@@ -286,6 +303,7 @@ async fn command(
             p.client = client;
             *driver = new_driver;
             p.broker = format!("{}:{}", cfg.host, cfg.port);
+            p.announce_on_new_client();
             if let Some(c) = &p.control {
                 c.link.send_modify(|l| {
                     l.generation += 1;

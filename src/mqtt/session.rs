@@ -2,7 +2,7 @@
 //! retained state to republish after a reconnect, and the remote-config traffic (subscriptions,
 //! the retained `config`, results) when a controller is attached.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +10,9 @@ use rumqttc::{AsyncClient, Event, Incoming, QoS};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::announce::Announcer;
 use super::control::{ControlLink, Inbound};
+use super::discovery::{PAYLOAD_OFF, PAYLOAD_ON};
 use super::driver::{Driver, LoopEvent};
 use super::options::OFFLINE;
 use super::options::REQUEST_CAPACITY;
@@ -69,6 +71,8 @@ pub(crate) struct Publisher {
     pub(super) session: SessionRecord,
     /// The periodic stats message, when enabled.
     pub(super) reporter: Option<Reporter>,
+    /// The retained `info` and Home Assistant discovery.
+    pub(super) announce: Announcer,
 }
 
 impl Publisher {
@@ -107,6 +111,7 @@ impl Publisher {
             backlog: None,
             session: SessionRecord::in_memory(),
             reporter: None,
+            announce: Announcer::default(),
         }
     }
 
@@ -148,6 +153,7 @@ impl Publisher {
             && self.next_gpio().is_none()
             && self.cleared_out.is_empty()
             && !self.backlog_left()
+            && !self.announce.pending()
     }
 
     /// Takes one entry from the queue.
@@ -181,7 +187,9 @@ impl Publisher {
 
     pub(crate) fn handle(&mut self, ev: LoopEvent, driver: &Driver) {
         match ev {
-            LoopEvent::Event(Event::Incoming(Incoming::ConnAck(_))) => self.connected(),
+            LoopEvent::Event(Event::Incoming(Incoming::ConnAck(ack))) => {
+                self.connected(ack.session_present)
+            }
             LoopEvent::Event(Event::Incoming(Incoming::PubAck(ack))) => {
                 let accepted = self.tracker.on_ack(ack.pkid);
                 self.count(accepted);
@@ -220,6 +228,9 @@ impl Publisher {
 
     /// A message on a subscribed `config/set` topic: handed to the controller, never waited on.
     fn inbound(&mut self, p: rumqttc::Publish) {
+        if self.ha_inbound(&p) {
+            return;
+        }
         let Some(c) = &self.control else { return };
         let msg = Inbound {
             topic: p.topic,
@@ -235,16 +246,24 @@ impl Publisher {
     /// reconnects resume a persistent session, but a broker restarted without persistence forgot
     /// it. Exact topics only: no wildcard could match another device.
     fn subscribe(&mut self) {
-        let wanted = match &self.control {
-            Some(c) => std::iter::once(self.topics.config_set())
-                .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
-                .collect(),
-            None => Default::default(),
-        };
+        let wanted = self.wanted_subscriptions();
         self.session.subscribe(&self.client, wanted);
     }
 
-    fn connected(&mut self) {
+    /// The `config/set` topics (with a controller) and Home Assistant's status topic (with
+    /// discovery on).
+    pub(super) fn wanted_subscriptions(&self) -> BTreeSet<String> {
+        let mut wanted: BTreeSet<String> = match &self.control {
+            Some(c) => std::iter::once(self.topics.config_set())
+                .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        wanted.extend(self.announce.ha_status());
+        wanted
+    }
+
+    fn connected(&mut self, resumed: bool) {
         Stats::add(&self.stats.connects, 1);
         let down_for = self
             .down_since
@@ -268,6 +287,7 @@ impl Publisher {
         self.status_out.retain(|s| *s != ONLINE);
         self.status_out.push_front(ONLINE);
         self.config_due = self.config.is_some();
+        self.announce.connected(resumed);
         self.subscribe();
         self.set_link(true);
     }
@@ -323,6 +343,8 @@ impl Publisher {
                 }
                 self.config_due = false;
                 self.tracker.submitted(Tag::Control);
+            } else if self.announce_one() {
+                // `info` or a discovery config (retained) went out.
             } else if let Some(result) = self.results_out.front() {
                 let res = self.client.try_publish(
                     self.topics.config_result(),
@@ -368,7 +390,7 @@ impl Publisher {
                 }
                 self.tracker.submitted(Tag::Edge { order, batch });
             } else if let Some((pin, level)) = self.next_gpio() {
-                let payload: &[u8] = if level != 0 { b"ON" } else { b"OFF" };
+                let payload = if level != 0 { PAYLOAD_ON } else { PAYLOAD_OFF };
                 let res =
                     self.client
                         .try_publish(self.topics.gpio(pin), QoS::AtLeastOnce, true, payload);

@@ -73,6 +73,32 @@ impl SessionRecord {
         self.remember(wanted);
     }
 
+    /// Moves the session to `wanted` while connected: unsubscribes what is no longer wanted and
+    /// subscribes only to what is new (a full [`SessionRecord::subscribe`] would make the broker
+    /// send every retained message on the other filters again).
+    pub(crate) fn update(&mut self, client: &AsyncClient, wanted: BTreeSet<String>) {
+        let new: Vec<String> = match &self.last {
+            Some(last) => wanted.difference(last).cloned().collect(),
+            None => wanted.iter().cloned().collect(),
+        };
+        for stale in self.stale(&wanted) {
+            debug!(topic = %stale, "unsubscribing from a topic no longer wanted");
+            if let Err(e) = client.try_unsubscribe(stale) {
+                warn!(error = %e, "cannot unsubscribe from a stale topic");
+            }
+        }
+        if !new.is_empty() {
+            let filters: Vec<SubscribeFilter> = new
+                .into_iter()
+                .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
+                .collect();
+            if let Err(e) = client.try_subscribe_many(filters) {
+                warn!(error = %e, "cannot subscribe");
+            }
+        }
+        self.remember(wanted);
+    }
+
     /// Filters the session holds that are not in `wanted`.
     fn stale(&self, wanted: &BTreeSet<String>) -> Vec<String> {
         self.last
@@ -95,7 +121,8 @@ impl SessionRecord {
     }
 }
 
-fn write_atomically(path: &Path, set: &BTreeSet<String>) -> std::io::Result<()> {
+/// Writes `set` as a JSON list to `path` through a temporary file and a rename.
+pub(crate) fn write_atomically(path: &Path, set: &BTreeSet<String>) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -133,6 +133,10 @@ pub trait Sampler: Send {
     /// Level words per sample this sampler produces.
     fn words(&self) -> LevelWords;
 
+    /// What is sampled, for people and dashboards (the `info` topic, Home Assistant's device
+    /// model): the board model for DMA, the emulated board + " (emulated)", "replay".
+    fn model(&self) -> String;
+
     /// Trouble counted so far (restarts, overruns); zero for samplers that cannot have any.
     fn counters(&self) -> SamplerCounters {
         SamplerCounters::default()

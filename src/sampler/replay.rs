@@ -196,6 +196,10 @@ impl Sampler for ReplaySampler {
     fn words(&self) -> LevelWords {
         self.words
     }
+
+    fn model(&self) -> String {
+        "replay".into()
+    }
 }
 
 fn settings(field: &str, reason: &str) -> SamplerError {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::config::{Backend, Config};
 use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
@@ -54,6 +54,8 @@ pub struct DmaSampler {
     /// the burst that fills the pacing FIFO, not at the period, so it is dropped.
     skip_next: bool,
     counters: SamplerCounters,
+    /// The board, as [`Sampler::model`] names it.
+    model: String,
     _source: source::Keepalive,
 }
 
@@ -110,6 +112,10 @@ impl DmaSampler {
             last_end_us: 0,
             skip_next: true,
             counters: SamplerCounters::default(),
+            model: match s.backend {
+                Backend::Emulated => format!("{} (emulated)", board.model),
+                Backend::Dma | Backend::Replay => board.model.clone(),
+            },
             _source: src.keepalive,
         };
         pacing::program(&sampler.periph, &sampler.plan).map_err(hw)?;
@@ -270,6 +276,10 @@ impl Sampler for DmaSampler {
 
     fn words(&self) -> LevelWords {
         self.layout.spec().words
+    }
+
+    fn model(&self) -> String {
+        self.model.clone()
     }
 
     fn counters(&self) -> SamplerCounters {
