@@ -5,8 +5,8 @@
 
 use crate::config::{ChangeSet, InputConfig};
 use crate::edges::decode::Decoder;
-use crate::edges::filter::{FilterBank, FilterSettings};
-use crate::edges::{Edge, Gap, PinLevel};
+use crate::edges::filter::{FilterBank, PinSettings};
+use crate::edges::{Edge, Gap, PinLevel, RateLimited};
 use crate::sampler::Block;
 
 /// What a block produced besides its edges.
@@ -22,9 +22,11 @@ pub struct BlockEvents {
 #[derive(Debug)]
 pub struct Pipeline {
     decoder: Decoder,
-    inputs: Vec<(u8, FilterSettings)>,
+    inputs: Vec<(u8, PinSettings)>,
     filters: Option<FilterBank>,
     raw: Vec<Edge>,
+    /// Edges dropped by the rate limits in the last block, per pin.
+    limited: Vec<RateLimited>,
     last_sample_us: Option<u64>,
     /// The raw last sample (bit n = GPIO n), for pins added or rebuilt between blocks.
     last_word: Option<u64>,
@@ -37,9 +39,10 @@ impl Pipeline {
     pub fn new(inputs: &[InputConfig]) -> Self {
         Pipeline {
             decoder: Decoder::new(inputs.iter().map(|i| i.pin)),
-            inputs: inputs.iter().map(|i| (i.pin, i.filter())).collect(),
+            inputs: inputs.iter().map(|i| (i.pin, settings_of(i))).collect(),
             filters: None,
             raw: Vec::new(),
+            limited: Vec::new(),
             last_sample_us: None,
             last_word: None,
             restarted: false,
@@ -54,18 +57,20 @@ impl Pipeline {
 
     /// Switches to `inputs` between two blocks, rebuilding only the pins `changes` names: added
     /// pins start at their current raw level, removed pins stop, refiltered pins get a fresh
-    /// filter. Untouched pins keep their filter state, so none of their edges is lost.
+    /// filter, pins with a new rate limit only a fresh limiter (their other filters keep their
+    /// state). Untouched pins keep their filter state, so none of their edges is lost.
     ///
     /// A refiltered pin whose current raw level differs from what it last reported gets that
-    /// change reported now (appended to `out`), so the published level stays true. Returns the
-    /// levels of the added pins (state, not edges).
+    /// change reported now (appended to `out`), so the published level stays true; so does a
+    /// change the old limiter was holding back. Returns the levels of the added pins (state, not
+    /// edges).
     pub fn reconfigure(
         &mut self,
         inputs: &[InputConfig],
         changes: &ChangeSet,
         out: &mut Vec<Edge>,
     ) -> Vec<PinLevel> {
-        self.inputs = inputs.iter().map(|i| (i.pin, i.filter())).collect();
+        self.inputs = inputs.iter().map(|i| (i.pin, settings_of(i))).collect();
         self.decoder
             .rewatch(inputs.iter().map(|i| i.pin), self.last_word);
         let (Some(filters), Some(word), Some(now)) =
@@ -75,7 +80,8 @@ impl Pipeline {
             return Vec::new();
         };
         let raw = |pin: u8| (word >> pin & 1) as u8;
-        let settings = |pin: u8| inputs.iter().find(|i| i.pin == pin).map(|i| i.filter());
+        let input = |pin: u8| inputs.iter().find(|i| i.pin == pin);
+        let settings = |pin: u8| input(pin).map(settings_of);
         for &pin in &changes.pins_removed {
             filters.remove_input(pin);
         }
@@ -100,7 +106,21 @@ impl Pipeline {
                 });
             }
         }
+        for &pin in &changes.limits_changed {
+            if changes.filters_changed.contains(&pin) {
+                continue; // already rebuilt whole, with its new limit
+            }
+            if let Some(i) = input(pin) {
+                filters.set_rate_limit(pin, i.max_edges_per_s, out);
+            }
+        }
         added
+    }
+
+    /// Edges each pin's rate limit dropped while processing the last block (pin order; pins
+    /// with none left out).
+    pub fn rate_limited(&self) -> &[RateLimited] {
+        &self.limited
     }
 
     /// UTC µs of the last sample processed.
@@ -111,6 +131,7 @@ impl Pipeline {
     /// Decodes and filters `block`, appending the reported edges to `out`.
     pub fn process(&mut self, block: &Block, out: &mut Vec<Edge>) -> BlockEvents {
         let mut events = BlockEvents::default();
+        self.limited.clear();
         let n = block.samples();
         if n == 0 {
             return events;
@@ -148,9 +169,18 @@ impl Pipeline {
         }
         let last = block.time_of(n - 1);
         filters.advance(last, out);
+        filters.take_rate_limited(&mut self.limited);
         self.last_sample_us = Some(last);
         self.last_word = Some(block.sample(n - 1));
         events
+    }
+}
+
+/// What shapes an input's reported edges, from its config.
+fn settings_of(input: &InputConfig) -> PinSettings {
+    PinSettings {
+        filter: input.filter(),
+        max_edges_per_s: input.max_edges_per_s,
     }
 }
 
@@ -295,6 +325,56 @@ mod tests {
                 t_us: 6
             }]
         );
+    }
+
+    #[test]
+    fn rate_limits_are_counted_per_block_and_rebuilt_alone() {
+        // Pin 0: one edge per second at most; pin 1: a 3 µs glitch filter, no limit.
+        let limited = |pin, max| InputConfig {
+            max_edges_per_s: max,
+            ..input(pin, 0)
+        };
+        let inputs = [limited(0, 1), input(1, 3)];
+        let mut p = Pipeline::new(&inputs);
+        let mut out = Vec::new();
+        let e = |pin, level, t_us| Edge { pin, level, t_us };
+        // Pin 0: 1@1 passes, 0@2 and 1@3 are dropped; pin 1 rises at 4 (pending until 7).
+        p.process(&block(0, &[0, 1, 0, 1, 3], 0), &mut out);
+        assert_eq!(out, vec![e(0, 1, 1)]);
+        assert_eq!(p.rate_limited(), &[RateLimited { pin: 0, edges: 2 }]);
+        // Pin 0 falls at 5: held back, no token for a second.
+        out.clear();
+        p.process(&block(5, &[2, 2], 0), &mut out);
+        assert!(out.is_empty());
+        assert!(p.rate_limited().is_empty(), "counts are per block");
+
+        // A new limit on pin 0 only: its held level is reported; pin 1 keeps its pending rise.
+        let new = [limited(0, 1000), input(1, 3)];
+        let changes = crate::config::ChangeSet {
+            limits_changed: vec![0],
+            ..Default::default()
+        };
+        assert!(p.reconfigure(&new, &changes, &mut out).is_empty());
+        assert_eq!(out, vec![e(0, 0, 6)]);
+        out.clear();
+        p.process(&block(7, &[2, 3, 2, 3], 0), &mut out);
+        assert_eq!(out, vec![e(0, 1, 8), e(0, 0, 9), e(0, 1, 10), e(1, 1, 4)]);
+        assert!(p.rate_limited().is_empty());
+
+        // A pin whose filter and limit both change is rebuilt whole, once.
+        let new = [limited(0, 1), input(1, 0)];
+        let changes = crate::config::ChangeSet {
+            filters_changed: vec![0, 1],
+            limits_changed: vec![0],
+            ..Default::default()
+        };
+        out.clear();
+        p.reconfigure(&new, &changes, &mut out);
+        assert!(out.is_empty());
+        // A fresh one-edge bucket: 0@11 passes, 1@12 and 0@13 are dropped.
+        p.process(&block(11, &[2, 3, 2], 0), &mut out);
+        assert_eq!(out, vec![e(0, 0, 11)]);
+        assert_eq!(p.rate_limited(), &[RateLimited { pin: 0, edges: 2 }]);
     }
 
     #[test]
