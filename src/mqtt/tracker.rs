@@ -157,9 +157,7 @@ mod tests {
             batch: Batch {
                 run: 1,
                 seq: order,
-                edges: vec![],
-                gaps: vec![],
-                levels: vec![],
+                ..Batch::default()
             },
         }
     }
