@@ -129,9 +129,14 @@ impl RateLimiter {
         // ready_at ≤ t_us guarantees a whole token here.
         self.credit = self.credit.saturating_add(refill).min(cap) - self.window_us;
         self.last = t_us;
-        let missing = self.window_us.saturating_sub(self.credit);
-        // per_window ≥ 1 here: a limiter of 0 never reports through this path.
-        self.ready_at = t_us.saturating_add(missing.div_ceil(self.per_window));
+        self.ready_at = if self.credit >= self.window_us {
+            t_us
+        } else {
+            // Only with the bucket empty: a 64-bit division is slow on 32-bit ARM. per_window
+            // ≥ 1 here (a limiter of 0 never reports through this path).
+            let missing = self.window_us - self.credit;
+            t_us.saturating_add(missing.div_ceil(self.per_window))
+        };
         self.out = level;
         emit(Edge {
             pin: self.pin,
