@@ -41,6 +41,8 @@ pub struct CaptureSummary {
     pub edges: u64,
     /// Samples lost to gaps.
     pub samples_lost: u64,
+    /// Edges dropped by the per-pin rate limits (the same limits `run` applies).
+    pub rate_limited: u64,
 }
 
 /// Samples per `config` until the signal ends, `duration_us` of signal time has been covered, or
@@ -78,6 +80,7 @@ pub fn capture<W: Write>(
         if let Some(gap) = events.gap {
             summary.samples_lost += gap.samples;
         }
+        summary.rate_limited += pipeline.rate_limited().iter().map(|r| r.edges).sum::<u64>();
         for e in &edges {
             sink.edge(e)?;
         }

@@ -405,6 +405,7 @@ fn run_capture(
         samples = summary.samples,
         edges = summary.edges,
         samples_lost = summary.samples_lost,
+        rate_limited = summary.rate_limited,
         "capture done"
     );
     Ok(())

@@ -5,8 +5,8 @@
 
 use crate::config::{ChangeSet, InputConfig};
 use crate::edges::decode::Decoder;
-use crate::edges::filter::{FilterBank, FilterSettings};
-use crate::edges::{Edge, Gap, PinLevel};
+use crate::edges::filter::{FilterBank, PinSettings};
+use crate::edges::{Edge, Gap, PinLevel, RateLimited};
 use crate::sampler::Block;
 
 /// What a block produced besides its edges.
@@ -22,9 +22,11 @@ pub struct BlockEvents {
 #[derive(Debug)]
 pub struct Pipeline {
     decoder: Decoder,
-    inputs: Vec<(u8, FilterSettings)>,
+    inputs: Vec<(u8, PinSettings)>,
     filters: Option<FilterBank>,
     raw: Vec<Edge>,
+    /// Edges dropped by the rate limits in the last block, per pin.
+    limited: Vec<RateLimited>,
     last_sample_us: Option<u64>,
     /// The raw last sample (bit n = GPIO n), for pins added or rebuilt between blocks.
     last_word: Option<u64>,
@@ -37,9 +39,10 @@ impl Pipeline {
     pub fn new(inputs: &[InputConfig]) -> Self {
         Pipeline {
             decoder: Decoder::new(inputs.iter().map(|i| i.pin)),
-            inputs: inputs.iter().map(|i| (i.pin, i.filter())).collect(),
+            inputs: inputs.iter().map(|i| (i.pin, settings_of(i))).collect(),
             filters: None,
             raw: Vec::new(),
+            limited: Vec::new(),
             last_sample_us: None,
             last_word: None,
             restarted: false,
@@ -54,18 +57,20 @@ impl Pipeline {
 
     /// Switches to `inputs` between two blocks, rebuilding only the pins `changes` names: added
     /// pins start at their current raw level, removed pins stop, refiltered pins get a fresh
-    /// filter. Untouched pins keep their filter state, so none of their edges is lost.
+    /// filter, pins with a new rate limit only a fresh limiter (their other filters keep their
+    /// state). Untouched pins keep their filter state, so none of their edges is lost.
     ///
     /// A refiltered pin whose current raw level differs from what it last reported gets that
-    /// change reported now (appended to `out`), so the published level stays true. Returns the
-    /// levels of the added pins (state, not edges).
+    /// change reported now (appended to `out`), so the published level stays true; so does a
+    /// change the old limiter was holding back. Returns the levels of the added pins (state, not
+    /// edges).
     pub fn reconfigure(
         &mut self,
         inputs: &[InputConfig],
         changes: &ChangeSet,
         out: &mut Vec<Edge>,
     ) -> Vec<PinLevel> {
-        self.inputs = inputs.iter().map(|i| (i.pin, i.filter())).collect();
+        self.inputs = inputs.iter().map(|i| (i.pin, settings_of(i))).collect();
         self.decoder
             .rewatch(inputs.iter().map(|i| i.pin), self.last_word);
         let (Some(filters), Some(word), Some(now)) =
@@ -75,7 +80,8 @@ impl Pipeline {
             return Vec::new();
         };
         let raw = |pin: u8| (word >> pin & 1) as u8;
-        let settings = |pin: u8| inputs.iter().find(|i| i.pin == pin).map(|i| i.filter());
+        let input = |pin: u8| inputs.iter().find(|i| i.pin == pin);
+        let settings = |pin: u8| input(pin).map(settings_of);
         for &pin in &changes.pins_removed {
             filters.remove_input(pin);
         }
@@ -100,7 +106,21 @@ impl Pipeline {
                 });
             }
         }
+        for &pin in &changes.limits_changed {
+            if changes.filters_changed.contains(&pin) {
+                continue; // already rebuilt whole, with its new limit
+            }
+            if let Some(i) = input(pin) {
+                filters.set_rate_limit(pin, i.max_edges_per_s, out);
+            }
+        }
         added
+    }
+
+    /// Edges each pin's rate limit dropped while processing the last block (pin order; pins
+    /// with none left out).
+    pub fn rate_limited(&self) -> &[RateLimited] {
+        &self.limited
     }
 
     /// UTC µs of the last sample processed.
@@ -111,6 +131,7 @@ impl Pipeline {
     /// Decodes and filters `block`, appending the reported edges to `out`.
     pub fn process(&mut self, block: &Block, out: &mut Vec<Edge>) -> BlockEvents {
         let mut events = BlockEvents::default();
+        self.limited.clear();
         let n = block.samples();
         if n == 0 {
             return events;
@@ -148,190 +169,21 @@ impl Pipeline {
         }
         let last = block.time_of(n - 1);
         filters.advance(last, out);
+        filters.take_rate_limited(&mut self.limited);
         self.last_sample_us = Some(last);
         self.last_word = Some(block.sample(n - 1));
         events
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sampler::LevelWords;
-
-    fn input(pin: u8, glitch_us: u64) -> InputConfig {
-        InputConfig {
-            pin,
-            name: String::new(),
-            glitch_us,
-            lockout_us: 0,
-            noise_steady_us: 0,
-            noise_active_us: 0,
-            max_edges_per_s: 0,
-            device_class: None,
-        }
-    }
-
-    fn block(t0_us: u64, levels: &[u32], lost_before: u64) -> Block {
-        Block {
-            t0_us,
-            period_us: 1,
-            words: LevelWords::One,
-            levels: levels.to_vec(),
-            lost_before,
-        }
-    }
-
-    #[test]
-    fn first_sample_is_state_and_later_samples_of_the_first_block_are_edges() {
-        let mut p = Pipeline::new(&[input(2, 0)]);
-        let mut out = Vec::new();
-        let ev = p.process(&block(100, &[0, 0, 4, 4, 0], 0), &mut out);
-        assert_eq!(ev.initial, Some(vec![PinLevel { pin: 2, level: 0 }]));
-        assert_eq!(
-            out,
-            vec![
-                Edge {
-                    pin: 2,
-                    level: 1,
-                    t_us: 102
-                },
-                Edge {
-                    pin: 2,
-                    level: 0,
-                    t_us: 104
-                },
-            ]
-        );
-        out.clear();
-        let ev = p.process(&block(105, &[4], 0), &mut out);
-        assert_eq!(ev, BlockEvents::default());
-        assert_eq!(
-            out,
-            vec![Edge {
-                pin: 2,
-                level: 1,
-                t_us: 105
-            }]
-        );
-    }
-
-    #[test]
-    fn lost_samples_become_a_gap_and_the_change_shows_after_it() {
-        let mut p = Pipeline::new(&[input(0, 0)]);
-        let mut out = Vec::new();
-        p.process(&block(0, &[0, 0], 0), &mut out);
-        let ev = p.process(&block(10, &[1, 1], 8), &mut out);
-        assert_eq!(
-            ev.gap,
-            Some(Gap {
-                from_us: 1,
-                to_us: 10,
-                samples: 8
-            })
-        );
-        assert_eq!(
-            out,
-            vec![Edge {
-                pin: 0,
-                level: 1,
-                t_us: 10
-            }]
-        );
-    }
-
-    #[test]
-    fn reconfigure_rebuilds_only_the_named_pins() {
-        let mut p = Pipeline::new(&[input(0, 0), input(1, 0)]);
-        let mut out = Vec::new();
-        p.process(&block(0, &[0, 1, 1], 0), &mut out);
-        assert_eq!(out.len(), 1);
-        out.clear();
-        // Pin 1 gets a glitch filter, pin 2 is added (raw level 0), pin 0 is untouched.
-        let new = [input(0, 0), input(1, 5), input(2, 0)];
-        let changes = crate::config::ChangeSet {
-            pins_added: vec![2],
-            filters_changed: vec![1],
-            ..Default::default()
-        };
-        let added = p.reconfigure(&new, &changes, &mut out);
-        assert_eq!(added, vec![PinLevel { pin: 2, level: 0 }]);
-        assert!(out.is_empty());
-        p.process(&block(3, &[0, 7, 7], 0), &mut out);
-        // Pin 0 falls at once; pin 1 rises but its 5 µs glitch filter holds it; pin 2 rises.
-        assert_eq!(
-            out,
-            vec![
-                Edge {
-                    pin: 0,
-                    level: 0,
-                    t_us: 3
-                },
-                Edge {
-                    pin: 0,
-                    level: 1,
-                    t_us: 4
-                },
-                Edge {
-                    pin: 2,
-                    level: 1,
-                    t_us: 4
-                },
-            ]
-        );
-        // Removing pin 0: its edges stop, the others go on.
-        out.clear();
-        let changes = crate::config::ChangeSet {
-            pins_removed: vec![0],
-            ..Default::default()
-        };
-        p.reconfigure(&new[1..], &changes, &mut out);
-        p.process(&block(6, &[0], 0), &mut out);
-        assert_eq!(
-            out,
-            vec![Edge {
-                pin: 2,
-                level: 0,
-                t_us: 6
-            }]
-        );
-    }
-
-    #[test]
-    fn a_restart_is_reported_as_a_gap() {
-        let mut p = Pipeline::new(&[input(0, 0)]);
-        let mut out = Vec::new();
-        p.process(&block(0, &[0, 0], 0), &mut out);
-        p.mark_restart();
-        let ev = p.process(&block(2, &[0], 0), &mut out);
-        assert_eq!(
-            ev.gap,
-            Some(Gap {
-                from_us: 1,
-                to_us: 2,
-                samples: 0
-            })
-        );
-        let ev = p.process(&block(3, &[0], 0), &mut out);
-        assert_eq!(ev.gap, None);
-    }
-
-    #[test]
-    fn filters_are_advanced_to_the_end_of_each_block() {
-        // A glitch filter of 3 µs confirms a change once 3 µs of samples have been seen.
-        let mut p = Pipeline::new(&[input(1, 3)]);
-        let mut out = Vec::new();
-        p.process(&block(0, &[0, 2, 2], 0), &mut out);
-        assert!(out.is_empty(), "not yet stable for 3 µs: {out:?}");
-        p.process(&block(3, &[2, 2], 0), &mut out);
-        assert_eq!(
-            out,
-            vec![Edge {
-                pin: 1,
-                level: 1,
-                t_us: 1
-            }]
-        );
-        assert_eq!(p.last_sample_us(), Some(4));
+/// What shapes an input's reported edges, from its config.
+fn settings_of(input: &InputConfig) -> PinSettings {
+    PinSettings {
+        filter: input.filter(),
+        max_edges_per_s: input.max_edges_per_s,
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

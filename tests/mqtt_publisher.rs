@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use edgetap::config::MqttConfig;
 use edgetap::edges::batch::Batch;
-use edgetap::edges::{Edge, Gap, PinLevel};
+use edgetap::edges::{Edge, Gap, PinLevel, RateLimited};
 use edgetap::mqtt::{decode_batch, BatchPayload, EmbeddedBroker, MqttError};
 use edgetap::queue::{DropOldestQueue, Outgoing};
 use edgetap::shutdown::Shutdown;
@@ -72,6 +72,15 @@ fn batch(seq: u64) -> Batch {
         } else {
             vec![]
         },
+        // Now and then a rate-limit marker, which must travel as is.
+        rate_limited: if seq % 7 == 3 {
+            vec![RateLimited {
+                pin: 27,
+                edges: seq,
+            }]
+        } else {
+            vec![]
+        },
         levels: vec![
             PinLevel {
                 pin: 17,
@@ -91,6 +100,7 @@ fn expected(device: &str, seq: u64) -> BatchPayload {
         seq: b.seq,
         edges: b.edges,
         gaps: b.gaps,
+        rate_limited: b.rate_limited,
     }
 }
 

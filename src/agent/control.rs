@@ -85,6 +85,7 @@ impl Controller {
         let sampling = !c.pins_added.is_empty()
             || !c.pins_removed.is_empty()
             || !c.filters_changed.is_empty()
+            || !c.limits_changed.is_empty()
             || c.sampler_restart
             || c.batch_changed;
         if sampling {

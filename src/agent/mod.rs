@@ -178,6 +178,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         spool_errors = Stats::get(&stats.spool_errors),
         spool_torn = Stats::get(&stats.spool_torn),
         spool_pending = Stats::get(&stats.spool_pending),
+        rate_limited = Stats::get(&stats.rate_limited),
         edges = stats.edges_total(),
         "agent stopped"
     );

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
-use crate::edges::Edge;
+use crate::edges::{Edge, RateLimited, MAX_PIN};
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::sampler::{self, Block, LevelWords, Sampler, SamplerCounters, SamplerError};
@@ -48,6 +48,8 @@ struct Chain {
     edges: Vec<Edge>,
     /// The sampler's trouble counters already added to the stats.
     counted: SamplerCounters,
+    /// Edges dropped by each pin's rate limit so far (index = pin), to log a flood sparingly.
+    limited: [u64; MAX_PIN as usize + 1],
 }
 
 impl Sampling<'_> {
@@ -61,6 +63,7 @@ impl Sampling<'_> {
             batcher: Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000),
             edges: Vec::new(),
             counted: SamplerCounters::default(),
+            limited: [0; MAX_PIN as usize + 1],
         };
         loop {
             self.take_updates(&mut chain);
@@ -94,6 +97,7 @@ impl Sampling<'_> {
             batcher,
             block,
             edges,
+            limited,
             ..
         } = chain;
         Stats::add(&self.stats.samples, block.samples() as u64);
@@ -117,9 +121,34 @@ impl Sampling<'_> {
             self.push_edge(batcher, e);
         }
         if let Some(now) = pipeline.last_sample_us() {
+            // Counted at the end of the block, into the batch open then.
+            for &r in pipeline.rate_limited() {
+                self.note_rate_limited(limited, r);
+                batcher.push_rate_limited(r, now);
+            }
             if let Some(batch) = batcher.poll(now) {
                 self.send_batch(batch);
             }
+        }
+    }
+
+    /// Counts edges a pin's rate limit dropped, and logs when its total first passes 1, 2, 4,
+    /// 8…: a flood is visible at once without flooding the log.
+    fn note_rate_limited(&self, totals: &mut [u64; MAX_PIN as usize + 1], r: RateLimited) {
+        Stats::add(&self.stats.rate_limited, r.edges);
+        let Some(total) = totals.get_mut(usize::from(r.pin)) else {
+            return;
+        };
+        let before = *total;
+        *total += r.edges;
+        if before == 0 || before.ilog2() != total.ilog2() {
+            let limit = self.config.inputs.iter().find(|i| i.pin == r.pin);
+            warn!(
+                pin = r.pin,
+                dropped = *total,
+                max_edges_per_s = limit.map(|i| i.max_edges_per_s),
+                "input over its rate limit: edges dropped (rate_limited in the batches)"
+            );
         }
     }
 

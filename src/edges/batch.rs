@@ -4,10 +4,10 @@
 //! here: a batch closes once the samples seen reach `max_age` past its oldest entry. That keeps
 //! the batcher pure and deterministic, and on a live sampler the two clocks advance together.
 
-use super::{Edge, Gap, PinLevel, MAX_PIN};
+use super::{Edge, Gap, PinLevel, RateLimited, MAX_PIN};
 
 /// Edges published in one MQTT message, numbered by `seq` within a `run`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
     /// Random id chosen at process start; `seq` restarts at 0 with every run.
     pub run: u64,
@@ -17,6 +17,9 @@ pub struct Batch {
     pub edges: Vec<Edge>,
     /// Sample gaps (overruns, restarts) that happened while this batch was open.
     pub gaps: Vec<Gap>,
+    /// Edges dropped by the per-pin rate limits while this batch was open, one entry per pin
+    /// (pin order), counted at the end of each sample block.
+    pub rate_limited: Vec<RateLimited>,
     /// Level of every watched pin after the last edge of the batch, in pin order.
     pub levels: Vec<PinLevel>,
 }
@@ -30,6 +33,7 @@ pub struct Batcher {
     max_age_us: u64,
     edges: Vec<Edge>,
     gaps: Vec<Gap>,
+    rate_limited: Vec<RateLimited>,
     /// Signal time of the oldest entry of the open batch.
     oldest_us: Option<u64>,
     /// Current level of each watched pin (`None`: not watched or not yet known).
@@ -47,6 +51,7 @@ impl Batcher {
             max_age_us,
             edges: Vec::with_capacity(max_edges),
             gaps: Vec::new(),
+            rate_limited: Vec::new(),
             oldest_us: None,
             levels: [None; MAX_PIN as usize + 1],
         }
@@ -83,7 +88,7 @@ impl Batcher {
 
     /// Whether the open batch holds anything.
     pub fn is_empty(&self) -> bool {
-        self.edges.is_empty() && self.gaps.is_empty()
+        self.edges.is_empty() && self.gaps.is_empty() && self.rate_limited.is_empty()
     }
 
     /// Adds an edge; returns the batch it completed when it was the `max_edges`-th.
@@ -100,6 +105,22 @@ impl Batcher {
     pub fn push_gap(&mut self, gap: Gap) {
         self.open_at(gap.to_us);
         self.gaps.push(gap);
+    }
+
+    /// Adds rate-limited edges seen by `t_us` to the open batch (merged per pin; sent with the
+    /// next close, which a marker alone also brings by age: counts are never held back).
+    pub fn push_rate_limited(&mut self, limited: RateLimited, t_us: u64) {
+        if limited.edges == 0 {
+            return;
+        }
+        self.open_at(t_us);
+        match self
+            .rate_limited
+            .binary_search_by_key(&limited.pin, |r| r.pin)
+        {
+            Ok(at) => self.rate_limited[at].edges += limited.edges,
+            Err(at) => self.rate_limited.insert(at, limited),
+        }
     }
 
     /// Closes the open batch if samples up to `now_us` make it `max_age_us` old.
@@ -139,6 +160,7 @@ impl Batcher {
             seq,
             edges: std::mem::replace(&mut self.edges, Vec::with_capacity(self.max_edges)),
             gaps: std::mem::take(&mut self.gaps),
+            rate_limited: std::mem::take(&mut self.rate_limited),
             levels,
         }
     }
@@ -200,6 +222,29 @@ mod tests {
     }
 
     #[test]
+    fn rate_limited_counts_merge_per_pin_and_travel_with_the_batch() {
+        let mut b = Batcher::new(1, 3, 100);
+        let lim = |pin, edges| RateLimited { pin, edges };
+        b.push_rate_limited(lim(9, 0), 5);
+        assert!(b.is_empty(), "a zero count is nothing");
+        b.push(edge(4, 1, 10));
+        b.push_rate_limited(lim(18, 7), 20);
+        b.push_rate_limited(lim(9, 2), 20);
+        b.push_rate_limited(lim(18, 5), 30);
+        b.push(edge(4, 0, 40));
+        let batch = b.push(edge(4, 1, 50)).expect("full");
+        assert_eq!(batch.rate_limited, vec![lim(9, 2), lim(18, 12)]);
+        assert_eq!(batch.seq, 0);
+        // A marker alone opens a batch and closes it by age: the count is not held back.
+        b.push_rate_limited(lim(18, 3), 60);
+        assert!(b.poll(159).is_none());
+        let batch = b.poll(160).expect("aged marker-only batch");
+        assert_eq!((batch.seq, batch.edges.len()), (1, 0));
+        assert_eq!(batch.rate_limited, vec![lim(18, 3)]);
+        assert!(b.flush().is_none());
+    }
+
+    #[test]
     fn levels_snapshot_follows_edges() {
         let mut b = Batcher::new(1, 2, 1_000);
         b.set_levels(&[PinLevel { pin: 4, level: 0 }, PinLevel { pin: 9, level: 1 }]);
@@ -218,17 +263,19 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever the mix of pushes, polls and flushes: seq is contiguous from 0, no edge is lost
-        /// or reordered, no batch is empty or over-full.
+        /// Whatever the mix of pushes, rate-limit markers, polls and flushes: seq is contiguous
+        /// from 0, no edge is lost or reordered, no count is lost, no batch is empty or
+        /// over-full.
         #[test]
         fn seq_contiguous_and_nothing_lost(
-            ops in proptest::collection::vec((0u8..3, 0u64..50), 0..300),
+            ops in proptest::collection::vec((0u8..4, 0u64..50), 0..300),
             max_edges in 1usize..20,
             max_age in 0u64..100,
         ) {
             let mut b = Batcher::new(42, max_edges, max_age);
             let mut t = 0u64;
             let mut pushed = Vec::new();
+            let mut limited = [0u64; 54];
             let mut batches = Vec::new();
             for (op, dt) in ops {
                 t += dt;
@@ -239,15 +286,28 @@ mod tests {
                         batches.extend(b.push(e));
                     }
                     1 => batches.extend(b.poll(t)),
+                    2 => {
+                        let r = RateLimited { pin: (dt % 3) as u8 * 20, edges: dt };
+                        limited[usize::from(r.pin)] += r.edges;
+                        b.push_rate_limited(r, t);
+                    }
                     _ => batches.extend(b.flush()),
                 }
             }
             batches.extend(b.flush());
+            let mut counted = [0u64; 54];
             for (i, batch) in batches.iter().enumerate() {
                 prop_assert_eq!(batch.seq, i as u64);
                 prop_assert_eq!(batch.run, 42);
-                prop_assert!(!batch.edges.is_empty() && batch.edges.len() <= max_edges);
+                prop_assert!(!(batch.edges.is_empty() && batch.rate_limited.is_empty()));
+                prop_assert!(batch.edges.len() <= max_edges);
+                prop_assert!(batch.rate_limited.windows(2).all(|w| w[0].pin < w[1].pin));
+                for r in &batch.rate_limited {
+                    prop_assert!(r.edges > 0);
+                    counted[usize::from(r.pin)] += r.edges;
+                }
             }
+            prop_assert_eq!(counted, limited);
             let out: Vec<Edge> = batches.into_iter().flat_map(|b| b.edges).collect();
             prop_assert_eq!(out, pushed);
         }

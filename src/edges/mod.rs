@@ -31,6 +31,15 @@ pub struct Gap {
     pub samples: u64,
 }
 
+/// Edges of one pin dropped by its rate limit (`inputs[].max_edges_per_s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimited {
+    /// GPIO number (BCM numbering).
+    pub pin: u8,
+    /// Number of edges dropped.
+    pub edges: u64,
+}
+
 /// The level of one pin at some instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinLevel {

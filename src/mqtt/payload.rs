@@ -3,17 +3,19 @@
 //! ```json
 //! {"v":1,"device":"pi-01","run":123,"seq":0,
 //!  "edges":[{"pin":17,"level":1,"t_us":1764040000123456}],
-//!  "gaps":[{"from_us":1,"to_us":2,"samples":3}]}
+//!  "gaps":[{"from_us":1,"to_us":2,"samples":3}],
+//!  "rate_limited":[{"pin":18,"edges":12345}]}
 //! ```
 //!
-//! `gaps` is present only when non-empty. Encoding writes straight into a caller-owned buffer
+//! `gaps` and `rate_limited` (edges dropped by a pin's rate limit while the batch was open) are
+//! present only when non-empty. Encoding writes straight into a caller-owned buffer
 //! (no `serde_json::Value`, no per-edge allocation) because it runs for every batch; decoding
 //! uses serde and is meant for tests and consumers.
 
 use serde::{Deserialize, Serialize};
 
 use crate::edges::batch::Batch;
-use crate::edges::{Edge, Gap};
+use crate::edges::{Edge, Gap, RateLimited};
 
 /// Schema version written as `"v"`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,13 +36,21 @@ pub struct BatchPayload {
     /// Sample gaps; absent in the JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<Gap>,
+    /// Edges dropped by the per-pin rate limits; absent in the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_limited: Vec<RateLimited>,
 }
 
 /// Clears `buf` and writes the JSON of `batch` published by `device` into it.
 pub fn encode_batch(buf: &mut Vec<u8>, device: &str, batch: &Batch) {
     buf.clear();
     // ~40 bytes per edge; reserving up front avoids repeated growth on a fresh buffer.
-    buf.reserve(64 + device.len() + batch.edges.len() * 48 + batch.gaps.len() * 64);
+    buf.reserve(
+        64 + device.len()
+            + batch.edges.len() * 48
+            + batch.gaps.len() * 64
+            + batch.rate_limited.len() * 40,
+    );
     buf.extend_from_slice(b"{\"v\":");
     push_u64(buf, u64::from(SCHEMA_VERSION));
     buf.extend_from_slice(b",\"device\":");
@@ -75,6 +85,20 @@ pub fn encode_batch(buf: &mut Vec<u8>, device: &str, batch: &Batch) {
             push_u64(buf, g.to_us);
             buf.extend_from_slice(b",\"samples\":");
             push_u64(buf, g.samples);
+            buf.push(b'}');
+        }
+        buf.push(b']');
+    }
+    if !batch.rate_limited.is_empty() {
+        buf.extend_from_slice(b",\"rate_limited\":[");
+        for (i, r) in batch.rate_limited.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"pin\":");
+            push_u64(buf, u64::from(r.pin));
+            buf.extend_from_slice(b",\"edges\":");
+            push_u64(buf, r.edges);
             buf.push(b'}');
         }
         buf.push(b']');
@@ -137,7 +161,7 @@ mod tests {
             seq: 0,
             edges,
             gaps,
-            levels: Vec::new(),
+            ..Batch::default()
         }
     }
 
@@ -178,6 +202,36 @@ mod tests {
     }
 
     #[test]
+    fn rate_limited_marker_after_gaps() {
+        let mut b = batch(
+            vec![],
+            vec![Gap {
+                from_us: 1,
+                to_us: 2,
+                samples: 3,
+            }],
+        );
+        b.rate_limited = vec![
+            RateLimited { pin: 4, edges: 1 },
+            RateLimited {
+                pin: 18,
+                edges: 12345,
+            },
+        ];
+        let mut buf = Vec::new();
+        encode_batch(&mut buf, "d", &b);
+        assert_eq!(
+            std::str::from_utf8(&buf).unwrap(),
+            r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[],"gaps":[{"from_us":1,"to_us":2,"samples":3}],"rate_limited":[{"pin":4,"edges":1},{"pin":18,"edges":12345}]}"#
+        );
+        b.gaps.clear();
+        encode_batch(&mut buf, "d", &b);
+        let decoded = decode_batch(&buf).unwrap();
+        assert!(decoded.gaps.is_empty());
+        assert_eq!(decoded.rate_limited, b.rate_limited);
+    }
+
+    #[test]
     fn extreme_numbers() {
         let mut buf = Vec::new();
         for n in [0, 9, 10, 99, 100, u64::MAX] {
@@ -205,6 +259,10 @@ mod tests {
         })
     }
 
+    fn arb_limited() -> impl Strategy<Value = RateLimited> {
+        (0u8..=53, any::<u64>()).prop_map(|(pin, edges)| RateLimited { pin, edges })
+    }
+
     proptest! {
         #[test]
         fn round_trip(
@@ -213,12 +271,21 @@ mod tests {
             seq in any::<u64>(),
             edges in proptest::collection::vec(arb_edge(), 0..64),
             gaps in proptest::collection::vec(arb_gap(), 0..4),
+            rate_limited in proptest::collection::vec(arb_limited(), 0..4),
         ) {
-            let b = Batch { run, seq, edges: edges.clone(), gaps: gaps.clone(), levels: Vec::new() };
+            let b = Batch {
+                run,
+                seq,
+                edges: edges.clone(),
+                gaps: gaps.clone(),
+                rate_limited: rate_limited.clone(),
+                levels: Vec::new(),
+            };
             let mut buf = Vec::new();
             encode_batch(&mut buf, &device, &b);
             let decoded = decode_batch(&buf).expect("valid JSON");
-            prop_assert_eq!(decoded, BatchPayload { v: 1, device, run, seq, edges, gaps });
+            let want = BatchPayload { v: 1, device, run, seq, edges, gaps, rate_limited };
+            prop_assert_eq!(decoded, want);
         }
     }
 }

@@ -184,9 +184,7 @@ mod tests {
             batch: Batch {
                 run: 1,
                 seq: order,
-                edges: vec![],
-                gaps: vec![],
-                levels: vec![],
+                ..Batch::default()
             },
         }
     }

@@ -5,8 +5,8 @@
 //! others, so a live reconfiguration of one input does not disturb the rest.
 
 use super::chain::PinFilter;
-use super::{bit, FilterError, FilterSettings};
-use crate::edges::{Edge, PinLevel, MAX_PIN};
+use super::{bit, FilterError, PinSettings};
+use crate::edges::{Edge, PinLevel, RateLimited, MAX_PIN};
 
 const SLOTS: usize = MAX_PIN as usize + 1;
 
@@ -24,7 +24,7 @@ impl FilterBank {
     ///
     /// Pins above [`MAX_PIN`] are skipped with a warning (config validation rejects them); a pin
     /// listed twice keeps its last settings.
-    pub fn new(inputs: &[(u8, FilterSettings)], initial: &[PinLevel]) -> Self {
+    pub fn new(inputs: &[(u8, PinSettings)], initial: &[PinLevel]) -> Self {
         let mut bank = FilterBank {
             filters: vec![None; SLOTS],
             watched: Vec::with_capacity(inputs.len()),
@@ -91,13 +91,14 @@ impl FilterBank {
     /// Builds a fresh filter for `pin` (adding the pin if new), starting at `current_level`.
     ///
     /// Other pins keep their state. The pin's previous filter state (pending changes, lockout
-    /// window) is dropped, and `current_level` becomes both its input and its reported level:
-    /// pass the pin's current raw level, and if it differs from what was reported so far, the
-    /// caller reports that change itself.
+    /// window, rate-limit bucket) is dropped, and `current_level` becomes both its input and its
+    /// reported level: pass the pin's current raw level, and if it differs from what was
+    /// reported so far, the caller reports that change itself. A rate-limited count not yet
+    /// taken is kept.
     pub fn set_input(
         &mut self,
         pin: u8,
-        settings: FilterSettings,
+        settings: PinSettings,
         current_level: u8,
     ) -> Result<(), FilterError> {
         let slot = self
@@ -105,7 +106,11 @@ impl FilterBank {
             .get_mut(usize::from(pin))
             .ok_or(FilterError::PinOutOfRange(pin))?;
         let replaced = slot.is_some();
-        *slot = Some(PinFilter::new(pin, settings, bit(current_level)));
+        let mut fresh = PinFilter::new(pin, settings, bit(current_level));
+        if let Some(old) = slot.as_mut() {
+            fresh.carry_rate_limited(old.take_rate_limited());
+        }
+        *slot = Some(fresh);
         if let Err(at) = self.watched.binary_search(&pin) {
             self.watched.insert(at, pin);
         }
@@ -113,7 +118,33 @@ impl FilterBank {
         Ok(())
     }
 
+    /// Gives `pin` a new rate limit, its other filters keeping their state (see
+    /// [`PinFilter::set_rate_limit`]); returns whether the pin is watched.
+    pub fn set_rate_limit(&mut self, pin: u8, max_edges_per_s: u32, out: &mut Vec<Edge>) -> bool {
+        let Some(Some(f)) = self.filters.get_mut(usize::from(pin)) else {
+            return false;
+        };
+        f.set_rate_limit(max_edges_per_s, out);
+        tracing::debug!(pin, max_edges_per_s, "pin rate limit set");
+        true
+    }
+
+    /// Appends, in pin order, the edges each pin's rate limit dropped since the last call (pins
+    /// with none are left out).
+    pub fn take_rate_limited(&mut self, out: &mut Vec<RateLimited>) {
+        for &pin in &self.watched {
+            if let Some(Some(f)) = self.filters.get_mut(usize::from(pin)) {
+                let edges = f.take_rate_limited();
+                if edges > 0 {
+                    out.push(RateLimited { pin, edges });
+                }
+            }
+        }
+    }
+
     /// Stops filtering `pin`; its later edges are dropped. Returns whether it was watched.
+    ///
+    /// A rate-limited count not yet taken is lost with it: take counts before removing pins.
     pub fn remove_input(&mut self, pin: u8) -> bool {
         let removed = self
             .filters
@@ -134,11 +165,13 @@ impl FilterBank {
 mod tests {
     use super::*;
 
-    fn lockout(us: u64) -> FilterSettings {
-        FilterSettings {
+    use crate::edges::filter::FilterSettings;
+
+    fn lockout(us: u64) -> PinSettings {
+        PinSettings::unlimited(FilterSettings {
             lockout_us: us,
             ..FilterSettings::default()
-        }
+        })
     }
 
     fn e(pin: u8, level: u8, t_us: u64) -> Edge {
@@ -152,7 +185,7 @@ mod tests {
     #[test]
     fn routes_by_pin_and_drops_unknown() {
         let mut bank = FilterBank::new(
-            &[(4, lockout(100)), (53, FilterSettings::default())],
+            &[(4, lockout(100)), (53, PinSettings::default())],
             &[lv(4, 0), lv(53, 1)],
         );
         assert_eq!(bank.pins(), &[4, 53]);
@@ -194,7 +227,7 @@ mod tests {
         bank.push(e(9, 0, 50), &mut out);
         out.clear();
         // Pin 9 is rebuilt at its raw level 0: its pending end-of-lockout report is dropped.
-        bank.set_input(9, FilterSettings::default(), 0).unwrap();
+        bank.set_input(9, PinSettings::default(), 0).unwrap();
         assert_eq!(bank.filter(9).map(|f| f.is_passthrough()), Some(true));
         bank.advance(100, &mut out);
         assert_eq!(out, vec![e(3, 0, 100)]);
@@ -208,5 +241,49 @@ mod tests {
         assert_eq!(bank.pins(), &[9, 20]);
         bank.push(e(20, 0, 300), &mut out);
         assert_eq!(out, vec![e(20, 0, 300)]);
+    }
+
+    fn limited(max_edges_per_s: u32) -> PinSettings {
+        PinSettings {
+            max_edges_per_s,
+            ..PinSettings::default()
+        }
+    }
+
+    #[test]
+    fn rate_limit_of_one_pin_leaves_the_others() {
+        let mut bank = FilterBank::new(&[(3, limited(2)), (9, limited(0))], &[lv(3, 0), lv(9, 0)]);
+        let mut out = Vec::new();
+        for t in 1..=10u64 {
+            let level = (t % 2) as u8;
+            bank.push(e(3, level, t), &mut out);
+            bank.push(e(9, level, t), &mut out);
+        }
+        let of = |out: &[Edge], pin: u8| out.iter().filter(|x| x.pin == pin).count();
+        assert_eq!((of(&out, 3), of(&out, 9)), (2, 10));
+        let mut counts = Vec::new();
+        bank.take_rate_limited(&mut counts);
+        assert_eq!(counts, vec![RateLimited { pin: 3, edges: 8 }]);
+        counts.clear();
+        bank.take_rate_limited(&mut counts);
+        assert!(counts.is_empty(), "counts are taken once");
+
+        // Pin 3 is held back at 1 (reported 0 at 2): a new limit reports it, pin 9 is untouched.
+        bank.push(e(3, 1, 11), &mut out);
+        bank.push(e(9, 1, 11), &mut out);
+        out.clear();
+        assert!(bank.set_rate_limit(3, 100, &mut out));
+        assert!(!bank.set_rate_limit(4, 100, &mut out));
+        assert_eq!(out, vec![e(3, 1, 11)]);
+        assert_eq!(bank.levels(), vec![lv(3, 1), lv(9, 1)]);
+
+        // A rebuilt pin keeps the count not taken yet.
+        bank.set_rate_limit(3, 1, &mut out);
+        bank.push(e(3, 0, 12), &mut out);
+        bank.push(e(3, 1, 13), &mut out);
+        bank.push(e(3, 0, 14), &mut out);
+        bank.set_input(3, limited(1), 0).unwrap();
+        bank.take_rate_limited(&mut counts);
+        assert_eq!(counts, vec![RateLimited { pin: 3, edges: 2 }]);
     }
 }

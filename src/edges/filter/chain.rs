@@ -1,4 +1,4 @@
-//! The filters of one pin in series: noise → glitch → lockout.
+//! The filters of one pin in series: noise → glitch → lockout → rate limit.
 //!
 //! Why this order:
 //!
@@ -10,44 +10,46 @@
 //! * **glitch before lockout**: a glitch must be removed before it can start a lockout window;
 //!   the other way round, a lone spike would be reported by the lockout at once and only then
 //!   judged, too late to hide it.
-//! * **lockout last**: it bounds the rate of what is finally reported, so it must see the edges
-//!   that will actually be reported.
+//! * **lockout next**: it debounces what the earlier filters let through, so it must see the
+//!   edges that would otherwise be reported.
+//! * **rate limit last**: it is flood protection for what is finally published, so it counts
+//!   (and drops) only edges that would really have been reported, and its own reports of a
+//!   held-back level are not filtered again.
 //!
 //! Each stage's output feeds the next one, in `advance` as well: a stage's `advance` may release
 //! edges the next stage must see before its own `advance`. The glitch stage reports a change
-//! with its own (earlier) time once confirmed, so the lockout stage is only advanced up to the
+//! with its own (earlier) time once confirmed, so the later stages are only advanced up to the
 //! point the glitch stage has settled ([`Stage::settled`]).
 
 use super::glitch::GlitchFilter;
 use super::lockout::LockoutFilter;
 use super::noise::NoiseFilter;
-use super::{bit, Edge, FilterSettings, Stage};
+use super::rate::RateLimiter;
+use super::{bit, Edge, PinSettings, Stage};
 
-/// All the filters of one pin, chained noise → glitch → lockout.
+/// All the filters of one pin, chained noise → glitch → lockout → rate limit.
 #[derive(Debug, Clone)]
 pub struct PinFilter {
     pin: u8,
-    settings: FilterSettings,
+    settings: PinSettings,
     noise: NoiseFilter,
     glitch: GlitchFilter,
     lockout: LockoutFilter,
+    rate: RateLimiter,
 }
 
 impl PinFilter {
     /// The filters of `pin` per `settings`, with `initial_level` as input and reported level.
-    pub fn new(pin: u8, settings: FilterSettings, initial_level: u8) -> Self {
+    pub fn new(pin: u8, settings: PinSettings, initial_level: u8) -> Self {
         let level = bit(initial_level);
+        let f = settings.filter;
         PinFilter {
             pin,
             settings,
-            noise: NoiseFilter::new(
-                pin,
-                settings.noise_steady_us,
-                settings.noise_active_us,
-                level,
-            ),
-            glitch: GlitchFilter::new(pin, settings.glitch_us, level),
-            lockout: LockoutFilter::new(pin, settings.lockout_us, level),
+            noise: NoiseFilter::new(pin, f.noise_steady_us, f.noise_active_us, level),
+            glitch: GlitchFilter::new(pin, f.glitch_us, level),
+            lockout: LockoutFilter::new(pin, f.lockout_us, level),
+            rate: RateLimiter::new(pin, settings.max_edges_per_s, level),
         }
     }
 
@@ -56,8 +58,8 @@ impl PinFilter {
         self.pin
     }
 
-    /// The settings this filter was built with.
-    pub fn settings(&self) -> FilterSettings {
+    /// The settings this filter was built with (or last given a new rate limit).
+    pub fn settings(&self) -> PinSettings {
         self.settings
     }
 
@@ -67,56 +69,87 @@ impl PinFilter {
     /// `advance(t)` would. The edge's `pin` field is not checked: output edges always carry this
     /// filter's pin.
     pub fn push(&mut self, e: Edge, out: &mut Vec<Edge>) {
-        let (glitch, lockout) = (&mut self.glitch, &mut self.lockout);
+        let (glitch, lockout, rate) = (&mut self.glitch, &mut self.lockout, &mut self.rate);
         self.noise.push(e, &mut |n| {
-            glitch.push(n, &mut |g| lockout.push(g, &mut |l| out.push(l)));
+            glitch.push(n, &mut |g| {
+                lockout.push(g, &mut |l| rate.push(l, &mut |r| out.push(r)));
+            });
         });
         self.settle(e.t_us, out);
     }
 
     /// Declares the input unchanged up to `now_us` inclusive; edges now due go to `out`.
     pub fn advance(&mut self, now_us: u64, out: &mut Vec<Edge>) {
-        let (glitch, lockout) = (&mut self.glitch, &mut self.lockout);
+        let (glitch, lockout, rate) = (&mut self.glitch, &mut self.lockout, &mut self.rate);
         self.noise.advance(now_us, &mut |n| {
-            glitch.push(n, &mut |g| lockout.push(g, &mut |l| out.push(l)));
+            glitch.push(n, &mut |g| {
+                lockout.push(g, &mut |l| rate.push(l, &mut |r| out.push(r)));
+            });
         });
         self.settle(now_us, out);
     }
 
     /// Advances the later stages as far as the stage before each has settled.
     fn settle(&mut self, now_us: u64, out: &mut Vec<Edge>) {
-        let lockout = &mut self.lockout;
-        if let Some(now) = self.noise.settled(now_us) {
-            self.glitch
-                .advance(now, &mut |g| lockout.push(g, &mut |l| out.push(l)));
-            if let Some(now) = self.glitch.settled(now) {
-                lockout.advance(now, &mut |l| out.push(l));
-            }
+        let (lockout, rate) = (&mut self.lockout, &mut self.rate);
+        let Some(now) = self.noise.settled(now_us) else {
+            return;
+        };
+        self.glitch.advance(now, &mut |g| {
+            lockout.push(g, &mut |l| rate.push(l, &mut |r| out.push(r)));
+        });
+        let Some(now) = self.glitch.settled(now) else {
+            return;
+        };
+        lockout.advance(now, &mut |l| rate.push(l, &mut |r| out.push(r)));
+        if let Some(now) = lockout.settled(now) {
+            rate.advance(now, &mut |r| out.push(r));
         }
+    }
+
+    /// Replaces the rate limiter alone (a full bucket at the new limit); the other filters keep
+    /// their state. A change the old limiter was holding back is reported now, into `out`.
+    pub fn set_rate_limit(&mut self, max_edges_per_s: u32, out: &mut Vec<Edge>) {
+        self.settings.max_edges_per_s = max_edges_per_s;
+        self.rate.set_limit(max_edges_per_s, &mut |r| out.push(r));
+    }
+
+    /// Edges dropped by the rate limit since the last call.
+    pub fn take_rate_limited(&mut self) -> u64 {
+        self.rate.take_dropped()
+    }
+
+    /// Adds `edges` to the rate-limited count (that of a filter this one replaces).
+    pub(crate) fn carry_rate_limited(&mut self, edges: u64) {
+        self.rate.carry_dropped(edges);
     }
 
     /// The last reported level.
     pub fn level(&self) -> u8 {
-        self.lockout.level()
+        self.rate.level()
     }
 
     /// Whether every input edge is reported unchanged.
     pub fn is_passthrough(&self) -> bool {
-        self.noise.is_passthrough() && self.glitch.is_passthrough() && self.lockout.is_passthrough()
+        self.noise.is_passthrough()
+            && self.glitch.is_passthrough()
+            && self.lockout.is_passthrough()
+            && self.rate.is_passthrough()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edges::filter::FilterSettings;
 
-    fn settings(glitch_us: u64, lockout_us: u64, steady: u64, active: u64) -> FilterSettings {
-        FilterSettings {
+    fn settings(glitch_us: u64, lockout_us: u64, steady: u64, active: u64) -> PinSettings {
+        PinSettings::unlimited(FilterSettings {
             glitch_us,
             lockout_us,
             noise_steady_us: steady,
             noise_active_us: active,
-        }
+        })
     }
 
     fn e(level: u8, t_us: u64) -> Edge {
@@ -129,7 +162,7 @@ mod tests {
 
     #[test]
     fn default_settings_pass_through() {
-        let mut f = PinFilter::new(17, FilterSettings::default(), 0);
+        let mut f = PinFilter::new(17, PinSettings::default(), 0);
         assert!(f.is_passthrough());
         let mut out = Vec::new();
         for (i, t) in [5u64, 6, 100].into_iter().enumerate() {
@@ -176,5 +209,50 @@ mod tests {
         f.advance(1000, &mut out);
         assert_eq!(out, vec![e(1, 0)]);
         assert_eq!(f.level(), 1);
+    }
+
+    #[test]
+    fn rate_limit_counts_only_what_the_lockout_lets_through() {
+        let s = PinSettings {
+            max_edges_per_s: 1,
+            ..settings(0, 100, 0, 0)
+        };
+        let mut f = PinFilter::new(17, s, 0);
+        assert!(!f.is_passthrough());
+        let mut out = Vec::new();
+        for (lvl, t) in [(1, 0), (0, 50), (1, 150)] {
+            f.push(e(lvl, t), &mut out);
+        }
+        f.advance(1000, &mut out);
+        // The lockout reports 1@0, 0@100, 1@200; the one-token bucket lets 1@0 through only, and
+        // the two others cancel out: 2 dropped, not the 3 raw changes after the first.
+        assert_eq!(out, vec![e(1, 0)]);
+        assert_eq!(f.take_rate_limited(), 2);
+        assert_eq!(f.level(), 1);
+    }
+
+    #[test]
+    fn new_rate_limit_keeps_the_other_filters_state() {
+        let s = PinSettings {
+            max_edges_per_s: 1,
+            ..settings(0, 100, 0, 0)
+        };
+        let mut f = PinFilter::new(17, s, 0);
+        let mut out = Vec::new();
+        f.push(e(1, 0), &mut out);
+        f.push(e(0, 10), &mut out);
+        f.advance(100, &mut out);
+        // The lockout reported 0@100; the limiter, out of tokens, holds it back.
+        assert_eq!(out, vec![e(1, 0)]);
+        f.set_rate_limit(5, &mut out);
+        assert_eq!(f.settings().max_edges_per_s, 5);
+        assert_eq!(out, vec![e(1, 0), e(0, 100)], "the held level is reported");
+        // The lockout window that began at 100 is still running: 1@150 waits for 200.
+        f.push(e(1, 150), &mut out);
+        f.advance(199, &mut out);
+        assert_eq!(out.len(), 2);
+        f.advance(200, &mut out);
+        assert_eq!(out, vec![e(1, 0), e(0, 100), e(1, 200)]);
+        assert_eq!(f.take_rate_limited(), 0);
     }
 }

@@ -13,7 +13,8 @@
 //! * [`noise`]: pigpio's `gpioNoiseFilter`, reproduced from pigpio.c.
 //! * [`glitch`]: a change is reported only if the new level lasts `glitch_us`.
 //! * [`lockout`]: after a reported edge, changes are held back for `lockout_us`.
-//! * [`chain`]: [`PinFilter`], the three in series (noise → glitch → lockout).
+//! * [`rate`]: flood protection, at most `max_edges_per_s` edges per second (token bucket).
+//! * [`chain`]: [`PinFilter`], the four in series (noise → glitch → lockout → rate limit).
 //! * [`bank`]: [`FilterBank`], one [`PinFilter`] per watched pin.
 //!
 //! An edge whose time is earlier than what a stage already knows (a caller bug) is treated as
@@ -24,6 +25,7 @@ pub mod chain;
 pub mod glitch;
 pub mod lockout;
 pub mod noise;
+pub mod rate;
 
 #[cfg(test)]
 mod proptests;
@@ -54,6 +56,7 @@ pub use chain::PinFilter;
 pub use glitch::GlitchFilter;
 pub use lockout::LockoutFilter;
 pub use noise::NoiseFilter;
+pub use rate::RateLimiter;
 
 use super::Edge;
 
@@ -75,6 +78,25 @@ impl FilterSettings {
     pub fn is_passthrough(&self) -> bool {
         // The noise filter is off when its steady time is 0, whatever the active time (pigpio).
         self.glitch_us == 0 && self.lockout_us == 0 && self.noise_steady_us == 0
+    }
+}
+
+/// Everything that shapes what one input reports: its filter times and its rate limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PinSettings {
+    /// The filter times.
+    pub filter: FilterSettings,
+    /// Flood protection: at most this many reported edges per second; 0 = no limit.
+    pub max_edges_per_s: u32,
+}
+
+impl PinSettings {
+    /// `filter` with no rate limit.
+    pub fn unlimited(filter: FilterSettings) -> Self {
+        PinSettings {
+            filter,
+            max_edges_per_s: 0,
+        }
     }
 }
 

@@ -49,13 +49,26 @@ fn dur(max: u64) -> impl Strategy<Value = u64> {
     prop_oneof![1 => Just(0u64), 3 => 1..=max]
 }
 
-fn settings() -> impl Strategy<Value = FilterSettings> {
+fn filter_settings() -> impl Strategy<Value = FilterSettings> {
     (dur(60), dur(120), dur(60), dur(120)).prop_map(|(g, l, s, a)| FilterSettings {
         glitch_us: g,
         lockout_us: l,
         noise_steady_us: s,
         noise_active_us: a,
     })
+}
+
+/// Filters plus a rate limit: with a one-second bucket and signals of a few ms, a limit of a
+/// few edges shows as a burst that runs out.
+fn settings() -> impl Strategy<Value = PinSettings> {
+    (
+        filter_settings(),
+        prop_oneof![1 => Just(0u32), 2 => 1u32..=12],
+    )
+        .prop_map(|(filter, r)| PinSettings {
+            filter,
+            max_edges_per_s: r,
+        })
 }
 
 /// Where `advance` is called: sample indices, plus whether the run ends with `advance(last)`.
@@ -194,13 +207,52 @@ proptest! {
     }
 
     #[test]
+    fn rate_limit_matches_reference(
+        sig in signal(),
+        n in 0u64..=6,
+        w in 1u64..=200,
+        (at, last) in advances(),
+    ) {
+        let (ops, known) = ops(&sig, &at, last);
+        let mut f = RateLimiter::per_window(PIN, n, w, sig.levels[0]);
+        let got = run_stage(&mut f, &ops);
+        prop_assert_eq!(&got, &expected(&sig, known, |s| r::rate_limit(s, n, w)));
+        check_invariants(sig.levels[0], &got, f.level())?;
+        // Every input edge is reported, dropped (and counted) or held back.
+        let inputs = known.map_or(0, |k| r::edges_of(&sig.levels[..=k], sig.t0).len());
+        let held = usize::from(f.is_holding());
+        prop_assert_eq!(inputs, got.len() + f.take_dropped() as usize + held);
+    }
+
+    #[test]
+    fn new_rate_limit_mid_signal_keeps_levels_true(
+        sig in signal(),
+        (n, w) in (1u64..=6, 1u64..=200),
+        at in any::<Index>(),
+        new_limit in 0u32..=3,
+    ) {
+        let (ops, _) = ops(&sig, &[], true);
+        let cut = at.index(ops.len() + 1);
+        let mut f = RateLimiter::per_window(PIN, n, w, sig.levels[0]);
+        let mut got = run_stage(&mut f, &ops[..cut]);
+        f.set_limit(new_limit, &mut |e: Edge| got.push((e.level, e.t_us)));
+        got.extend(run_stage(&mut f, &ops[cut..]));
+        check_invariants(sig.levels[0], &got, f.level())?;
+        let inputs = sig.edges().len();
+        let held = usize::from(f.is_holding());
+        prop_assert_eq!(inputs, got.len() + f.take_dropped() as usize + held);
+    }
+
+    #[test]
     fn glitch_lockout_chain_matches_reference(
         sig in signal(),
         g in dur(60),
         l in dur(120),
         (at, last) in advances(),
     ) {
-        let s = FilterSettings { glitch_us: g, lockout_us: l, ..FilterSettings::default() };
+        let s = PinSettings::unlimited(
+            FilterSettings { glitch_us: g, lockout_us: l, ..FilterSettings::default() },
+        );
         let (ops, known) = ops(&sig, &at, last);
         let mut f = PinFilter::new(PIN, s, sig.levels[0]);
         let got = run_pin(&mut f, &ops);
@@ -241,12 +293,14 @@ proptest! {
         // pigpio turns the noise filter off when steady is 0, whatever the active time.
         let s = FilterSettings { noise_active_us: active, ..FilterSettings::default() };
         prop_assert!(s.is_passthrough());
+        let s = PinSettings::unlimited(s);
         let mut f = PinFilter::new(PIN, s, first);
         prop_assert!(f.is_passthrough());
         prop_assert_eq!(&run_pin(&mut f, &ops), &want);
         prop_assert_eq!(&run_stage(&mut GlitchFilter::new(PIN, 0, first), &ops), &want);
         prop_assert_eq!(&run_stage(&mut LockoutFilter::new(PIN, 0, first), &ops), &want);
         prop_assert_eq!(&run_stage(&mut NoiseFilter::new(PIN, 0, active, first), &ops), &want);
+        prop_assert_eq!(&run_stage(&mut RateLimiter::new(PIN, 0, first), &ops), &want);
     }
 
     #[test]

@@ -94,16 +94,49 @@ pub fn noise(input: &[u8], t0: u64, steady: u64, active: u64) -> Vec<u8> {
     out
 }
 
-/// The full chain (noise → glitch → lockout) on a signal known up to its last sample.
+/// Rate limit of `n` reports per `w` µs with a burst of `n`, restated as a sliding-window rule
+/// rather than a bucket: at every µs the level is reported if it differs from the last reported
+/// one and, for every earlier report at `s`, the reports in `[s, now]` (this one included)
+/// number at most `n + n·(now − s)/w`: the burst plus what the refill brought since `s`.
+pub fn rate_limit(input: &[u8], n: u64, w: u64) -> Vec<u8> {
+    let Some(&first) = input.first() else {
+        return Vec::new();
+    };
+    if n == 0 {
+        return input.to_vec();
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut reports: Vec<usize> = Vec::new();
+    let mut reported = first;
+    for (i, &level) in input.iter().enumerate() {
+        if level != reported {
+            let allowed = reports.iter().enumerate().all(|(k, &s)| {
+                let count = (reports.len() - k + 1) as u64;
+                count * w <= n * w + n * (i - s) as u64
+            });
+            if allowed {
+                reported = level;
+                reports.push(i);
+            }
+        }
+        out.push(reported);
+    }
+    out
+}
+
+/// The full chain (noise → glitch → lockout → rate limit) on a signal known up to its last
+/// sample.
 ///
 /// The glitch stage cannot vouch for its output from a still unconfirmed last change on, so the
-/// lockout only sees the glitch output up to just before it, as in the real chain.
-pub fn chain(input: &[u8], t0: u64, s: &super::FilterSettings) -> Vec<u8> {
-    let n = noise(input, t0, s.noise_steady_us, s.noise_active_us);
-    let g = glitch(&n, s.glitch_us);
+/// later stages only see the glitch output up to just before it, as in the real chain.
+pub fn chain(input: &[u8], t0: u64, s: &super::PinSettings) -> Vec<u8> {
+    let f = &s.filter;
+    let n = noise(input, t0, f.noise_steady_us, f.noise_active_us);
+    let g = glitch(&n, f.glitch_us);
     let settled = match (n.last(), g.last()) {
         (Some(a), Some(b)) if a != b => (1..n.len()).rev().find(|&i| n[i] != n[i - 1]),
         _ => Some(n.len()),
     };
-    lockout(&g[..settled.unwrap_or(0)], s.lockout_us)
+    let l = lockout(&g[..settled.unwrap_or(0)], f.lockout_us);
+    rate_limit(&l, u64::from(s.max_edges_per_s), 1_000_000)
 }
