@@ -117,8 +117,7 @@ fn sample_payload() -> Vec<u8> {
                 t_us: 1_764_040_000_000_000 + i,
             })
             .collect(),
-        gaps: Vec::new(),
-        levels: Vec::new(),
+        ..Batch::default()
     };
     let mut buf = Vec::new();
     edgetap::mqtt::encode_batch(&mut buf, "bench-raw", &batch);
