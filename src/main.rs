@@ -316,10 +316,11 @@ fn spawn_signal_handler(shutdown: Shutdown) -> Result<()> {
 }
 
 fn run_agent(config: Config, summary_every: u64) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread for all of MQTT (publisher, rumqttc's event loop, controller): they hand work
+    // to each other for every batch, and on one thread that costs no cross-thread wake-ups.
+    // Sampling has its own thread and never waits on this one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("edgetap-mqtt")
         .build()
         .context("start the async runtime")?;
     runtime.block_on(async move {

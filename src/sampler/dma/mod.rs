@@ -14,7 +14,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use crate::config::{Backend, Config};
-use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec};
+use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec, Position};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
 use crate::hw::periph::Peripherals;
@@ -25,7 +25,7 @@ use crate::shutdown::Shutdown;
 
 use super::ticks::{TickExtender, UtcMapper};
 use super::{Block, LevelWords, Sampler, SamplerCounters, SamplerError};
-use ring::{lost_across_restart, lost_samples, ready, Ready};
+use ring::{block_wait_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
 
 /// How often the tick → UTC offset is measured again (host µs).
 const UTC_REESTIMATE_US: u64 = 10_000_000;
@@ -201,16 +201,19 @@ impl DmaSampler {
             .map(|p| p.block)
     }
 
-    /// How long to wait for the engine between two looks: half a block, within bounds.
-    fn poll_interval(&self) -> Duration {
-        let block_us = u64::from(self.plan.period_us) * u64::from(self.layout.block_samples());
-        Duration::from_micros((block_us / 2).clamp(100, 5_000))
+    /// How long to wait for the engine when it is at `pos` of the block we want: until that
+    /// block should be complete (its remaining samples × the period, plus a little for jitter),
+    /// so the consumer wakes about once per block instead of polling.
+    fn wait_for_block(&self, pos: Position) -> Duration {
+        let left = samples_left(pos.cb_in_block, self.layout.block_samples());
+        Duration::from_micros(block_wait_us(
+            u64::from(left) * u64::from(self.plan.period_us),
+        ))
     }
 }
 
 impl Sampler for DmaSampler {
     fn next_block(&mut self, block: &mut Block, shutdown: &Shutdown) -> Result<bool, SamplerError> {
-        let poll = self.poll_interval();
         loop {
             // A signal or panic already stopped the channel: end like a shutdown.
             if shutdown.is_triggered() || teardown::fired() {
@@ -219,12 +222,14 @@ impl Sampler for DmaSampler {
             let Some(conblk) = self.check_running() else {
                 continue;
             };
-            let Some(engine) = self.block_at(conblk) else {
-                self.clock.wait(poll);
+            let Some(pos) = self.layout.position(conblk, self.memory.bus_addr()) else {
+                // Between two reads of a CB address the engine is always on one of ours; a
+                // foreign one is transient: look again shortly.
+                self.clock.wait(Duration::from_micros(block_wait_us(0)));
                 continue;
             };
-            if ready(self.next, engine) == Ready::Wait {
-                self.clock.wait(poll);
+            if ready(self.next, pos.block) == Ready::Wait {
+                self.clock.wait(self.wait_for_block(pos));
                 continue;
             }
             let b = self.next;

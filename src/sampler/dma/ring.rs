@@ -47,8 +47,48 @@ pub fn lost_across_restart(last_sample_tick: u64, period_us: u32, first_tick: u6
     periods.saturating_sub(1)
 }
 
+/// Samples of a block still to be taken when the engine is on CB `cb_in_block` of it (CB 0 is
+/// the tick; sample i is read by CB `1 + 2i` and paced by CB `2 + 2i`).
+pub fn samples_left(cb_in_block: u32, samples: u32) -> u32 {
+    samples.saturating_sub(cb_in_block.saturating_sub(1) / 2)
+}
+
+/// Longest single wait for the engine (µs): a stalled or stopped engine, or a shutdown, is
+/// noticed within it.
+pub const MAX_WAIT_US: u64 = 50_000;
+
+/// How long to wait (µs) for a block that needs `remaining_us` more: 2 % (at least 20 µs)
+/// past its expected end, so one look usually finds it complete and the consumer wakes about
+/// once per block; never under 50 µs, never over [`MAX_WAIT_US`].
+pub fn block_wait_us(remaining_us: u64) -> u64 {
+    (remaining_us + (remaining_us / 50).max(20)).clamp(50, MAX_WAIT_US)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn samples_left_counts_from_the_cb_the_engine_is_on() {
+        use super::samples_left;
+        // On the tick CB or the first level read: the whole block is to come.
+        assert_eq!(samples_left(0, 1000), 1000);
+        assert_eq!(samples_left(1, 1000), 1000);
+        // Pacing sample 0 (CB 2): it is read, not yet paced out; reading sample 1 (CB 3).
+        assert_eq!(samples_left(2, 1000), 1000);
+        assert_eq!(samples_left(3, 1000), 999);
+        // The last pace CB of the block.
+        assert_eq!(samples_left(2000, 1000), 1);
+        assert_eq!(samples_left(5000, 1000), 0);
+    }
+
+    #[test]
+    fn waits_end_just_past_the_block_within_bounds() {
+        use super::{block_wait_us, MAX_WAIT_US};
+        assert_eq!(block_wait_us(0), 50);
+        assert_eq!(block_wait_us(1000), 1020);
+        assert_eq!(block_wait_us(5000), 5100);
+        assert_eq!(block_wait_us(10_000_000), MAX_WAIT_US);
+    }
+
     use super::*;
 
     #[test]
