@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use edgetap::edges::decode::Decoder;
-use edgetap::edges::Edge;
 use edgetap::sampler::{Block, LevelWords};
 
 /// Samples in the whole buffer.
@@ -92,40 +91,6 @@ fn blocks(words: LevelWords, density: Density) -> (Vec<Block>, usize) {
     (out, edges)
 }
 
-/// The decoder as it was before the chunked scan: one sample at a time (kept for comparison).
-fn decode_before(last: &mut Option<u64>, mask: u64, block: &Block, out: &mut Vec<Edge>) {
-    let n = block.samples();
-    if n == 0 {
-        return;
-    }
-    let mut start = 0;
-    let mut prev = match *last {
-        Some(l) => l,
-        None => {
-            start = 1;
-            block.sample(0) & mask
-        }
-    };
-    for i in start..n {
-        let s = block.sample(i) & mask;
-        let mut changed = s ^ prev;
-        if changed != 0 {
-            let t_us = block.time_of(i);
-            while changed != 0 {
-                let pin = changed.trailing_zeros() as u8;
-                out.push(Edge {
-                    pin,
-                    level: (s >> pin & 1) as u8,
-                    t_us,
-                });
-                changed &= changed - 1;
-            }
-            prev = s;
-        }
-    }
-    *last = Some(prev);
-}
-
 /// Per-iteration times criterion measured, by (case, routine), for the summary table.
 static TIMES: Mutex<BTreeMap<(String, &'static str), Vec<f64>>> = Mutex::new(BTreeMap::new());
 
@@ -188,19 +153,6 @@ fn bench_case(c: &mut Criterion, words: LevelWords, density: Density) {
             })
         })
     });
-    let mask = Decoder::new(pins.iter().copied()).mask();
-    g.bench_function("before", |b| {
-        b.iter_custom(|iters| {
-            timed(&case, "before", iters, || {
-                let mut last = None;
-                for blk in &blocks {
-                    out.clear();
-                    decode_before(&mut last, mask, black_box(blk), &mut out);
-                    black_box(&mut out);
-                }
-            })
-        })
-    });
     g.finish();
 }
 
@@ -229,17 +181,14 @@ fn summary() {
             else {
                 continue;
             };
-            let before = fastest(&case, "before");
             rows.push(format!(
-                "| {} | {} (1/{}) | {:.0} | {:.0} | {:.2} | {} | {} |",
+                "| {} | {} (1/{}) | {:.0} | {:.0} | {:.2} |",
                 words.count(),
                 density.name,
                 density.every,
                 msps(dec),
                 msps(copy),
                 copy / dec,
-                before.map_or("-".into(), |b| format!("{:.0}", msps(b))),
-                before.map_or("-".into(), |b| format!("{:.2}", copy / b)),
             ));
         }
     }
@@ -249,8 +198,8 @@ fn summary() {
     println!(
         "\ndecode: {SAMPLES} samples in {BLOCK_SAMPLES}-sample blocks, fastest samples, Msamples/s"
     );
-    println!("| words | edges | decoder | memcpy | decoder/memcpy | before | before/memcpy |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| words | edges | decoder | memcpy | decoder/memcpy |");
+    println!("|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }
