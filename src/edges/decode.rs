@@ -2,7 +2,7 @@
 //! pins.
 
 use super::{Edge, PinLevel};
-use crate::sampler::Block;
+use crate::sampler::{Block, LevelWords};
 
 /// Finds edges on watched pins; remembers the last sample so blocks chain seamlessly.
 #[derive(Debug, Clone)]
@@ -58,212 +58,185 @@ impl Decoder {
         if n == 0 {
             return;
         }
-        let mut start = 0;
-        let mut last = match self.last {
-            Some(l) => l,
-            None => {
-                start = 1;
-                block.sample(0) & self.mask
-            }
+        let w = block.words.count();
+        let levels = &block.levels[..n * w];
+        let (last, first) = match self.last {
+            Some(l) => (l, 0),
+            None => (block.sample(0) & self.mask, 1),
         };
-        for i in start..n {
-            let s = block.sample(i) & self.mask;
-            let mut changed = s ^ last;
-            if changed != 0 {
-                let t_us = block.time_of(i);
-                while changed != 0 {
-                    let pin = changed.trailing_zeros() as u8;
-                    out.push(Edge {
-                        pin,
-                        level: (s >> pin & 1) as u8,
-                        t_us,
-                    });
-                    changed &= changed - 1;
-                }
-                last = s;
-            }
-        }
+        let scan = Scan {
+            mask: self.mask,
+            t0_us: block.t0_us,
+            period_us: u64::from(block.period_us),
+        };
+        let last = match block.words {
+            LevelWords::One => scan.run::<1>(levels, first, last, out),
+            LevelWords::Two => scan.run::<2>(levels, first, last, out),
+        };
         self.last = Some(last);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sampler::LevelWords;
-    use proptest::prelude::*;
-    use proptest::sample::Index;
+/// Level words compared in one go before any sample is looked at alone (32 or 16 samples): a
+/// few vector registers' worth, and short enough that a chunk holding one change costs little.
+const CHUNK_WORDS: usize = 32;
 
-    /// A block of `words` (one 64-bit word per sample) starting at `t0_us`.
-    fn block(t0_us: u64, period_us: u32, words: LevelWords, samples: &[u64]) -> Block {
-        let mut b = Block::new(period_us, words);
-        b.t0_us = t0_us;
-        for &s in samples {
-            b.levels.push(s as u32);
-            if words == LevelWords::Two {
-                b.levels.push((s >> 32) as u32);
-            }
-        }
-        b
-    }
+/// Level words a vector test works on at once: one 256-bit or two 128-bit vectors.
+const LANES: usize = 8;
 
-    /// The naive model: every sample against the previous one, pin by pin.
-    fn reference(samples: &[(u64, u64)], pins: &[u8]) -> Vec<Edge> {
-        let mut out = Vec::new();
-        for w in samples.windows(2) {
-            let ((_, prev), (t_us, cur)) = (w[0], w[1]);
-            for pin in 0..64u8 {
-                if !pins.contains(&pin) {
-                    continue;
-                }
-                let (a, b) = ((prev >> pin) & 1, (cur >> pin) & 1);
-                if a != b {
-                    out.push(Edge {
-                        pin,
-                        level: b as u8,
-                        t_us,
-                    });
-                }
-            }
-        }
-        out
-    }
+/// Edges in a chunk (divided by words per sample) from which the next chunk is walked sample by
+/// sample: walking costs less than finding the changed samples when half of them changed.
+const BUSY_EDGES: usize = CHUNK_WORDS / 2;
 
-    fn words() -> impl Strategy<Value = LevelWords> {
-        prop_oneof![Just(LevelWords::One), Just(LevelWords::Two)]
-    }
+// A chunk is whole lanes, and whole samples of one or two words.
+const _: () = assert!(CHUNK_WORDS % LANES == 0 && LANES % 2 == 0);
 
-    /// Sample words that often repeat the previous one and otherwise flip a few random bits.
-    fn samples(words: LevelWords) -> impl Strategy<Value = Vec<u64>> {
-        let width = if words == LevelWords::One {
-            u64::from(u32::MAX)
-        } else {
-            (1u64 << 54) - 1
-        };
-        (
-            any::<u64>(),
-            prop::collection::vec(
-                prop_oneof![
-                    2 => Just(0u64),
-                    1 => any::<u64>(),
-                    2 => (0u32..64).prop_map(|b| 1u64 << b)
-                ],
-                1..300,
-            ),
-        )
-            .prop_map(move |(first, flips)| {
-                let mut cur = first & width;
-                flips
-                    .into_iter()
-                    .map(|f| {
-                        let s = cur;
-                        cur = (cur ^ f) & width;
-                        s
-                    })
-                    .collect()
-            })
-    }
-
-    /// A pin set drawn from all 64 bit positions (54–63 are not GPIOs but are accepted).
-    fn pins() -> impl Strategy<Value = Vec<u8>> {
-        prop_oneof![
-            prop::collection::vec(0u8..64, 0..12),
-            prop::collection::vec(0u8..70, 0..70),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn one_block_matches_reference(
-            (w, s) in words().prop_flat_map(|w| (Just(w), samples(w))),
-            pins in pins(),
-            t0 in 0u64..1u64 << 52,
-            period in 1u32..=100,
-        ) {
-            let mut d = Decoder::new(pins.iter().copied());
-            let mut out = Vec::new();
-            d.decode(&block(t0, period, w, &s), &mut out);
-            let timed: Vec<(u64, u64)> =
-                s.iter().enumerate().map(|(i, &x)| (t0 + i as u64 * u64::from(period), x)).collect();
-            prop_assert_eq!(&out, &reference(&timed, &pins));
-            let last = s[s.len() - 1];
-            let want: Vec<PinLevel> = (0..64u8)
-                .filter(|p| pins.contains(p))
-                .map(|pin| PinLevel { pin, level: (last >> pin & 1) as u8 })
-                .collect();
-            prop_assert_eq!(d.levels(), Some(want));
-        }
-
-        #[test]
-        fn split_blocks_give_the_same_edges(
-            (w, s) in words().prop_flat_map(|w| (Just(w), samples(w))),
-            pins in pins(),
-            cuts in prop::collection::vec(any::<Index>(), 0..8),
-            gaps in prop::collection::vec(0u64..1000, 8),
-            period in 1u32..=10,
-        ) {
-            // Cut the samples into blocks (some empty), each block possibly after a time gap.
-            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(s.len() + 1)).collect();
-            cuts.push(0);
-            cuts.push(s.len());
-            cuts.sort_unstable();
-            let mut d = Decoder::new(pins.iter().copied());
-            let mut out = Vec::new();
-            let mut timed = Vec::new();
-            let mut t = 1_000_000u64;
-            for (k, c) in cuts.windows(2).enumerate() {
-                t += gaps[k % gaps.len()];
-                let part = &s[c[0]..c[1]];
-                let b = block(t, period, w, part);
-                for (i, &x) in part.iter().enumerate() {
-                    timed.push((b.time_of(i), x));
-                }
-                d.decode(&b, &mut out);
-                t = b.end_us();
-            }
-            prop_assert_eq!(&out, &reference(&timed, &pins));
-
-            // The same samples in one block (times differ by the gaps, edges otherwise agree).
-            let mut whole = Decoder::new(pins.iter().copied());
-            let mut one = Vec::new();
-            whole.decode(&block(0, period, w, &s), &mut one);
-            let strip = |v: &[Edge]| v.iter().map(|e| (e.pin, e.level)).collect::<Vec<_>>();
-            prop_assert_eq!(strip(&out), strip(&one));
-            prop_assert_eq!(d.levels(), whole.levels());
-        }
-
-        #[test]
-        fn first_sample_sets_levels_without_edges(
-            (w, s) in words().prop_flat_map(|w| (Just(w), samples(w))),
-            pins in pins(),
-        ) {
-            let mut d = Decoder::new(pins.iter().copied());
-            prop_assert_eq!(d.levels(), None);
-            let mut out = Vec::new();
-            d.decode(&block(5, 1, w, &[]), &mut out);
-            prop_assert_eq!(d.levels(), None);
-            d.decode(&block(5, 1, w, &s[..1]), &mut out);
-            prop_assert!(out.is_empty());
-            let levels = d.levels().unwrap_or_default();
-            prop_assert_eq!(levels.len(), (0..64u8).filter(|p| pins.contains(p)).count());
-            for l in levels {
-                prop_assert_eq!(l.level, (s[0] >> l.pin & 1) as u8);
-            }
-        }
-    }
-
-    #[test]
-    fn edges_within_a_sample_are_in_pin_order() {
-        let mut d = Decoder::new([40, 3, 17]);
-        assert_eq!(d.mask(), 1 << 3 | 1 << 17 | 1 << 40);
-        let mut out = Vec::new();
-        let s = [0u64, 1 << 3 | 1 << 17 | 1 << 40 | 1 << 5];
-        d.decode(&block(100, 2, LevelWords::Two, &s), &mut out);
-        let e = |pin, t_us| Edge {
-            pin,
-            level: 1,
-            t_us,
-        };
-        assert_eq!(out, vec![e(3, 102), e(17, 102), e(40, 102)]);
+/// One sample's `W` level words as a 64-bit word (bit n = GPIO n).
+fn word<const W: usize>(s: &[u32]) -> u64 {
+    if W == 1 {
+        u64::from(s[0])
+    } else {
+        u64::from(s[0]) | u64::from(s[1]) << 32
     }
 }
+
+/// `LANES` level words repeating the `W` words of `x`, as they lie in a block.
+fn lanes<const W: usize>(x: u64) -> [u32; LANES] {
+    std::array::from_fn(|j| (x >> (32 * (j % W))) as u32)
+}
+
+/// What a block's scan needs besides the samples: the watched bits and the time axis.
+///
+/// The running state (the last sample's watched bits, the output) is passed by value and
+/// argument, so the hot loops keep it in registers.
+#[derive(Debug, Clone, Copy)]
+struct Scan {
+    mask: u64,
+    t0_us: u64,
+    period_us: u64,
+}
+
+impl Scan {
+    /// Scans the samples of `levels` (`W` words each) from sample `first` on, after a sample
+    /// whose watched bits were `last`; returns the watched bits of the last sample.
+    ///
+    /// A chunk where no sample's watched bits differ from its predecessor's is skipped after one
+    /// vectorisable test; in a chunk where something changed, another vectorisable pass finds
+    /// the samples that differ, and only those are looked at. After a chunk where most samples
+    /// changed (dense edges) the next one is walked sample by sample, which is cheaper then.
+    fn run<const W: usize>(
+        self,
+        levels: &[u32],
+        first: usize,
+        last: u64,
+        out: &mut Vec<Edge>,
+    ) -> u64 {
+        // The first sample may face a last sample of other width (a block of one word after
+        // one of two): walk it alone so the chunks below only ever compare like with like.
+        let Some(head) = levels.get(first * W..(first + 1) * W) else {
+            return last;
+        };
+        let mut last = self.walk::<W>(head, first, last, out);
+        // Sample k of `body` follows sample k of `before`.
+        let body = &levels[(first + 1) * W..];
+        let before = &levels[first * W..levels.len() - W];
+        let mut chunks = body.chunks_exact(CHUNK_WORDS);
+        let mask = lanes::<W>(self.mask);
+        let mut i = first + 1;
+        // After a chunk where most samples changed, the next one is walked without tests.
+        let mut busy = false;
+        for (chunk, prev) in chunks.by_ref().zip(before.chunks_exact(CHUNK_WORDS)) {
+            if busy {
+                let edges = out.len();
+                last = self.walk::<W>(chunk, i, last, out);
+                busy = out.len() - edges >= BUSY_EDGES / W;
+            } else if differs(chunk, prev, &mask) {
+                let mut changed = 0;
+                let groups = chunk.chunks_exact(LANES).zip(prev.chunks_exact(LANES));
+                for (g, (cur, prev)) in groups.enumerate() {
+                    let mut bits = changed_samples::<W>(cur, prev, &mask);
+                    while bits != 0 {
+                        let k = bits.trailing_zeros() as usize / W;
+                        let s = word::<W>(&cur[k * W..]) & self.mask;
+                        let p = word::<W>(&prev[k * W..]) & self.mask;
+                        self.emit(s, s ^ p, i + g * (LANES / W) + k, out);
+                        bits &= bits - 1;
+                        changed += 1;
+                    }
+                }
+                busy = changed >= BUSY_EDGES / W;
+                last = word::<W>(&chunk[CHUNK_WORDS - W..]) & self.mask;
+            }
+            i += CHUNK_WORDS / W;
+        }
+        self.walk::<W>(chunks.remainder(), i, last, out)
+    }
+
+    /// Looks at every sample of `levels` (`W` words each, the first being sample `i`) after one
+    /// whose watched bits were `last`, emitting the edges of each sample that differs from its
+    /// predecessor; returns the watched bits of the last sample.
+    fn walk<const W: usize>(
+        self,
+        levels: &[u32],
+        mut i: usize,
+        mut last: u64,
+        out: &mut Vec<Edge>,
+    ) -> u64 {
+        for s in levels.chunks_exact(W) {
+            let s = word::<W>(s) & self.mask;
+            if s != last {
+                self.emit(s, s ^ last, i, out);
+                last = s;
+            }
+            i += 1;
+        }
+        last
+    }
+
+    /// Emits the edges of sample `i`, whose watched bits are `s`, on the pins set in `changed`.
+    fn emit(self, s: u64, mut changed: u64, i: usize, out: &mut Vec<Edge>) {
+        let t_us = self.t0_us + i as u64 * self.period_us;
+        while changed != 0 {
+            let pin = changed.trailing_zeros() as u8;
+            out.push(Edge {
+                pin,
+                level: (s >> pin & 1) as u8,
+                t_us,
+            });
+            changed &= changed - 1;
+        }
+    }
+}
+
+/// The samples of `cur` (`LANES` words, `W` per sample) whose watched bits differ from `prev`'s
+/// (the same words one sample earlier): sample k is bit `k * W`.
+fn changed_samples<const W: usize>(cur: &[u32], prev: &[u32], mask: &[u32; LANES]) -> u32 {
+    let mut bits = 0;
+    for j in 0..LANES {
+        bits |= u32::from((cur[j] ^ prev[j]) & mask[j] != 0) << j;
+    }
+    if W == 1 {
+        bits
+    } else {
+        (bits | bits >> 1) & 0x55
+    }
+}
+
+/// Whether any watched bit (`mask`, in lanes) of `chunk` differs from `prev` (the same words
+/// one sample earlier).
+///
+/// Plain array code over fixed-width lanes of two plain streams, which LLVM turns into wide
+/// loads and XOR/OR (SSE2 vectors or 64-bit words on x86-64, NEON on the Pi) without `unsafe`.
+fn differs(chunk: &[u32], prev: &[u32], mask: &[u32; LANES]) -> bool {
+    let mut acc = [0u32; LANES];
+    for (v, p) in chunk.chunks_exact(LANES).zip(prev.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] |= v[j] ^ p[j];
+        }
+    }
+    acc.iter().zip(mask).fold(0, |a, (x, m)| a | (x & m)) != 0
+}
+
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod tests;

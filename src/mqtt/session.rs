@@ -288,6 +288,7 @@ impl Publisher {
         self.status_out.push_front(ONLINE);
         self.config_due = self.config.is_some();
         self.announce.connected(resumed);
+        self.spool_connected();
         self.subscribe();
         self.set_link(true);
     }
@@ -376,7 +377,7 @@ impl Publisher {
                 }
             } else if self.replay_one(self.qos) {
                 // A spooled batch went out: older than any live one, within the replay rate.
-            } else if let Some((order, batch)) = self.edges_out.pop_front() {
+            } else if let Some((order, batch)) = self.next_live() {
                 encode_batch(&mut self.buf, &self.device, &batch);
                 let res = self.client.try_publish(
                     self.topics.edges(),

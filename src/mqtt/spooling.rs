@@ -7,9 +7,12 @@
 //! * When the connection drops, live batches the broker had not acknowledged are spooled, in
 //!   their original order.
 //! * After a (re)connect, spooled batches are published oldest first with their original `run`
-//!   and `seq` (the spool holds the payload as first encoded), at most `spool.replay_rate` per
-//!   second: live batches keep flowing alongside, so a backlog never starves live data. Each is
-//!   acknowledged in the spool on its PUBACK; a segment goes once all of it is acknowledged.
+//!   and `seq` (the spool holds the payload as first encoded), before live ones, at most
+//!   `spool.replay_rate` per second with a one-second burst: a short outage's backlog goes out
+//!   at once, ahead of the live batches (which wait in memory, so a consumer sees `seq` in
+//!   order); a longer one is interleaved with live batches at the replay rate, so a backlog
+//!   never starves live data. Each is acknowledged in the spool on its PUBACK; a segment goes
+//!   once all of it is acknowledged.
 //! * On shutdown, whatever is still unacknowledged is spooled for the next start.
 //!
 //! Spool I/O is a write into the page cache (plus an `fdatasync` under `fsync = "batch"`), done
@@ -45,6 +48,8 @@ pub(crate) struct Backlog {
     held: Option<(RecordId, Vec<u8>)>,
     /// Reused read buffer.
     buf: Vec<u8>,
+    /// The last read from the spool failed: live batches stop waiting for it until one works.
+    read_failed: bool,
     last_error_log: Option<Instant>,
 }
 
@@ -78,6 +83,7 @@ impl Backlog {
             refilled: Instant::now(),
             held: None,
             buf: Vec::new(),
+            read_failed: false,
             last_error_log: None,
         };
         b.set_rate(cfg.replay_rate);
@@ -106,18 +112,40 @@ impl Backlog {
         Stats::set(&stats.spool_pending, self.spool.pending());
     }
 
-    /// Whether one more batch may be replayed now (takes the token when it may).
-    fn take_token(&mut self) -> bool {
+    /// Adds the tokens earned since the last refill (at most one second's worth).
+    fn refill(&mut self) {
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate.max(1.0));
+    }
+
+    /// Whether one more batch may be replayed now (takes the token when it may).
+    fn take_token(&mut self) -> bool {
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Whether spooled batches go before live ones now: some are waiting and the replay rate
+    /// allows one. Only a backlog beyond the rate's one-second burst is interleaved with live
+    /// batches, so after a short outage everything arrives in `seq` order.
+    fn ahead(&mut self) -> bool {
+        if self.unsent() == 0 || self.read_failed {
+            return false;
+        }
+        self.refill();
+        self.tokens >= 1.0
+    }
+
+    /// A connection came up: a full second's burst of replay is allowed at once.
+    fn connected(&mut self) {
+        self.refilled = Instant::now();
+        self.tokens = self.rate;
     }
 
     fn log_error(&mut self, what: &str, e: &SpoolError) {
@@ -195,6 +223,22 @@ impl Publisher {
         }
     }
 
+    /// The connection came up: the replay may start with a full burst.
+    pub(crate) fn spool_connected(&mut self) {
+        if let Some(b) = self.backlog.as_mut() {
+            b.connected();
+        }
+    }
+
+    /// The next live batch to publish, unless older spooled batches go first (see
+    /// [`Backlog::ahead`]): then live batches wait, in order, in memory.
+    pub(crate) fn next_live(&mut self) -> Option<(u64, Batch)> {
+        if self.backlog.as_mut().is_some_and(Backlog::ahead) {
+            return None;
+        }
+        self.edges_out.pop_front()
+    }
+
     /// Hands one spooled batch to rumqttc if the replay rate and window allow; false when
     /// nothing was submitted.
     pub(crate) fn replay_one(&mut self, qos: QoS) -> bool {
@@ -211,9 +255,15 @@ impl Publisher {
             }
             let mut buf = std::mem::take(&mut b.buf);
             match b.spool.next(&mut buf) {
-                Ok(Some(id)) => b.held = Some((id, buf.clone())),
+                Ok(Some(id)) => {
+                    b.read_failed = false;
+                    b.held = Some((id, buf.clone()));
+                }
                 Ok(None) => {}
-                Err(e) => b.log_error("cannot read a spooled batch", &e),
+                Err(e) => {
+                    b.read_failed = true;
+                    b.log_error("cannot read a spooled batch", &e);
+                }
             }
             b.buf = buf;
         }
