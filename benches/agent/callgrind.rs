@@ -54,14 +54,20 @@ pub fn available() -> bool {
 }
 
 /// The lock-step config at `period_us`: demo inputs, the demo signal in the emulator.
-fn config(dir: &Path, signal: &Path, period_us: u32, port: u16) -> std::path::PathBuf {
+fn config(
+    dir: &Path,
+    signal: &Path,
+    period_us: u32,
+    block_samples: u32,
+    port: u16,
+) -> std::path::PathBuf {
     let text = format!(
         r#"device_id = "bench-cg"
 state_dir = "{state}"
 [sampler]
 backend = "emulated"
 period_us = {period_us}
-block_samples = 1000
+block_samples = {block_samples}
 buffer_ms = 100
 [sampler.emulated]
 board = "pi4"
@@ -134,11 +140,11 @@ fn run_for(dir: &Path, config: &Path, wall: Duration) -> Counted {
 }
 
 /// A short and a long run at `period_us`.
-pub fn measure(period_us: u32) -> PerSample {
+pub fn measure(period_us: u32, block_samples: u32) -> PerSample {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);
-    let config = config(dir.path(), &signal, period_us, broker.port());
+    let config = config(dir.path(), &signal, period_us, block_samples, broker.port());
     let short = run_for(dir.path(), &config, Duration::from_secs(20));
     let long = run_for(dir.path(), &config, Duration::from_secs(50));
     PerSample { short, long }

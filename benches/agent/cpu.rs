@@ -12,6 +12,8 @@ use crate::support::Mosquitto;
 pub struct CpuFigures {
     /// Sample period (µs).
     pub period_us: u32,
+    /// Samples per block (one consumer wake-up each).
+    pub block_samples: u32,
     /// Wall time measured over.
     pub wall: Duration,
     /// Agent: % of one core (user + sys, all threads).
@@ -37,6 +39,7 @@ pub fn config(
     signal: &Path,
     port: u16,
     period_us: u32,
+    block_samples: u32,
 ) -> std::path::PathBuf {
     let text = format!(
         r#"device_id = "bench-cpu"
@@ -44,7 +47,7 @@ state_dir = "{state}"
 [sampler]
 backend = "emulated"
 period_us = {period_us}
-block_samples = 1000
+block_samples = {block_samples}
 buffer_ms = 100
 pacer = "pwm"
 [sampler.emulated]
@@ -79,14 +82,21 @@ port = {port}
 }
 
 /// Runs the agent for `window` after a warm-up and measures it.
-pub fn measure(period_us: u32, window: Duration) -> CpuFigures {
+pub fn measure(period_us: u32, block_samples: u32, window: Duration) -> CpuFigures {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);
     let mem = Path::new("/dev/shm").join(format!("edgetap-bench-{}", std::process::id()));
     let emulator = rig::emulator(&mem, &signal, dir.path());
     let sub = Stamped::connect(broker.port(), "edgetap/bench-cpu/edges", false);
-    let config = config(dir.path(), &mem, &signal, broker.port(), period_us);
+    let config = config(
+        dir.path(),
+        &mem,
+        &signal,
+        broker.port(),
+        period_us,
+        block_samples,
+    );
     let agent = rig::agent(&config, dir.path());
     let flowing = sub.wait(|s| s.messages > 10, Duration::from_secs(30));
     assert!(flowing, "no batches from the agent:\n{}", agent.log());
@@ -104,6 +114,7 @@ pub fn measure(period_us: u32, window: Duration) -> CpuFigures {
     let _ = std::fs::remove_file(&mem);
     CpuFigures {
         period_us,
+        block_samples,
         wall,
         agent_percent: procfs::percent(a0, a1, wall),
         agent_user: a1.user.saturating_sub(a0.user),

@@ -111,19 +111,10 @@ pub fn decode_batch(bytes: &[u8]) -> Result<BatchPayload, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
-/// Appends the decimal digits of `n`.
-fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
+/// Appends the decimal digits of `n` (itoa: two digits per step from a table, several times
+/// faster than dividing by ten per digit; every edge's time is 16 digits).
+fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends `s` as a JSON string literal. The device id is validated upstream, but escaping here
