@@ -172,7 +172,7 @@ fn main() {
         }
         if let Some(u) = rss {
             println!(
-                "| agent RSS after 12 s at 1 MS/s (peak) | {:.1} MB ({:.1} MB) |",
+                "| agent RSS after 17 s at 1 MS/s (peak) | {:.1} MB ({:.1} MB) |",
                 u.rss as f64 / 1e6,
                 u.hwm as f64 / 1e6
             );

@@ -233,7 +233,7 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
                 Some(cmd) => command(&mut p, &mut driver, &device_id, cmd).await?,
                 None => rx = None,
             },
-            _ = ticker.tick(), if p.has_spool() => p.spool_tick(),
+            _ = ticker.tick(), if p.spool_needs_tick() => p.spool_tick(),
             _ = stats_tick(&mut stats_every), if stats_every.is_some() => p.report_stats(),
             _ = shutdown.wait(), if drain_deadline.is_none() => {
                 debug!(queued = queue.len(), "shutdown requested: draining");

@@ -320,9 +320,10 @@ impl Publisher {
         0
     }
 
-    /// Whether a spool is open.
-    pub(crate) fn has_spool(&self) -> bool {
-        self.backlog.is_some()
+    /// Whether the spool has periodic work (a sync or a cursor save due): on a healthy
+    /// connection it has none, and the publisher then has no timer waking it for the spool.
+    pub(crate) fn spool_needs_tick(&self) -> bool {
+        self.backlog.as_ref().is_some_and(|b| !b.spool.settled())
     }
 
     /// Spool work left that a connected publisher should finish before stopping.

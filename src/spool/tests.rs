@@ -481,3 +481,35 @@ fn ids_are_never_given_twice_even_after_recovery_deleted_the_newest_segment() {
     let new = spool.append(&payload(99)).unwrap().id.unwrap();
     assert!(ids.iter().all(|old| new > *old), "{new:?} after {ids:?}");
 }
+
+#[test]
+fn settled_until_a_write_or_an_ack_needs_a_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = SpoolOptions {
+        fsync: FsyncPolicy::Interval,
+        fsync_interval: std::time::Duration::ZERO,
+        ..opts(dir.path())
+    };
+    let (mut spool, _) = open(&o);
+    assert!(spool.settled(), "a fresh spool has nothing to do");
+    let ids = append_all(&mut spool, 0..2);
+    assert!(!spool.settled(), "an unsynced append");
+    spool.tick().unwrap();
+    assert!(spool.settled());
+    let mut buf = Vec::new();
+    let first = spool.next(&mut buf).unwrap().unwrap();
+    assert_eq!(first, ids[0]);
+    spool.ack(first);
+    assert!(!spool.settled(), "the cursor moved");
+    spool.tick().unwrap();
+    assert!(spool.settled());
+
+    let never = SpoolOptions {
+        fsync: FsyncPolicy::Never,
+        ..o.clone()
+    };
+    drop(spool);
+    let (mut spool, _) = open(&never);
+    append_all(&mut spool, 2..3);
+    assert!(spool.settled(), "fsync = never leaves writes to the OS");
+}

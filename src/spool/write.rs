@@ -85,6 +85,15 @@ impl Spool {
         Ok(())
     }
 
+    /// Whether [`Spool::tick`] has nothing to do: every write synced (or left to the OS under
+    /// `fsync = "never"`) and the ack cursor saved where it stands, so callers can stop ticking
+    /// until the next append or acknowledgement.
+    pub fn settled(&self) -> bool {
+        let synced = self.opts.fsync == FsyncPolicy::Never
+            || (!self.dir_dirty && self.segments.iter().all(|s| !s.dirty));
+        synced && self.saved.is_some_and(|c| c.acked == self.frontier())
+    }
+
     /// Periodic work, at most once per `fsync_interval`: syncs data under
     /// [`FsyncPolicy::Interval`] and saves the ack cursor if it moved.
     pub fn tick(&mut self) -> Result<(), SpoolError> {
