@@ -12,7 +12,9 @@ use crate::sampler::Block;
 /// What a block produced besides its edges.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BlockEvents {
-    /// Levels of the watched pins, on the first block only: state, not edges.
+    /// Levels of pins that start being reported with this block: every watched pin on the
+    /// first block; later, pins added while the sampler did not read their level word yet (a pin
+    /// above 31 added to 1-word samples). State, not edges.
     pub initial: Option<Vec<PinLevel>>,
     /// Samples lost just before this block.
     pub gap: Option<Gap>,
@@ -30,6 +32,10 @@ pub struct Pipeline {
     last_sample_us: Option<u64>,
     /// The raw last sample (bit n = GPIO n), for pins added or rebuilt between blocks.
     last_word: Option<u64>,
+    /// Level words per sample of the last block: bits beyond them in `last_word` are unknown.
+    last_words: usize,
+    /// Pins added whose level the last block could not show: they start with the next block.
+    pending: Vec<u8>,
     /// The sampler was restarted: the next block starts after a gap.
     restarted: bool,
 }
@@ -45,6 +51,8 @@ impl Pipeline {
             limited: Vec::new(),
             last_sample_us: None,
             last_word: None,
+            last_words: 0,
+            pending: Vec::new(),
             restarted: false,
         }
     }
@@ -85,9 +93,15 @@ impl Pipeline {
         for &pin in &changes.pins_removed {
             filters.remove_input(pin);
         }
+        self.pending.retain(|p| !changes.pins_removed.contains(p));
         let mut added = Vec::new();
         for &pin in &changes.pins_added {
             let Some(s) = settings(pin) else { continue };
+            if usize::from(pin) >= 32 * self.last_words {
+                // Its word was not sampled: its level comes with the next block, not as a 0.
+                self.pending.push(pin);
+                continue;
+            }
             if filters.set_input(pin, s, raw(pin)).is_ok() {
                 added.push(PinLevel {
                     pin,
@@ -96,6 +110,9 @@ impl Pipeline {
             }
         }
         for &pin in &changes.filters_changed {
+            if self.pending.contains(&pin) {
+                continue; // starts with the next block, with these settings
+            }
             let Some(s) = settings(pin) else { continue };
             let reported = filters.filter(pin).map(|f| f.level());
             if filters.set_input(pin, s, raw(pin)).is_ok() && reported != Some(raw(pin)) {
@@ -107,7 +124,7 @@ impl Pipeline {
             }
         }
         for &pin in &changes.limits_changed {
-            if changes.filters_changed.contains(&pin) {
+            if changes.filters_changed.contains(&pin) || self.pending.contains(&pin) {
                 continue; // already rebuilt whole, with its new limit
             }
             if let Some(i) = input(pin) {
@@ -159,6 +176,9 @@ impl Pipeline {
             self.filters = Some(FilterBank::new(&self.inputs, &initial));
             events.initial = Some(initial);
         }
+        if !self.pending.is_empty() {
+            events.initial = Some(self.start_pending(block.sample(0)));
+        }
         self.raw.clear();
         self.decoder.decode(block, &mut self.raw);
         let Some(filters) = self.filters.as_mut() else {
@@ -172,7 +192,30 @@ impl Pipeline {
         filters.take_rate_limited(&mut self.limited);
         self.last_sample_us = Some(last);
         self.last_word = Some(block.sample(n - 1));
+        self.last_words = block.words.count();
         events
+    }
+
+    /// Starts the pending pins at their level in `first` (the first sample of the block about
+    /// to be decoded), so that sample is their state, not an edge; returns those levels.
+    fn start_pending(&mut self, first: u64) -> Vec<PinLevel> {
+        let pending = std::mem::take(&mut self.pending);
+        let mask = pending.iter().fold(0u64, |m, &p| m | 1 << p);
+        let last = self.last_word.map(|w| w & !mask | first & mask);
+        self.decoder
+            .rewatch(self.inputs.iter().map(|(pin, _)| *pin), last);
+        self.last_word = last;
+        let mut levels = Vec::new();
+        for pin in pending {
+            let level = (first >> pin & 1) as u8;
+            let settings = self.inputs.iter().find(|(p, _)| *p == pin).map(|(_, s)| *s);
+            if let (Some(s), Some(filters)) = (settings, self.filters.as_mut()) {
+                if filters.set_input(pin, s, level).is_ok() {
+                    levels.push(PinLevel { pin, level });
+                }
+            }
+        }
+        levels
     }
 }
 

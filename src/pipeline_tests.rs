@@ -228,3 +228,37 @@ fn filters_are_advanced_to_the_end_of_each_block() {
     );
     assert_eq!(p.last_sample_us(), Some(4));
 }
+
+#[test]
+fn a_pin_above_31_added_to_one_word_samples_starts_at_its_level_in_the_next_block() {
+    let mut p = Pipeline::new(&[input(2, 0)]);
+    let mut out = Vec::new();
+    p.process(&block(100, &[0, 0], 0), &mut out);
+    let changes = crate::config::ChangeSet {
+        pins_added: vec![40],
+        ..Default::default()
+    };
+    // Its word was not sampled: no level is made up for it now.
+    let added = p.reconfigure(&[input(2, 0), input(40, 0)], &changes, &mut out);
+    assert_eq!(added, vec![]);
+    assert!(out.is_empty());
+    // The restarted sampler reads two words; GPIO 40 (bit 8 of word 1) is high from the start.
+    let two_words = Block {
+        t0_us: 200,
+        period_us: 1,
+        words: LevelWords::Two,
+        levels: vec![0, 1 << 8, 0, 1 << 8, 0, 0],
+        lost_before: 0,
+    };
+    let ev = p.process(&two_words, &mut out);
+    assert_eq!(ev.initial, Some(vec![PinLevel { pin: 40, level: 1 }]));
+    assert_eq!(
+        out,
+        vec![Edge {
+            pin: 40,
+            level: 0,
+            t_us: 202
+        }],
+        "high from the start is state; only the fall is an edge"
+    );
+}

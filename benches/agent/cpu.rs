@@ -14,6 +14,8 @@ pub struct CpuFigures {
     pub period_us: u32,
     /// Samples per block (one consumer wake-up each).
     pub block_samples: u32,
+    /// The batch window (`batch.max_age_ms`): at most one batch, one publish, per window.
+    pub max_age_ms: u32,
     /// Wall time measured over.
     pub wall: Duration,
     /// Agent: % of one core (user + sys, all threads).
@@ -40,6 +42,7 @@ pub fn config(
     port: u16,
     period_us: u32,
     block_samples: u32,
+    max_age_ms: u32,
 ) -> std::path::PathBuf {
     let text = format!(
         r#"device_id = "bench-cpu"
@@ -66,7 +69,7 @@ pin = 27
 lockout_us = 50000
 [batch]
 max_edges = 512
-max_age_ms = 10
+max_age_ms = {max_age_ms}
 [homeassistant]
 enabled = false
 [mqtt]
@@ -82,7 +85,12 @@ port = {port}
 }
 
 /// Runs the agent for `window` after a warm-up and measures it.
-pub fn measure(period_us: u32, block_samples: u32, window: Duration) -> CpuFigures {
+pub fn measure(
+    period_us: u32,
+    block_samples: u32,
+    max_age_ms: u32,
+    window: Duration,
+) -> CpuFigures {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);
@@ -96,6 +104,7 @@ pub fn measure(period_us: u32, block_samples: u32, window: Duration) -> CpuFigur
         broker.port(),
         period_us,
         block_samples,
+        max_age_ms,
     );
     let agent = rig::agent(&config, dir.path());
     let flowing = sub.wait(|s| s.messages > 10, Duration::from_secs(30));
@@ -115,6 +124,7 @@ pub fn measure(period_us: u32, block_samples: u32, window: Duration) -> CpuFigur
     CpuFigures {
         period_us,
         block_samples,
+        max_age_ms,
         wall,
         agent_percent: procfs::percent(a0, a1, wall),
         agent_user: a1.user.saturating_sub(a0.user),
