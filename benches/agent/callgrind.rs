@@ -59,6 +59,7 @@ fn config(
     signal: &Path,
     period_us: u32,
     block_samples: u32,
+    max_age_ms: u32,
     port: u16,
 ) -> std::path::PathBuf {
     let text = format!(
@@ -84,7 +85,7 @@ pin = 27
 lockout_us = 50000
 [batch]
 max_edges = 512
-max_age_ms = 10
+max_age_ms = {max_age_ms}
 [homeassistant]
 enabled = false
 [mqtt]
@@ -149,11 +150,18 @@ fn run_for(dir: &Path, config: &Path, wall: Duration) -> Counted {
 }
 
 /// A short and a long run at `period_us`.
-pub fn measure(period_us: u32, block_samples: u32) -> PerSample {
+pub fn measure(period_us: u32, block_samples: u32, max_age_ms: u32) -> PerSample {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);
-    let config = config(dir.path(), &signal, period_us, block_samples, broker.port());
+    let config = config(
+        dir.path(),
+        &signal,
+        period_us,
+        block_samples,
+        max_age_ms,
+        broker.port(),
+    );
     let short = run_for(dir.path(), &config, Duration::from_secs(20));
     let long = run_for(dir.path(), &config, Duration::from_secs(50));
     PerSample { short, long }
