@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use support::agent::{demo_signal, edgetap, AgentProcess};
+use support::agent::{capture_edges, demo_signal, AgentProcess};
 use support::{free_port, Mosquitto, Msg, Subscriber};
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -73,20 +73,7 @@ reconnect_max_ms = 400
 
 /// The edges `edgetap capture` finds with the same config: what the agent must publish.
 fn captured(config: &Path) -> Vec<Edge> {
-    let out = edgetap()
-        .args(["capture", "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    capture_edges(config, &[]).0
 }
 
 fn batches(msgs: &[Msg]) -> Vec<Batch> {

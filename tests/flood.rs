@@ -9,10 +9,10 @@ mod support;
 
 use std::time::Duration;
 
-use support::agent::AgentProcess;
+use support::agent::{logged, AgentProcess};
 use support::flood::{
-    assert_same, batches, capture, changes, collect_until_exit, config, logged, marked, of,
-    within_bucket, write_signal, Batch, Edge, FLOOD, FLOOD_US, LIMIT, SLOW, SQUARE,
+    assert_same, batches, capture, changes, collect_until_exit, config, marked, of, within_bucket,
+    write_signal, Batch, Edge, FLOOD, FLOOD_US, LIMIT, SLOW, SQUARE,
 };
 use support::remote::START_US;
 use support::{publish, Mosquitto, Msg, Subscriber};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use support::agent::{edgetap, AgentProcess};
+use support::agent::{capture_edges, logged, AgentProcess};
 use support::remote::START_US;
 use support::{free_port, publish, Mosquitto, Msg, Subscriber, TcpProxy};
 
@@ -85,21 +85,8 @@ reconnect_max_ms = 500
 
 /// The edges `edgetap capture` finds with `config`: what the agent must deliver.
 fn expected(config: &Path) -> BTreeSet<Edge> {
-    let out = edgetap()
-        .args(["capture", "--config"])
-        .arg(config)
-        .args(["--set", "sampler.replay.realtime=false"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let args = ["--set", "sampler.replay.realtime=false"];
+    capture_edges::<Edge>(config, &args).0.into_iter().collect()
 }
 
 /// Batches of `device` by (run, seq); a repeated (run, seq) must carry the same edges.
@@ -116,21 +103,9 @@ fn by_seq(msgs: &[Msg], device: &str) -> BTreeMap<(u64, u64), Vec<Edge>> {
     out
 }
 
-/// `key=N` from the agent's final log line.
-fn logged(stderr: &str, key: &str) -> u64 {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.contains("agent stopped"))
-        .unwrap_or_else(|| panic!("no final line in:\n{stderr}"));
-    let at = line
-        .find(&format!("{key}="))
-        .unwrap_or_else(|| panic!("{key} not in {line}"));
-    line[at + key.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{key} not a number in {line}"))
+/// `key=N` from the agent's closing log line.
+fn stopped(stderr: &str, key: &str) -> u64 {
+    logged(stderr, "agent stopped", key)
 }
 
 /// Collects messages until the agent has exited and nothing more arrives for a second.
@@ -170,10 +145,10 @@ fn a_30_s_broker_outage_at_10000_edges_per_s_loses_no_edge() {
     let exit = agent.wait(Duration::from_secs(15));
     assert!(exit.status.success(), "{}", exit.stderr);
     assert!(
-        logged(&exit.stderr, "batches_spooled") > 100,
+        stopped(&exit.stderr, "batches_spooled") > 100,
         "the outage went through the spool"
     );
-    assert_eq!(logged(&exit.stderr, "spool_dropped"), 0);
+    assert_eq!(stopped(&exit.stderr, "spool_dropped"), 0);
 
     let batches = by_seq(&got, "sf-outage");
     let seqs: Vec<u64> = batches.keys().map(|(_, s)| *s).collect();
@@ -285,7 +260,7 @@ fn kill_9_during_an_outage_loses_nothing_spooled_and_a_torn_record_is_cut() {
         have.iter().any(|(r, _)| *r != run1),
         "the new run publishes too"
     );
-    assert_eq!(logged(&exit.stderr, "spool_torn"), 1, "{}", exit.stderr);
+    assert_eq!(stopped(&exit.stderr, "spool_torn"), 1, "{}", exit.stderr);
     assert!(
         exit.stderr.contains("torn") || exit.stderr.contains("cut"),
         "the cut is logged: {}",
@@ -341,13 +316,22 @@ fn a_full_spool_drops_its_oldest_batches_and_counts_them_exactly() {
 
     let batches = by_seq(&got, "sf-full");
     let last = batches.keys().map(|(_, s)| *s).max().unwrap();
-    let missing = (0..=last)
+    let missing: Vec<u64> = (0..=last)
         .filter(|s| !batches.keys().any(|(_, k)| k == s))
-        .count() as u64;
-    let dropped = logged(&exit.stderr, "spool_dropped");
+        .collect();
+    let dropped = stopped(&exit.stderr, "spool_dropped");
     assert!(dropped > 0, "5 s at 10,000 edges/s overflow 256 KiB");
-    assert_eq!(logged(&exit.stderr, "batches_dropped"), 0);
-    assert_eq!(missing, dropped, "every missing batch is counted, no more");
+    assert_eq!(stopped(&exit.stderr, "batches_dropped"), 0);
+    let spool_log: Vec<&str> = exit
+        .stderr
+        .lines()
+        .filter(|l| l.contains("spool"))
+        .collect();
+    assert_eq!(
+        missing.len() as u64,
+        dropped,
+        "every missing batch is counted, no more: missing {missing:?}, last seq {last}; {spool_log:#?}"
+    );
 }
 
 #[test]
@@ -411,7 +395,7 @@ fn a_short_outage_is_replayed_ahead_of_live_batches_so_seq_arrives_in_order() {
     let exit = agent.wait(Duration::from_secs(15));
     assert!(exit.status.success(), "{}", exit.stderr);
     assert!(
-        logged(&exit.stderr, "batches_spooled") > 10,
+        stopped(&exit.stderr, "batches_spooled") > 10,
         "{}",
         exit.stderr
     );

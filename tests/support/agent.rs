@@ -128,3 +128,42 @@ impl Drop for AgentProcess {
         }
     }
 }
+
+/// The edges `edgetap capture --config <config> <args>` prints (JSON lines, as `T`) and what it
+/// logged; panics if it fails.
+pub fn capture_edges<T: serde::de::DeserializeOwned>(
+    config: &Path,
+    args: &[&str],
+) -> (Vec<T>, String) {
+    let out = edgetap()
+        .args(["capture", "--config"])
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "edgetap=info")
+        .output()
+        .expect("run edgetap capture");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let edges = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect();
+    (edges, stderr)
+}
+
+/// `key=N` from the last log line containing `what` (e.g. the closing "agent stopped" line).
+pub fn logged(log: &str, what: &str, key: &str) -> u64 {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("no `{what}` line in:\n{log}"));
+    let at = line
+        .find(&format!("{key}="))
+        .unwrap_or_else(|| panic!("{key} not in {line}"));
+    line[at + key.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{key} not a number in {line}"))
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::agent::{edgetap, AgentProcess};
+use super::agent::{capture_edges, logged, AgentProcess};
 use super::remote::START_US;
 use super::{Msg, Subscriber};
 
@@ -128,37 +128,8 @@ port = {port}
 
 /// The edges and the rate-limited count `edgetap capture` finds with `config`.
 pub fn capture(config: &Path) -> (Vec<Edge>, u64) {
-    let out = edgetap()
-        .args(["capture", "--config"])
-        .arg(config)
-        .args(["--set", "sampler.replay.realtime=false"])
-        .env("RUST_LOG", "edgetap=info")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let edges = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (edges, stderr) = capture_edges(config, &["--set", "sampler.replay.realtime=false"]);
     (edges, logged(&stderr, "capture done", "rate_limited"))
-}
-
-/// `key=N` from the last log line containing `what`.
-pub fn logged(log: &str, what: &str, key: &str) -> u64 {
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains(what))
-        .unwrap_or_else(|| panic!("no `{what}` line in:\n{log}"));
-    let at = line
-        .find(&format!("{key}="))
-        .unwrap_or_else(|| panic!("{key} not in {line}"));
-    line[at + key.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{key} not a number in {line}"))
 }
 
 /// Collects messages until the agent has exited and nothing more arrives for a second.

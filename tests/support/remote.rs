@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::agent::edgetap;
+use super::agent::capture_edges;
 use super::{Msg, Subscriber};
 
 /// One published edge.
@@ -77,23 +77,16 @@ pub fn captured(config: &Path, glitch17: u64) -> Vec<Edge> {
     let copy = config.with_extension(format!("glitch{glitch17}.toml"));
     let glitch = format!("glitch_us = {glitch17}");
     std::fs::write(&copy, text.replace("glitch_us = 1000", &glitch)).unwrap();
-    let out = edgetap()
-        .args(["capture", "--config"])
-        .arg(&copy)
-        .args(["--set", "sampler.replay.realtime=false"])
-        .args(["--set", &format!("sampler.replay.start_us={START_US}")])
-        .args(["--set", "sampler.replay.loop=false"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let start = format!("sampler.replay.start_us={START_US}");
+    let args = [
+        "--set",
+        "sampler.replay.realtime=false",
+        "--set",
+        &start,
+        "--set",
+        "sampler.replay.loop=false",
+    ];
+    capture_edges(&copy, &args).0
 }
 
 /// The batches of `device` among `msgs`.
