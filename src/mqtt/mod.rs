@@ -26,6 +26,7 @@ mod latency;
 pub mod options;
 pub mod payload;
 pub mod publisher;
+mod pump;
 mod reporting;
 mod retained;
 mod session;
