@@ -16,6 +16,7 @@ use rumqttc::{Client, Event, Incoming, MqttOptions, QoS};
 
 pub mod agent;
 pub mod flood;
+pub mod outage;
 pub mod remote;
 
 /// How long a broker may take to accept connections.
