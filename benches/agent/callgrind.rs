@@ -53,52 +53,6 @@ pub fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// The lock-step config at `period_us`: demo inputs, the demo signal in the emulator.
-fn config(
-    dir: &Path,
-    signal: &Path,
-    period_us: u32,
-    block_samples: u32,
-    max_age_ms: u32,
-    port: u16,
-) -> std::path::PathBuf {
-    let text = format!(
-        r#"device_id = "bench-cg"
-state_dir = "{state}"
-[sampler]
-backend = "emulated"
-period_us = {period_us}
-block_samples = {block_samples}
-buffer_ms = 100
-[sampler.emulated]
-board = "pi4"
-signal = "{signal}"
-realtime = false
-loop = true
-[[inputs]]
-pin = 17
-glitch_us = 1000
-[[inputs]]
-pin = 18
-[[inputs]]
-pin = 27
-lockout_us = 50000
-[batch]
-max_edges = 512
-max_age_ms = {max_age_ms}
-[homeassistant]
-enabled = false
-[mqtt]
-port = {port}
-"#,
-        state = dir.join("state").display(),
-        signal = signal.display(),
-    );
-    let path = dir.join("callgrind.toml");
-    std::fs::write(&path, text).expect("config");
-    path
-}
-
 /// Runs `edgetap run` under callgrind for `wall` (then SIGTERM) and counts its instructions.
 fn run_for(dir: &Path, config: &Path, wall: Duration) -> Counted {
     let out = dir.join(format!("cg-{}.out", wall.as_secs()));
@@ -154,14 +108,17 @@ pub fn measure(period_us: u32, block_samples: u32, max_age_ms: u32) -> PerSample
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);
-    let config = config(
-        dir.path(),
-        &signal,
+    let config = rig::DemoConfig {
+        device: "bench-cg",
+        signal: &signal,
+        mem: None,
+        realtime: false,
         period_us,
         block_samples,
         max_age_ms,
-        broker.port(),
-    );
+        port: broker.port(),
+    }
+    .write(dir.path());
     let short = run_for(dir.path(), &config, Duration::from_secs(20));
     let long = run_for(dir.path(), &config, Duration::from_secs(50));
     PerSample { short, long }

@@ -34,56 +34,6 @@ pub struct CpuFigures {
     pub samples_lost: Option<u64>,
 }
 
-/// The agent's config: emulated Pi 4 attached to `mem`, the demo's inputs, `period_us`.
-pub fn config(
-    dir: &Path,
-    mem: &Path,
-    signal: &Path,
-    port: u16,
-    period_us: u32,
-    block_samples: u32,
-    max_age_ms: u32,
-) -> std::path::PathBuf {
-    let text = format!(
-        r#"device_id = "bench-cpu"
-state_dir = "{state}"
-[sampler]
-backend = "emulated"
-period_us = {period_us}
-block_samples = {block_samples}
-buffer_ms = 100
-pacer = "pwm"
-[sampler.emulated]
-board = "pi4"
-mem = "{mem}"
-signal = "{signal}"
-realtime = true
-loop = true
-[[inputs]]
-pin = 17
-glitch_us = 1000
-[[inputs]]
-pin = 18
-[[inputs]]
-pin = 27
-lockout_us = 50000
-[batch]
-max_edges = 512
-max_age_ms = {max_age_ms}
-[homeassistant]
-enabled = false
-[mqtt]
-port = {port}
-"#,
-        state = dir.join("state").display(),
-        mem = mem.display(),
-        signal = signal.display(),
-    );
-    let path = dir.join("cpu.toml");
-    std::fs::write(&path, text).expect("config");
-    path
-}
-
 /// Runs the agent for `window` after a warm-up and measures it.
 pub fn measure(
     period_us: u32,
@@ -97,15 +47,17 @@ pub fn measure(
     let mem = Path::new("/dev/shm").join(format!("edgetap-bench-{}", std::process::id()));
     let emulator = rig::emulator(&mem, &signal, dir.path());
     let sub = Stamped::connect(broker.port(), "edgetap/bench-cpu/edges", false);
-    let config = config(
-        dir.path(),
-        &mem,
-        &signal,
-        broker.port(),
+    let config = rig::DemoConfig {
+        device: "bench-cpu",
+        signal: &signal,
+        mem: Some(&mem),
+        realtime: true,
         period_us,
         block_samples,
         max_age_ms,
-    );
+        port: broker.port(),
+    }
+    .write(dir.path());
     let agent = rig::agent(&config, dir.path());
     let flowing = sub.wait(|s| s.messages > 10, Duration::from_secs(30));
     assert!(flowing, "no batches from the agent:\n{}", agent.log());

@@ -101,6 +101,79 @@ pub fn emulator(mem: &Path, signal: &Path, dir: &Path) -> Proc {
     p
 }
 
+/// An agent config on the emulated Pi 4 with the demo's inputs (a glitch filter on 17, nothing
+/// on 18, a lockout on 27): what the CPU and instruction-count figures both run.
+pub struct DemoConfig<'a> {
+    /// `device_id`, and the file's name.
+    pub device: &'a str,
+    /// The emulator's signal.
+    pub signal: &'a Path,
+    /// The board file of a separate `edgetap emulator` process, or `None` for one in-process.
+    pub mem: Option<&'a Path>,
+    /// Realtime, or lock-step (in-process only).
+    pub realtime: bool,
+    /// `sampler.period_us`.
+    pub period_us: u32,
+    /// `sampler.block_samples`.
+    pub block_samples: u32,
+    /// `batch.max_age_ms`.
+    pub max_age_ms: u32,
+    /// The broker's port.
+    pub port: u16,
+}
+
+impl DemoConfig<'_> {
+    /// Writes the config to `dir/<device>.toml` and returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let mem = self
+            .mem
+            .map(|m| format!("mem = \"{}\"\n", m.display()))
+            .unwrap_or_default();
+        let text = format!(
+            r#"device_id = "{device}"
+state_dir = "{state}"
+[sampler]
+backend = "emulated"
+period_us = {period_us}
+block_samples = {block_samples}
+buffer_ms = 100
+pacer = "pwm"
+[sampler.emulated]
+board = "pi4"
+{mem}signal = "{signal}"
+realtime = {realtime}
+loop = true
+[[inputs]]
+pin = 17
+glitch_us = 1000
+[[inputs]]
+pin = 18
+[[inputs]]
+pin = 27
+lockout_us = 50000
+[batch]
+max_edges = 512
+max_age_ms = {max_age_ms}
+[homeassistant]
+enabled = false
+[mqtt]
+port = {port}
+"#,
+            device = self.device,
+            state = dir.join(format!("{}-state", self.device)).display(),
+            signal = self.signal.display(),
+            realtime = self.realtime,
+            period_us = self.period_us,
+            block_samples = self.block_samples,
+            max_age_ms = self.max_age_ms,
+            port = self.port,
+        );
+        let path = dir.join(format!("{}.toml", self.device));
+        std::fs::write(&path, text).expect("write the bench config");
+        path
+    }
+}
+
 /// Writes the demo signal (`seconds` long) to `dir/demo.vcd`.
 pub fn demo_signal(dir: &Path, seconds: u32) -> PathBuf {
     let path = dir.join("demo.vcd");
