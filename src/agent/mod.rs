@@ -36,9 +36,13 @@ pub enum AgentError {
     Thread(String),
 }
 
-/// A random id for this process's run: consumers tell restarts apart by it.
+/// The largest run id: 2^53 − 1, the largest integer a JSON consumer reading numbers as doubles
+/// (JavaScript, Node-RED, Home Assistant templates in the browser) holds exactly.
+pub const MAX_RUN_ID: u64 = (1 << 53) - 1;
+
+/// A random id for this process's run, 1 ..= [`MAX_RUN_ID`]: consumers tell restarts apart by it.
 pub fn new_run_id() -> u64 {
-    crate::mqtt::backoff::os_random()
+    (crate::mqtt::backoff::os_random() & MAX_RUN_ID).max(1)
 }
 
 /// UTC µs now (0 if the clock is before 1970).
@@ -185,4 +189,23 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     sampled?;
     published?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_exact_as_doubles_and_differ() {
+        let ids: Vec<u64> = (0..64).map(|_| new_run_id()).collect();
+        for id in &ids {
+            assert!((1..=MAX_RUN_ID).contains(id), "{id}");
+            assert_eq!(
+                *id as f64 as u64, *id,
+                "{id} survives a round trip through f64"
+            );
+        }
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert!(distinct.len() > 60, "random, not constant: {ids:?}");
+    }
 }
