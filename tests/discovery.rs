@@ -13,10 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::agent::{demo_signal, AgentProcess};
 use support::remote::{json, result, WAIT};
-use support::{free_port, publish, Mosquitto, Msg, Subscriber, TcpProxy};
-
-/// How long a fresh subscriber collects retained messages (they follow the SUBACK at once).
-const RETAINED_WINDOW: Duration = Duration::from_millis(1500);
+use support::{free_port, publish, retained, Mosquitto, Msg, Subscriber, TcpProxy};
 
 /// The 15 stats keys of the contract, each a sensor.
 const STATS_KEYS: [&str; 15] = [
@@ -136,16 +133,6 @@ fn collect_more(sub: &Subscriber, seen: &mut Vec<Msg>, done: impl Fn(&[Msg]) -> 
             None => return,
         }
     }
-}
-
-/// The retained messages a fresh subscriber to `filter` gets, by topic.
-fn retained(port: u16, filter: &str) -> BTreeMap<String, Msg> {
-    let sub = Subscriber::connect(port, filter);
-    sub.collect_until(|_| false, RETAINED_WINDOW)
-        .into_iter()
-        .filter(|m| m.retain)
-        .map(|m| (m.topic.clone(), m))
-        .collect()
 }
 
 /// The retained `info` of `device` (panics if there is none).

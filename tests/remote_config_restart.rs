@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::agent::{demo_signal, AgentProcess};
 use support::remote::{assert_contiguous, batches, json, result, write_config, WAIT};
-use support::{publish, Mosquitto, Subscriber};
+use support::{publish, retained, Mosquitto, Subscriber};
 
 #[test]
 fn a_persisted_patch_is_in_force_after_a_restart() {
@@ -170,6 +170,14 @@ fn a_new_topic_prefix_moves_every_topic_including_config_set() {
     let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
     sub.wait_for(|m| m.topic == "edgetap/pfx/edges", WAIT)
         .expect("edges flow");
+    let before = retained(broker.port(), "edgetap/pfx/#");
+    for leaf in ["status", "info", "config", "gpio/18"] {
+        assert!(
+            before.contains_key(&format!("edgetap/pfx/{leaf}")),
+            "{leaf} retained before the move: {:?}",
+            before.keys()
+        );
+    }
     let patch = br#"{"_request":"p","mqtt":{"topic_prefix":"fleet"}}"#;
     publish(broker.port(), "edgetap/pfx/config/set", patch, false);
     let msgs = sub.collect_until(
@@ -189,6 +197,22 @@ fn a_new_topic_prefix_moves_every_topic_including_config_set() {
         .any(|m| m.topic == "fleet/pfx/status" && m.text() == "online"));
     sub.wait_for(|m| m.topic == "fleet/pfx/edges", WAIT)
         .expect("edges under the new prefix");
+    // The old prefix keeps only its `offline`; what was retained there moved with the prefix.
+    let old = retained(broker.port(), "edgetap/pfx/#");
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        ["edgetap/pfx/status"],
+        "only status is left under the old prefix"
+    );
+    assert_eq!(old["edgetap/pfx/status"].text(), "offline");
+    let new = retained(broker.port(), "fleet/pfx/#");
+    for leaf in ["status", "info", "config", "gpio/18"] {
+        assert!(
+            new.contains_key(&format!("fleet/pfx/{leaf}")),
+            "{leaf} retained under the new prefix: {:?}",
+            new.keys()
+        );
+    }
     // Subscribed under the new prefix only.
     publish(
         broker.port(),

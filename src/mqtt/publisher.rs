@@ -294,6 +294,9 @@ async fn command(
         }
         Command::Reconnect(cfg) => {
             // Leave the old broker cleanly (its status topic says `offline`), then start over.
+            if cfg.topic_prefix != p.topics.prefix {
+                p.move_out();
+            }
             p.leave(driver, SWITCH_CLOSE_TIMEOUT).await?;
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.qos = qos;

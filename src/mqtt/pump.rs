@@ -1,5 +1,5 @@
 //! Handing publishes to rumqttc, in priority order: status, the retained config, config
-//! results, cleared gpio topics, info and discovery, stats, spooled batches (ahead of live ones
+//! results, cleared retained topics, info and discovery, stats, spooled batches (ahead of live ones
 //! within the replay rate), live batches, then the gpio levels that changed.
 
 use rumqttc::QoS;
@@ -59,14 +59,11 @@ impl Publisher {
                 }
                 self.results_out.pop_front();
                 self.tracker.submitted(Tag::Control);
-            } else if let Some(pin) = self.cleared_out.front().copied() {
-                // An empty retained payload deletes the retained level of a pin no longer watched.
-                let res = self.client.try_publish(
-                    self.topics.gpio(pin),
-                    QoS::AtLeastOnce,
-                    true,
-                    Vec::new(),
-                );
+            } else if let Some(topic) = self.cleared_out.front() {
+                // An empty retained payload deletes what the broker kept on the topic.
+                let res =
+                    self.client
+                        .try_publish(topic.clone(), QoS::AtLeastOnce, true, Vec::new());
                 if res.is_err() {
                     break;
                 }

@@ -59,8 +59,9 @@ pub(crate) struct Publisher {
     pub(super) config_due: bool,
     /// `config/result` payloads to publish.
     pub(super) results_out: VecDeque<String>,
-    /// Pins no longer watched whose retained gpio topic is to be cleared.
-    pub(super) cleared_out: VecDeque<u8>,
+    /// Retained topics of ours to delete with an empty payload: the gpio topic of a pin no
+    /// longer watched, and what we left under a topic prefix we moved away from.
+    pub(super) cleared_out: VecDeque<String>,
     /// The on-disk spool, when enabled.
     pub(super) backlog: Option<Backlog>,
     /// What the broker's persistent session is subscribed to.
@@ -175,7 +176,7 @@ impl Publisher {
                 for pin in pins {
                     self.known.remove(&pin);
                     self.published.remove(&pin);
-                    self.cleared_out.push_back(pin);
+                    self.cleared_out.push_back(self.topics.gpio(pin));
                 }
             }
         }

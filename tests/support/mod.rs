@@ -365,6 +365,19 @@ impl Subscriber {
     }
 }
 
+/// How long a fresh subscriber waits for the retained messages the broker sends on subscribe.
+const RETAINED_WINDOW: Duration = Duration::from_millis(1500);
+
+/// The retained messages a fresh subscriber to `filter` gets, by topic.
+pub fn retained(port: u16, filter: &str) -> std::collections::BTreeMap<String, Msg> {
+    let sub = Subscriber::connect(port, filter);
+    sub.collect_until(|_| false, RETAINED_WINDOW)
+        .into_iter()
+        .filter(|m| m.retain)
+        .map(|m| (m.topic.clone(), m))
+        .collect()
+}
+
 impl Drop for Subscriber {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
