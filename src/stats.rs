@@ -19,6 +19,8 @@ pub struct Stats {
     pub batches_dropped: AtomicU64,
     /// Edges dropped by the per-pin rate limit (`inputs[].max_edges_per_s`).
     pub rate_limited: AtomicU64,
+    /// The same, per GPIO (index = pin): which input floods.
+    pub rate_limited_per_pin: [AtomicU64; 64],
     /// Batches written to the on-disk spool (broker unreachable or not acknowledging).
     pub batches_spooled: AtomicU64,
     /// Spooled batches the broker has since accepted.
@@ -54,6 +56,7 @@ impl Default for Stats {
             batches_sent: AtomicU64::new(0),
             batches_dropped: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            rate_limited_per_pin: std::array::from_fn(|_| AtomicU64::new(0)),
             batches_spooled: AtomicU64::new(0),
             batches_replayed: AtomicU64::new(0),
             spool_dropped: AtomicU64::new(0),
@@ -101,6 +104,9 @@ impl Stats {
             batches_sent: Stats::get(&self.batches_sent),
             batches_dropped: Stats::get(&self.batches_dropped),
             rate_limited: Stats::get(&self.rate_limited),
+            rate_limited_per_pin: std::array::from_fn(|i| {
+                Stats::get(&self.rate_limited_per_pin[i])
+            }),
             batches_spooled: Stats::get(&self.batches_spooled),
             batches_replayed: Stats::get(&self.batches_replayed),
             spool_dropped: Stats::get(&self.spool_dropped),
@@ -132,6 +138,8 @@ pub struct Snapshot {
     pub batches_dropped: u64,
     /// [`Stats::rate_limited`].
     pub rate_limited: u64,
+    /// [`Stats::rate_limited_per_pin`].
+    pub rate_limited_per_pin: [u64; 64],
     /// [`Stats::batches_spooled`].
     pub batches_spooled: u64,
     /// [`Stats::batches_replayed`].

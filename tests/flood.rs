@@ -23,7 +23,13 @@ fn a_pin_flooding_at_250000_edges_per_s_is_limited_and_the_others_lose_nothing()
     let dir = tempfile::tempdir().unwrap();
     let changes = changes();
     let signal = write_signal(dir.path(), &changes);
-    let config = config(dir.path(), "flood", &signal, broker.port(), "");
+    let config = config(
+        dir.path(),
+        "flood",
+        &signal,
+        broker.port(),
+        "[stats]\ninterval_s = 1\n",
+    );
     let flood_in = changes[&FLOOD].len() as u64;
     assert!(flood_in >= 1_000_000, "{flood_in} flood edges");
     // What the agent must publish: capture runs the same pipeline with the same limits.
@@ -99,6 +105,20 @@ fn a_pin_flooding_at_250000_edges_per_s_is_limited_and_the_others_lose_nothing()
     assert!(
         exit.stderr.contains("input over its rate limit"),
         "the flood is logged"
+    );
+    // The stats name the flooding pin, and only it.
+    let stats: serde_json::Value = got
+        .iter()
+        .rev()
+        .find(|m| m.topic == "edgetap/flood/stats")
+        .map(|m| serde_json::from_slice(&m.payload).unwrap())
+        .expect("a stats message");
+    let total = stats["rate_limited"].as_u64().unwrap();
+    assert!(total > 0 && total <= dropped, "{stats}");
+    assert_eq!(
+        stats["rate_limited_by_pin"],
+        serde_json::json!({ FLOOD.to_string(): total }),
+        "per pin: only the flood pin"
     );
 
     // And `capture` shows exactly what was published.

@@ -136,6 +136,9 @@ impl Sampling<'_> {
     /// 8…: a flood is visible at once without flooding the log.
     fn note_rate_limited(&self, totals: &mut [u64; MAX_PIN as usize + 1], r: RateLimited) {
         Stats::add(&self.stats.rate_limited, r.edges);
+        if let Some(per_pin) = self.stats.rate_limited_per_pin.get(usize::from(r.pin)) {
+            Stats::add(per_pin, r.edges);
+        }
         let Some(total) = totals.get_mut(usize::from(r.pin)) else {
             return;
         };

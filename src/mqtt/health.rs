@@ -30,6 +30,7 @@ pub const STATS_KEYS: &[&str] = &[
     "dropped_spool_full",
     "dropped_spool_error",
     "rate_limited",
+    "rate_limited_by_pin",
     "overruns",
     "samples_lost",
     "dma_restarts",
@@ -92,6 +93,7 @@ struct Payload<'a> {
     dropped_spool_full: u64,
     dropped_spool_error: u64,
     rate_limited: u64,
+    rate_limited_by_pin: BTreeMap<u8, u64>,
     overruns: u64,
     samples_lost: u64,
     dma_restarts: u64,
@@ -141,6 +143,10 @@ pub fn stats_json(r: &StatsReport<'_>) -> String {
         dropped_spool_full: a.spool_dropped,
         dropped_spool_error: a.spool_errors,
         rate_limited: a.rate_limited,
+        rate_limited_by_pin: (0..64u8)
+            .map(|pin| (pin, a.rate_limited_per_pin[usize::from(pin)]))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
         overruns: a.overruns,
         samples_lost: a.samples_lost,
         dma_restarts: a.dma_restarts,
@@ -183,6 +189,8 @@ mod tests {
         after.spool_dropped = 3;
         after.spool_errors = 4;
         after.rate_limited = 12_345;
+        after.rate_limited_per_pin[18] = 12_000;
+        after.rate_limited_per_pin[4] = 345;
         after.overruns = 5;
         after.samples_lost = 600;
         after.dma_restarts = 1;
@@ -222,7 +230,7 @@ mod tests {
                 r#""edges_per_s_by_pin":{"4":0.1,"17":1.0,"18":2000.0,"27":0.0},"#,
                 r#""batches_sent":1043,"batches_spooled":7,"batches_replayed":6,"#,
                 r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
-                r#""rate_limited":12345,"overruns":5,"samples_lost":600,"dma_restarts":1,"#,
+                r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"#,
                 r#""connects":3,"reconnects":2,"connection_errors":9,"#,
                 r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
                 r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,
