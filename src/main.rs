@@ -341,7 +341,8 @@ fn run_agent(config: Config, summary_every: u64) -> Result<()> {
     })
 }
 
-/// The live summary a person sees in the terminal: edges/s per pin, batches sent and dropped.
+/// The live summary a person sees in the terminal ([`edgetap::stats::summary_line`]). Stops
+/// printing, and only that, when stdout goes away (`edgetap run | head`).
 async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shutdown: Shutdown) {
     let mut last = (Instant::now(), stats.snapshot());
     let mut ticker = tokio::time::interval(every);
@@ -353,14 +354,12 @@ async fn print_summaries(stats: Arc<Stats>, pins: Vec<u8>, every: Duration, shut
         }
         let now = (Instant::now(), stats.snapshot());
         let rates = Rates::between(&last.1, &now.1, now.0.duration_since(last.0));
-        let mut line = String::from("edges/s:");
-        for &pin in &pins {
-            line.push_str(&format!(" gpio{pin}={:.1}", rates.pin(pin)));
+        let line = edgetap::stats::summary_line(&pins, &rates, &now.1) + "\n";
+        let mut out = io::stdout().lock();
+        if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+            info!(error = %e, "stdout closed; live summary stopped");
+            return;
         }
-        println!(
-            "{line} | batches sent {} dropped {} | broker connects {}",
-            now.1.batches_sent, now.1.batches_dropped, now.1.connects,
-        );
         last = now;
     }
 }

@@ -221,9 +221,47 @@ impl Rates {
     }
 }
 
+/// The live summary line a person sees in the terminal (`edgetap run --summary-every`): edges/s
+/// of `pins`, then where batches went and what was dropped, from the totals in `now`.
+pub fn summary_line(pins: &[u8], rates: &Rates, now: &Snapshot) -> String {
+    use std::fmt::Write;
+    let mut line = String::from("edges/s:");
+    for &pin in pins {
+        // Writing to a String cannot fail.
+        let _ = write!(line, " gpio{pin}={:.1}", rates.pin(pin));
+    }
+    let dropped = now.batches_dropped + now.spool_dropped + now.spool_errors;
+    let _ = write!(
+        line,
+        " | batches sent {} spooled {} dropped {} | rate-limited edges {} | broker connects {}",
+        now.batches_sent, now.batches_spooled, dropped, now.rate_limited, now.connects,
+    );
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_line_counts_every_drop_and_the_rate_limit() {
+        let before = Snapshot::default();
+        let mut now = before.clone();
+        now.edges_per_pin[18] = 4000;
+        now.batches_sent = 1043;
+        now.batches_spooled = 7;
+        now.batches_dropped = 1;
+        now.spool_dropped = 2;
+        now.spool_errors = 3;
+        now.rate_limited = 12;
+        now.connects = 2;
+        let rates = Rates::between(&before, &now, Duration::from_secs(2));
+        assert_eq!(
+            summary_line(&[17, 18], &rates, &now),
+            "edges/s: gpio17=0.0 gpio18=2000.0 | batches sent 1043 spooled 7 dropped 6 \
+             | rate-limited edges 12 | broker connects 2"
+        );
+    }
 
     #[test]
     fn snapshot_reads_every_counter() {

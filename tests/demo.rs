@@ -1,5 +1,6 @@
 //! Demo smoke test: `config/demo.toml` runs for a few seconds on its embedded broker and a
-//! subscriber receives edges; the live summary is printed; Ctrl-C stops it cleanly.
+//! subscriber receives edges; the live summary is printed; Ctrl-C stops it cleanly; a closed
+//! stdout stops the summary, not the agent.
 
 mod support;
 
@@ -53,4 +54,42 @@ fn demo_publishes_edges_on_its_embedded_broker() {
         exit.stdout
     );
     assert!(exit.stdout.contains("gpio18="), "{}", exit.stdout);
+}
+
+#[test]
+fn a_closed_stdout_stops_the_summary_not_the_agent() {
+    let port = free_port();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
+    let port_arg = format!("mqtt.port={port}");
+    let state = tempfile::tempdir().unwrap();
+    let state_arg = format!("state_dir={}", state.path().display());
+    let args = [
+        "--set",
+        &port_arg,
+        "--set",
+        &state_arg,
+        "--summary-every",
+        "1",
+    ];
+    let mut agent = AgentProcess::start_with_closed_stdout(&config, &args);
+    assert!(
+        wait_for_port(port, Duration::from_secs(10)),
+        "embedded broker did not listen:\n{}",
+        agent.stderr()
+    );
+    // Past the first summaries, which find stdout gone.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(agent.is_running(), "{}", agent.stderr());
+    let sub = Subscriber::connect(port, "edgetap/demo/edges");
+    sub.wait_for(|_| true, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no edges after stdout closed:\n{}", agent.stderr()));
+    agent.signal("INT");
+    let exit = agent.wait(Duration::from_secs(15));
+    assert!(exit.status.success(), "{}", exit.stderr);
+    assert!(!exit.stderr.contains("panicked"), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains("live summary stopped"),
+        "{}",
+        exit.stderr
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The edgetap binary built for this test run.
@@ -48,8 +48,28 @@ impl AgentProcess {
     pub fn start(config: &Path, args: &[&str]) -> AgentProcess {
         let dir = tempfile::tempdir().expect("tempdir");
         let stdout = File::create(dir.path().join("stdout")).expect("stdout file");
+        let child = Self::spawn(config, args, &dir, stdout.into());
+        AgentProcess {
+            child: Some(child),
+            dir,
+        }
+    }
+
+    /// Like [`AgentProcess::start`], but stdout is a pipe whose reader is gone at once, as in
+    /// `edgetap run | head -1` after `head` exited.
+    pub fn start_with_closed_stdout(config: &Path, args: &[&str]) -> AgentProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Self::spawn(config, args, &dir, Stdio::piped());
+        drop(child.stdout.take());
+        AgentProcess {
+            child: Some(child),
+            dir,
+        }
+    }
+
+    fn spawn(config: &Path, args: &[&str], dir: &tempfile::TempDir, stdout: Stdio) -> Child {
         let stderr = File::create(dir.path().join("stderr")).expect("stderr file");
-        let child = edgetap()
+        edgetap()
             .args(["run", "--config"])
             .arg(config)
             .args(args)
@@ -57,11 +77,7 @@ impl AgentProcess {
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
-            .expect("spawn edgetap run");
-        AgentProcess {
-            child: Some(child),
-            dir,
-        }
+            .expect("spawn edgetap run")
     }
 
     /// What the agent logged so far.
