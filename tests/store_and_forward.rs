@@ -178,6 +178,7 @@ fn a_full_spool_drops_its_oldest_batches_and_counts_them_exactly() {
     let dropped = stopped(&exit.stderr, "spool_dropped");
     assert!(dropped > 0, "5 s at 10,000 edges/s overflow 256 KiB");
     assert_eq!(stopped(&exit.stderr, "batches_dropped"), 0);
+    let pending = stopped(&exit.stderr, "spool_pending");
     let spool_log: Vec<&str> = exit
         .stderr
         .lines()
@@ -186,7 +187,8 @@ fn a_full_spool_drops_its_oldest_batches_and_counts_them_exactly() {
     assert_eq!(
         missing.len() as u64,
         dropped,
-        "every missing batch is counted, no more: missing {missing:?}, last seq {last}; {spool_log:#?}"
+        "every missing batch is counted, no more: missing {missing:?}, last seq {last}, \
+         still spooled at exit {pending}; {spool_log:#?}"
     );
 }
 
