@@ -10,30 +10,35 @@ use std::time::Duration;
 use support::agent::AgentProcess;
 use support::{free_port, wait_for_port, Subscriber};
 
-#[test]
-fn demo_publishes_edges_on_its_embedded_broker() {
+/// The demo, started by `start` on its embedded broker at a free port with a state_dir of its
+/// own (remote changes someone made to the demo must not leak into the test), summarising every
+/// second; waits until the broker listens. Returns the agent, the port and the state_dir guard.
+fn start_demo(start: fn(&Path, &[&str]) -> AgentProcess) -> (AgentProcess, u16, tempfile::TempDir) {
     let port = free_port();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
     let port_arg = format!("mqtt.port={port}");
-    // Its own state_dir: remote changes someone made to the demo must not leak into the test.
     let state = tempfile::tempdir().unwrap();
     let state_arg = format!("state_dir={}", state.path().display());
-    let mut agent = AgentProcess::start(
-        &config,
-        &[
-            "--set",
-            &port_arg,
-            "--set",
-            &state_arg,
-            "--summary-every",
-            "1",
-        ],
-    );
+    let args = [
+        "--set",
+        &port_arg,
+        "--set",
+        &state_arg,
+        "--summary-every",
+        "1",
+    ];
+    let agent = start(&config, &args);
     assert!(
         wait_for_port(port, Duration::from_secs(10)),
         "embedded broker did not listen:\n{}",
         agent.stderr()
     );
+    (agent, port, state)
+}
+
+#[test]
+fn demo_publishes_edges_on_its_embedded_broker() {
+    let (mut agent, port, _state) = start_demo(AgentProcess::start);
     let sub = Subscriber::connect(port, "edgetap/#");
     let edges = sub
         .wait_for(|m| m.topic == "edgetap/demo/edges", Duration::from_secs(10))
@@ -58,25 +63,7 @@ fn demo_publishes_edges_on_its_embedded_broker() {
 
 #[test]
 fn a_closed_stdout_stops_the_summary_not_the_agent() {
-    let port = free_port();
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
-    let port_arg = format!("mqtt.port={port}");
-    let state = tempfile::tempdir().unwrap();
-    let state_arg = format!("state_dir={}", state.path().display());
-    let args = [
-        "--set",
-        &port_arg,
-        "--set",
-        &state_arg,
-        "--summary-every",
-        "1",
-    ];
-    let mut agent = AgentProcess::start_with_closed_stdout(&config, &args);
-    assert!(
-        wait_for_port(port, Duration::from_secs(10)),
-        "embedded broker did not listen:\n{}",
-        agent.stderr()
-    );
+    let (mut agent, port, _state) = start_demo(AgentProcess::start_with_closed_stdout);
     // Past the first summaries, which find stdout gone.
     std::thread::sleep(Duration::from_millis(2500));
     assert!(agent.is_running(), "{}", agent.stderr());
