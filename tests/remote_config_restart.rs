@@ -1,6 +1,7 @@
 //! Remote configuration across restarts and connection changes, against a real mosquitto: the
 //! persisted remote layer is in force after a restart (and old retained patches are skipped),
-//! an unreachable broker rolls the connection back, and sampler or pin changes apply live.
+//! an unreachable broker rolls the connection back, sampler or pin changes apply live, and a
+//! restart with another prefix or fewer inputs clears what the last run left retained.
 
 mod support;
 
@@ -237,4 +238,54 @@ fn a_new_topic_prefix_moves_every_topic_including_config_set() {
     assert!(agent.is_running());
     agent.signal("TERM");
     assert!(agent.wait(WAIT).status.success());
+}
+
+#[test]
+fn a_restart_with_another_prefix_and_an_input_gone_clears_what_the_last_run_left() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "moved", &signal, broker.port(), "");
+    let looping = ["--set", "sampler.replay.loop=true"];
+    let sub = Subscriber::connect(broker.port(), "+/moved/#");
+    let agent = AgentProcess::start(&config, &looping);
+    sub.wait_for(|m| m.topic == "edgetap/moved/gpio/27", WAIT)
+        .expect("levels published");
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
+    let before = retained(broker.port(), "edgetap/moved/#");
+    assert!(
+        before.contains_key("edgetap/moved/info"),
+        "{:?}",
+        before.keys()
+    );
+
+    // The config file changes while the agent is stopped: another prefix, GPIO 27 gone.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let without_27 = text.replace("[[inputs]]\npin = 27\nlockout_us = 50000\n", "");
+    assert_ne!(text, without_27);
+    std::fs::write(&config, without_27).unwrap();
+    let args = [looping[0], looping[1], "--set", "mqtt.topic_prefix=fleet"];
+    let agent = AgentProcess::start(&config, &args);
+    sub.wait_for(|m| m.topic == "fleet/moved/gpio/18", WAIT)
+        .expect("levels under the new prefix");
+    std::thread::sleep(Duration::from_millis(500));
+
+    let old = retained(broker.port(), "edgetap/moved/#");
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        ["edgetap/moved/status"],
+        "the last run's info, config and levels are cleared"
+    );
+    let new = retained(broker.port(), "fleet/moved/#");
+    assert!(new.contains_key("fleet/moved/gpio/17"), "{:?}", new.keys());
+    assert!(!new.contains_key("fleet/moved/gpio/27"), "{:?}", new.keys());
+    agent.signal("TERM");
+    let exit = agent.wait(WAIT);
+    assert!(exit.status.success(), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains("clearing retained topics"),
+        "{}",
+        exit.stderr
+    );
 }

@@ -130,6 +130,7 @@ impl Publisher {
             "device description updated");
         self.announce.desc = Some(d);
         self.announce.refresh(&self.topics);
+        self.clear_stale();
         if self.connected && self.announce.ha_status() != before {
             let wanted = self.wanted_subscriptions();
             self.session.update(&self.client, wanted);
@@ -141,6 +142,26 @@ impl Publisher {
     pub(crate) fn announce_on_new_client(&mut self) {
         self.announce.refresh(&self.topics);
         self.announce.retained.republish();
+        self.clear_stale();
+    }
+
+    /// Queues clears for the retained device topics recorded as held that the device in force
+    /// does not use (another prefix, an input gone, perhaps while the agent was stopped).
+    /// Nothing before a description arrived: a bare publisher leaves the record alone.
+    fn clear_stale(&mut self) {
+        let Some(d) = &self.announce.desc else { return };
+        let mut current = BTreeSet::from([self.topics.info(), self.topics.config()]);
+        current.extend(d.inventory.inputs.iter().map(|i| self.topics.gpio(i.pin)));
+        let stale: Vec<String> = self
+            .held
+            .stale(&current)
+            .filter(|t| !self.cleared_out.contains(t))
+            .cloned()
+            .collect();
+        if !stale.is_empty() {
+            info!(topics = ?stale, "clearing retained topics the config in force no longer uses");
+        }
+        self.cleared_out.extend(stale);
     }
 
     /// A message on `<ha prefix>/status`: `online` republishes every discovery config.
@@ -170,6 +191,7 @@ impl Publisher {
         let a = &mut self.announce;
         if a.info_due {
             if let Some(info) = &a.info {
+                self.held.hold(&self.topics.info());
                 let res = self.client.try_publish(
                     self.topics.info(),
                     QoS::AtLeastOnce,

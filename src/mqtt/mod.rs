@@ -22,6 +22,7 @@ pub mod discovery;
 mod driver;
 mod error;
 pub mod health;
+mod held;
 mod latency;
 pub mod options;
 pub mod payload;

@@ -26,6 +26,7 @@ use super::control::{Command, ControlLink};
 use super::device::Description;
 use super::driver::Driver;
 use super::error::MqttError;
+use super::held::HeldTopics;
 use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
 use super::reporting::{stats_tick, stats_ticker, Reporter};
 use super::session::Publisher;
@@ -181,6 +182,7 @@ async fn serve(setup: Publishing) -> Result<(), MqttError> {
     if let Some((dir, spool_cfg)) = &state {
         p.session = SessionRecord::load(dir);
         p.announce = Announcer::load(dir);
+        p.held = HeldTopics::load(dir);
         if spool_cfg.enabled {
             p.reconfigure_spool(dir.join(SPOOL_DIR), spool_cfg);
         }

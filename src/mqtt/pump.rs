@@ -34,6 +34,7 @@ impl Publisher {
                 };
                 self.tracker.submitted(tag);
             } else if let Some(config) = self.config.as_ref().filter(|_| self.config_due) {
+                self.held.hold(&self.topics.config());
                 let res = self.client.try_publish(
                     self.topics.config(),
                     QoS::AtLeastOnce,
@@ -67,7 +68,9 @@ impl Publisher {
                 if res.is_err() {
                     break;
                 }
-                self.cleared_out.pop_front();
+                if let Some(topic) = self.cleared_out.pop_front() {
+                    self.held.release(&topic);
+                }
                 self.tracker.submitted(Tag::Control);
             } else if let Some(sent) = self.pump_stats() {
                 if !sent {
@@ -90,9 +93,11 @@ impl Publisher {
                 self.tracker.submitted(Tag::Edge { order, batch });
             } else if let Some((pin, level)) = self.next_gpio() {
                 let payload = if level != 0 { PAYLOAD_ON } else { PAYLOAD_OFF };
-                let res =
-                    self.client
-                        .try_publish(self.topics.gpio(pin), QoS::AtLeastOnce, true, payload);
+                let topic = self.topics.gpio(pin);
+                self.held.hold(&topic);
+                let res = self
+                    .client
+                    .try_publish(topic, QoS::AtLeastOnce, true, payload);
                 if res.is_err() {
                     break;
                 }

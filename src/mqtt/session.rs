@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 use super::announce::Announcer;
 use super::control::{ControlLink, Inbound};
 use super::driver::{Driver, LoopEvent};
+use super::held::HeldTopics;
 use super::reporting::Reporter;
 use super::spooling::Backlog;
 use super::subscriptions::SessionRecord;
@@ -70,6 +71,8 @@ pub(crate) struct Publisher {
     pub(super) reporter: Option<Reporter>,
     /// The retained `info` and Home Assistant discovery.
     pub(super) announce: Announcer,
+    /// The retained device topics the broker may hold of ours.
+    pub(super) held: HeldTopics,
 }
 
 impl Publisher {
@@ -109,6 +112,7 @@ impl Publisher {
             session: SessionRecord::in_memory(),
             reporter: None,
             announce: Announcer::default(),
+            held: HeldTopics::in_memory(),
         }
     }
 
