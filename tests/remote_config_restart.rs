@@ -1,7 +1,8 @@
 //! Remote configuration across restarts and connection changes, against a real mosquitto: the
 //! persisted remote layer is in force after a restart (and old retained patches are skipped),
 //! an unreachable broker rolls the connection back, sampler or pin changes apply live, and a
-//! restart with another prefix or fewer inputs clears what the last run left retained.
+//! prefix change (live, with a broker change, or across a restart) or an input gone clears what
+//! was left retained.
 
 mod support;
 
@@ -288,4 +289,41 @@ fn a_restart_with_another_prefix_and_an_input_gone_clears_what_the_last_run_left
         "{}",
         exit.stderr
     );
+}
+
+#[test]
+fn moving_to_another_broker_and_prefix_clears_the_old_prefix_on_the_old_broker() {
+    let old_broker = Mosquitto::start();
+    let new_broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = write_config(dir.path(), "mv", &signal, old_broker.port(), "");
+    let sub = Subscriber::connect(old_broker.port(), "edgetap/mv/#");
+    let agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    sub.wait_for(|m| m.topic == "edgetap/mv/gpio/18", WAIT)
+        .expect("levels published");
+    let patch = format!(
+        r#"{{"_request":"mv","mqtt":{{"port":{},"topic_prefix":"fleet"}}}}"#,
+        new_broker.port()
+    );
+    publish(
+        old_broker.port(),
+        "edgetap/mv/config/set",
+        patch.as_bytes(),
+        false,
+    );
+    let on_new = Subscriber::connect(new_broker.port(), "fleet/mv/#");
+    on_new
+        .wait_for(|m| m.topic == "fleet/mv/gpio/18", WAIT)
+        .expect("levels on the new broker under the new prefix");
+
+    let old = retained(old_broker.port(), "edgetap/mv/#");
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        ["edgetap/mv/status"],
+        "the old broker keeps only the old prefix's status"
+    );
+    assert_eq!(old["edgetap/mv/status"].text(), "offline");
+    agent.signal("TERM");
+    assert!(agent.wait(WAIT).status.success());
 }

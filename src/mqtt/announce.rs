@@ -130,7 +130,8 @@ impl Publisher {
             "device description updated");
         self.announce.desc = Some(d);
         self.announce.refresh(&self.topics);
-        self.clear_stale();
+        let topics = self.topics.clone();
+        self.clear_stale(&topics);
         if self.connected && self.announce.ha_status() != before {
             let wanted = self.wanted_subscriptions();
             self.session.update(&self.client, wanted);
@@ -142,16 +143,19 @@ impl Publisher {
     pub(crate) fn announce_on_new_client(&mut self) {
         self.announce.refresh(&self.topics);
         self.announce.retained.republish();
-        self.clear_stale();
+        let topics = self.topics.clone();
+        self.clear_stale(&topics);
     }
 
-    /// Queues clears for the retained device topics recorded as held that the device in force
-    /// does not use (another prefix, an input gone, perhaps while the agent was stopped).
-    /// Nothing before a description arrived: a bare publisher leaves the record alone.
-    fn clear_stale(&mut self) {
+    /// Queues clears for the retained device topics recorded as held that the device in force,
+    /// under `topics`, does not use: another prefix (a live change, or one made while the agent
+    /// was stopped), an input gone. The old prefix keeps only `status` (`offline`, for whoever
+    /// still watches it). Nothing before a description arrived: a bare publisher leaves the
+    /// record alone.
+    pub(crate) fn clear_stale(&mut self, topics: &Topics) {
         let Some(d) = &self.announce.desc else { return };
-        let mut current = BTreeSet::from([self.topics.info(), self.topics.config()]);
-        current.extend(d.inventory.inputs.iter().map(|i| self.topics.gpio(i.pin)));
+        let mut current = BTreeSet::from([topics.info(), topics.config()]);
+        current.extend(d.inventory.inputs.iter().map(|i| topics.gpio(i.pin)));
         let stale: Vec<String> = self
             .held
             .stale(&current)

@@ -36,25 +36,8 @@ impl Publisher {
         self.set_link(false);
     }
 
-    /// Moving to another topic prefix: queues empty retained payloads for `info`, `config` and
-    /// every pin's `gpio` under the current one, so the old prefix keeps only `status`
-    /// (`offline`, for whoever still watches it). Discovery follows the prefix by itself.
-    pub(crate) fn move_out(&mut self) {
-        let pins: std::collections::BTreeSet<u8> = self
-            .known
-            .keys()
-            .chain(self.published.keys())
-            .copied()
-            .collect();
-        self.cleared_out.push_back(self.topics.info());
-        self.cleared_out.push_back(self.topics.config());
-        for pin in pins {
-            self.cleared_out.push_back(self.topics.gpio(pin));
-        }
-    }
-
-    /// Sends queued clears, then publishes `offline` (retained), waits for it, then sends DISCONNECT so the broker drops
-    /// the last will; gives up after `limit`.
+    /// Sends queued clears, then publishes `offline` (retained), waits for it, then sends
+    /// DISCONNECT so the broker drops the last will; gives up after `limit`.
     pub(crate) async fn close(
         &mut self,
         driver: &mut Driver,

@@ -295,15 +295,15 @@ async fn command(
             driver.set_backoff(Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms));
         }
         Command::Reconnect(cfg) => {
-            // Leave the old broker cleanly (its status topic says `offline`), then start over.
-            if cfg.topic_prefix != p.topics.prefix {
-                p.move_out();
-            }
+            // Clear what the new topics do not use (an old prefix's), leave the old broker
+            // cleanly (its status topic says `offline`), then start over.
+            let topics = Topics::new(cfg.topic_prefix.clone(), device_id);
+            p.clear_stale(&topics);
             p.leave(driver, SWITCH_CLOSE_TIMEOUT).await?;
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.qos = qos;
             }
-            p.topics = Topics::new(cfg.topic_prefix.clone(), device_id);
+            p.topics = topics;
             let (client, new_driver) = connect(&cfg, device_id, &p.topics);
             p.client = client;
             *driver = new_driver;
