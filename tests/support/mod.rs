@@ -7,7 +7,7 @@ use std::io::Read;
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -22,10 +22,39 @@ pub mod remote;
 /// How long a broker may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range: a port
+/// from that range (what binding port 0 gives) can be taken by any outgoing connection of a
+/// test running in parallel before the broker or proxy binds it, or while a stopped proxy is
+/// down. Ports are handed out in turn from a per-process start, so two tests of one binary never
+/// get the same one.
 pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = below_ephemeral();
+    let span = u32::from(high - low);
+    let start = std::process::id() % span;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % span) % span;
+        let port = low + offset as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
+}
+
+/// The ports free_port hands out: [10000, first ephemeral port), or the conventional range
+/// below 32768 if `/proc` does not say.
+fn below_ephemeral() -> (u16, u16) {
+    let first_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    if first_ephemeral > 12_000 {
+        (10_000, first_ephemeral)
+    } else {
+        (20_000, 30_000)
+    }
 }
 
 /// Waits (≤ `timeout`) until 127.0.0.1:`port` accepts TCP connections.
