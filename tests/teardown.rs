@@ -37,8 +37,13 @@ pin = 18
     path
 }
 
-/// Waits (bounded) for a child to exit.
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+/// Waits (bounded) for a child to exit; if it does not, kills it and panics with `context()`
+/// (what it logged, what the emulator saw), so a hang says where it hung.
+fn wait_exit(
+    child: &mut Child,
+    limit: Duration,
+    context: impl Fn() -> String,
+) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -46,7 +51,7 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("child did not exit within {limit:?}");
+            panic!("child did not exit within {limit:?}:\n{}", context());
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -96,7 +101,14 @@ fn teardown_is_observed(how: &str) {
         "SIGINT" => unsafe_kill(child.id(), libc::SIGINT),
         _ => {}
     }
-    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let stderr = dir.path().join("stderr");
+    let status = wait_exit(&mut child, Duration::from_secs(10), || {
+        let log = std::fs::read_to_string(&stderr).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        let events = emu.events();
+        let last: Vec<_> = events.iter().rev().take(20).collect();
+        format!("{how}: last log lines (newest first): {tail:#?}\nlast emulator events: {last:?}")
+    });
     if how == "panic" {
         assert!(!status.success(), "a panic must not exit 0");
     } else {
@@ -125,6 +137,17 @@ fn teardown_is_observed(how: &str) {
         matches!(released, Some(EmuEvent::MemReleased { ref running_inside, .. }) if running_inside.is_empty()),
         "{how}: a channel was still running in the released memory: {events:?}"
     );
+}
+
+/// A child killed when the test ends, even by a failed assertion: a looping emulator must not
+/// outlive its test.
+struct KilledOnDrop(Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Sends `sig` to `pid`.
@@ -176,14 +199,16 @@ fn an_agent_attaches_to_a_separate_emulator_process() {
     let dir = tempfile::tempdir().expect("tempdir");
     let signal = demo_signal(dir.path(), 2);
     let mem = dir.path().join("board");
-    let mut emulator = edgetap()
-        .args(["emulator", "--board", "pi3", "--loop", "--mem"])
-        .arg(&mem)
-        .arg("--signal")
-        .arg(&signal)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn emulator");
+    let mut emulator = KilledOnDrop(
+        edgetap()
+            .args(["emulator", "--board", "pi3", "--loop", "--mem"])
+            .arg(&mem)
+            .arg("--signal")
+            .arg(&signal)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn emulator"),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while edgetap::hw::mmio::PhysMem::open(&mem)
         .ok()
@@ -197,20 +222,22 @@ fn an_agent_attaches_to_a_separate_emulator_process() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let config = attach_config(dir.path(), &mem);
-    let out = edgetap()
+    // Files, not pipes, and a bounded wait: a capture that hangs fails the test, saying why.
+    let (out, err) = (dir.path().join("edges.jsonl"), dir.path().join("stderr"));
+    let mut capture = edgetap()
         .args(["capture", "--duration", "0.3", "--config"])
         .arg(&config)
-        .output()
-        .expect("run capture");
-    unsafe_kill(emulator.id(), libc::SIGTERM);
-    let status = wait_exit(&mut emulator, Duration::from_secs(10));
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("spawn capture");
+    let log = || std::fs::read_to_string(&err).unwrap_or_default();
+    let captured = wait_exit(&mut capture, Duration::from_secs(10), log);
+    unsafe_kill(emulator.0.id(), libc::SIGTERM);
+    let status = wait_exit(&mut emulator.0, Duration::from_secs(10), String::new);
     assert!(status.success(), "emulator exit: {status}");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let edges = String::from_utf8_lossy(&out.stdout);
+    assert!(captured.success(), "{}", log());
+    let edges = std::fs::read_to_string(&out).unwrap_or_default();
     let on18 = edges.lines().filter(|l| l.contains("\"pin\":18")).count();
     // 1 kHz on GPIO 18: two edges per ms, about 600 in 0.3 s.
     assert!(
