@@ -49,9 +49,11 @@ impl HeldTopics {
         }
     }
 
-    /// Records `topic` before a retained publish to it.
+    /// Records `topic` before a retained publish to it. Called for every level published, so
+    /// a topic already held costs a lookup, not an allocation.
     pub(crate) fn hold(&mut self, topic: &str) {
-        if self.held.insert(topic.to_owned()) {
+        if !self.held.contains(topic) {
+            self.held.insert(topic.to_owned());
             self.write();
         }
     }
