@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use edgetap::config::MqttConfig;
 use edgetap::edges::batch::Batch;
 use edgetap::edges::{Edge, Gap, PinLevel, RateLimited};
-use edgetap::mqtt::{decode_batch, BatchPayload, EmbeddedBroker, MqttError};
+use edgetap::mqtt::{EmbeddedBroker, MqttError};
 use edgetap::queue::{DropOldestQueue, Outgoing};
 use edgetap::shutdown::Shutdown;
 use edgetap::stats::Stats;
+use edgetap::wire::{decode_batch, BatchPayload};
 use support::{free_port, Mosquitto, Msg, Subscriber, TcpProxy};
 use tokio::task::JoinHandle;
 

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use edgetap::mqtt::STATS_KEYS;
+use edgetap::wire::STATS_KEYS;
 use serde_json::Value;
 use support::agent::{demo_signal, AgentProcess};
 use support::remote::{json, write_config, WAIT};

@@ -120,7 +120,7 @@ fn sample_payload() -> Vec<u8> {
         ..Batch::default()
     };
     let mut buf = Vec::new();
-    edgetap::mqtt::encode_batch(&mut buf, "bench-raw", &batch);
+    edgetap::wire::encode_batch(&mut buf, "bench-raw", &batch);
     buf
 }
 

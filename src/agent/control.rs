@@ -15,8 +15,9 @@ use tracing::{debug, error, info, warn};
 use super::sampling::Update;
 use crate::config::FieldError;
 use crate::config::{self, result_json, Accepted, Handled, MqttConfig, Rejected, RemoteConfig};
-use crate::mqtt::{Command, ControlHandle, Description, DeviceInfo, Inbound, Inventory};
+use crate::mqtt::{Command, ControlHandle, Inbound};
 use crate::shutdown::Shutdown;
+use crate::wire::{Description, DeviceInfo, Inventory};
 
 /// How long the sampling thread may take to switch (it does so between two blocks).
 const SAMPLING_REPLY_TIMEOUT: Duration = Duration::from_secs(30);

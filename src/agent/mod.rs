@@ -13,11 +13,12 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use crate::config::{self, Config, RemoteConfig};
-use crate::mqtt::{self, Description, DeviceInfo, EmbeddedBroker, Inventory, MqttError};
+use crate::mqtt::{self, EmbeddedBroker, MqttError};
 use crate::queue::DropOldestQueue;
 use crate::sampler::{self, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
+use crate::wire::{Description, DeviceInfo, Inventory};
 
 /// Why the agent stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,7 @@ pub const MAX_RUN_ID: u64 = (1 << 53) - 1;
 
 /// A random id for this process's run, 1 ..= [`MAX_RUN_ID`]: consumers tell restarts apart by it.
 pub fn new_run_id() -> u64 {
-    (crate::mqtt::backoff::os_random() & MAX_RUN_ID).max(1)
+    (crate::random::os_random() & MAX_RUN_ID).max(1)
 }
 
 /// UTC µs now (0 if the clock is before 1970).

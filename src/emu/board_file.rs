@@ -145,7 +145,7 @@ pub fn temp_path() -> PathBuf {
     } else {
         std::env::temp_dir()
     };
-    let n = crate::mqtt::backoff::os_random();
+    let n = crate::random::os_random();
     dir.join(format!("edgetap-board-{}-{n:016x}", std::process::id()))
 }
 

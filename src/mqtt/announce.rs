@@ -18,13 +18,14 @@ use std::path::{Path, PathBuf};
 use rumqttc::QoS;
 use tracing::{debug, info, warn};
 
-use super::device::{info_payload, Description};
-use super::discovery::{configs, ha_status_topic};
 use super::retained::RetainedSet;
-use super::session::{Publisher, ONLINE};
+use super::session::Publisher;
 use super::subscriptions::write_atomically;
-use super::topics::Topics;
 use super::tracker::Tag;
+use crate::wire::device::{info_payload, Description};
+use crate::wire::discovery::{configs, ha_status_topic};
+use crate::wire::status::ONLINE;
+use crate::wire::topics::Topics;
 
 /// Name of the discovery record in `state_dir`.
 pub const DISCOVERY_FILE: &str = "ha-discovery.json";
@@ -244,7 +245,7 @@ impl Publisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mqtt::device::tests::description;
+    use crate::wire::device::tests::description;
 
     #[test]
     fn the_record_survives_a_restart_and_garbage_means_nothing_held() {

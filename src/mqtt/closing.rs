@@ -8,8 +8,8 @@ use tracing::warn;
 
 use super::driver::Driver;
 use super::error::MqttError;
-use super::options::OFFLINE;
 use super::session::Publisher;
+use crate::wire::status::OFFLINE;
 
 impl Publisher {
     /// Closes the current connection cleanly (retained `offline` on the old status topic, then

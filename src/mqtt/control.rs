@@ -4,8 +4,8 @@
 
 use tokio::sync::{mpsc, watch};
 
-use super::device::Description;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
+use crate::wire::device::Description;
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
 const INBOUND_CAPACITY: usize = 16;

@@ -15,7 +15,8 @@ use rumqttc::{ConnectionError, Event, EventLoop, Incoming};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::backoff::{os_random, Backoff};
+use super::backoff::Backoff;
+use crate::random::os_random;
 
 /// Events buffered between the driver and the publisher: enough to absorb a burst of acks.
 const EVENT_CAPACITY: usize = 64;

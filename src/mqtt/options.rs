@@ -6,8 +6,9 @@ use std::time::Duration;
 use rumqttc::{LastWill, MqttOptions, QoS};
 
 use super::error::MqttError;
-use super::topics::Topics;
 use crate::config::MqttConfig;
+use crate::wire::status::OFFLINE;
+use crate::wire::topics::Topics;
 
 /// Capacity of rumqttc's request channel (requests not yet written to the socket).
 pub const REQUEST_CAPACITY: usize = 32;
@@ -19,8 +20,6 @@ pub const MAX_PACKET_SIZE: usize = 1 << 20;
 pub const MAX_INCOMING_PACKET_SIZE: usize = 4 << 20;
 /// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
 pub const INFLIGHT: u16 = 32;
-/// Status payload of the last will and of a clean shutdown.
-pub(crate) const OFFLINE: &str = "offline";
 
 /// The rumqttc options edgetap connects with.
 pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttOptions {

@@ -23,7 +23,6 @@ use tracing::{debug, info, warn};
 use super::announce::Announcer;
 use super::backoff::Backoff;
 use super::control::{Command, ControlLink};
-use super::device::Description;
 use super::driver::Driver;
 use super::error::MqttError;
 use super::held::HeldTopics;
@@ -31,11 +30,12 @@ use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
 use super::reporting::{stats_tick, stats_ticker, Reporter};
 use super::session::Publisher;
 use super::subscriptions::SessionRecord;
-use super::topics::Topics;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
+use crate::wire::device::Description;
+use crate::wire::topics::Topics;
 
 /// How long after shutdown is triggered the publisher keeps trying to deliver what is left.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

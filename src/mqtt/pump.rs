@@ -4,11 +4,12 @@
 
 use rumqttc::QoS;
 
-use super::discovery::{PAYLOAD_OFF, PAYLOAD_ON};
-use super::options::{OFFLINE, REQUEST_CAPACITY};
-use super::payload::encode_batch;
+use super::options::REQUEST_CAPACITY;
 use super::session::Publisher;
 use super::tracker::Tag;
+use crate::wire::discovery::{PAYLOAD_OFF, PAYLOAD_ON};
+use crate::wire::payload::encode_batch;
+use crate::wire::status::OFFLINE;
 
 impl Publisher {
     /// Hands as much as the request channel allows to rumqttc: status, then batches, then the

@@ -11,11 +11,11 @@ use rumqttc::QoS;
 use tokio::time::{Interval, MissedTickBehavior};
 use tracing::debug;
 
-use super::health::{stats_json, StatsReport};
 use super::session::Publisher;
 use super::tracker::Tag;
 use crate::procstat::{cpu_percent, ProcessProbe, ProcessSample};
 use crate::stats::Snapshot;
+use crate::wire::health::{stats_json, StatsReport};
 
 /// The state of the stats reports between two ticks.
 pub(crate) struct Reporter {

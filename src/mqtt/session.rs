@@ -17,13 +17,13 @@ use super::held::HeldTopics;
 use super::reporting::Reporter;
 use super::spooling::Backlog;
 use super::subscriptions::SessionRecord;
-use super::topics::Topics;
 use super::tracker::{Accepted, Tracker};
 use crate::edges::batch::Batch;
 use crate::queue::Outgoing;
 use crate::stats::Stats;
+use crate::wire::status::ONLINE;
+use crate::wire::topics::Topics;
 
-pub(crate) const ONLINE: &str = "online";
 /// Results waiting for the broker; beyond this the oldest is dropped.
 const MAX_RESULTS: usize = 64;
 

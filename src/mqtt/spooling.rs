@@ -24,13 +24,13 @@ use rumqttc::QoS;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use super::payload::encode_batch;
 use super::session::Publisher;
 use super::tracker::Tag;
 use crate::config::SpoolConfig;
 use crate::edges::batch::Batch;
 use crate::spool::{RecordId, Spool, SpoolError, SpoolOptions};
 use crate::stats::Stats;
+use crate::wire::payload::encode_batch;
 
 /// Spooled batches submitted and not yet acknowledged, at most.
 pub(crate) const SPOOL_WINDOW: usize = 16;

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::*;
 use crate::config::BINARY_SENSOR_CLASSES;
-use crate::mqtt::device::tests::description;
+use crate::wire::device::tests::description;
 
-/// The stats sensors of the issue-5 contract: key, name, unit, device_class, state_class.
+/// The stats sensors of the stats contract: key, name, unit, device_class, state_class.
 const CONTRACT: &[(&str, &str, &str, &str, &str)] = &[
     (
         "samples_per_s",
@@ -378,7 +378,7 @@ fn slugs_are_entity_ids() {
 fn every_stats_sensor_reads_a_key_the_stats_payload_has() {
     for sensor in STATS_SENSORS {
         assert!(
-            crate::mqtt::health::STATS_KEYS.contains(&sensor.key),
+            crate::wire::health::STATS_KEYS.contains(&sensor.key),
             "sensor {} reads a key the stats message does not carry",
             sensor.key
         );

@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::device::{Description, InputInfo};
-use super::options::OFFLINE;
-use super::session::ONLINE;
+use super::status::{OFFLINE, ONLINE};
 use super::topics::Topics;
 
 /// Payload of `gpio/<pin>` for a high level (HA's default `payload_on`).
@@ -31,7 +30,7 @@ pub const EXPIRE_AFTER_INTERVALS: u64 = 3;
 /// The name discovery gives the software (`origin.name`).
 const ORIGIN: &str = "edgetap";
 
-/// One Home Assistant sensor on the stats topic (the list is fixed by the issue-5 contract).
+/// One Home Assistant sensor on the stats topic (the list is part of the stats contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatsSensor {
     /// Key in the stats payload.

@@ -1,5 +1,5 @@
 //! Topic names of one device: `<prefix>/<id>/status`, `<prefix>/<id>/edges`,
-//! `<prefix>/<id>/gpio/<pin>`, … (see the MQTT table in DESIGN.md).
+//! `<prefix>/<id>/gpio/<pin>`, … (the topic table is in `docs/architecture.md`).
 
 /// Builds the topics of one device under one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,21 +75,5 @@ impl Topics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_matches_design() {
-        let t = Topics::new("edgetap", "pi-01");
-        assert_eq!(t.status(), "edgetap/pi-01/status");
-        assert_eq!(t.edges(), "edgetap/pi-01/edges");
-        assert_eq!(t.gpio(17), "edgetap/pi-01/gpio/17");
-        assert_eq!(t.info(), "edgetap/pi-01/info");
-        assert_eq!(t.stats(), "edgetap/pi-01/stats");
-        assert_eq!(t.config(), "edgetap/pi-01/config");
-        assert_eq!(t.all(), "edgetap/pi-01/#");
-        assert_eq!(t.config_set(), "edgetap/pi-01/config/set");
-        assert_eq!(t.config_result(), "edgetap/pi-01/config/result");
-        assert_eq!(t.group_config_set("lab"), "edgetap/group/lab/config/set");
-    }
-}
+#[path = "topics_tests.rs"]
+mod tests;

@@ -1,0 +1,136 @@
+use super::*;
+use proptest::prelude::*;
+
+fn batch(edges: Vec<Edge>, gaps: Vec<Gap>) -> Batch {
+    Batch {
+        run: 123,
+        seq: 0,
+        edges,
+        gaps,
+        ..Batch::default()
+    }
+}
+
+#[test]
+fn exact_layout_without_gaps() {
+    let b = batch(
+        vec![Edge {
+            pin: 17,
+            level: 1,
+            t_us: 1_764_040_000_123_456,
+        }],
+        vec![],
+    );
+    let mut buf = Vec::new();
+    encode_batch(&mut buf, "pi-01", &b);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"v":1,"device":"pi-01","run":123,"seq":0,"edges":[{"pin":17,"level":1,"t_us":1764040000123456}]}"#
+    );
+}
+
+#[test]
+fn gaps_present_when_non_empty_and_buffer_is_reused() {
+    let b = batch(
+        vec![],
+        vec![Gap {
+            from_us: 1,
+            to_us: 2,
+            samples: 3,
+        }],
+    );
+    let mut buf = b"garbage".to_vec();
+    encode_batch(&mut buf, "d", &b);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[],"gaps":[{"from_us":1,"to_us":2,"samples":3}]}"#
+    );
+}
+
+#[test]
+fn rate_limited_marker_after_gaps() {
+    let mut b = batch(
+        vec![],
+        vec![Gap {
+            from_us: 1,
+            to_us: 2,
+            samples: 3,
+        }],
+    );
+    b.rate_limited = vec![
+        RateLimited { pin: 4, edges: 1 },
+        RateLimited {
+            pin: 18,
+            edges: 12345,
+        },
+    ];
+    let mut buf = Vec::new();
+    encode_batch(&mut buf, "d", &b);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[],"gaps":[{"from_us":1,"to_us":2,"samples":3}],"rate_limited":[{"pin":4,"edges":1},{"pin":18,"edges":12345}]}"#
+    );
+    b.gaps.clear();
+    encode_batch(&mut buf, "d", &b);
+    let decoded = decode_batch(&buf).unwrap();
+    assert!(decoded.gaps.is_empty());
+    assert_eq!(decoded.rate_limited, b.rate_limited);
+}
+
+#[test]
+fn extreme_numbers() {
+    let mut buf = Vec::new();
+    for n in [0, 9, 10, 99, 100, u64::MAX] {
+        buf.clear();
+        push_u64(&mut buf, n);
+        assert_eq!(std::str::from_utf8(&buf).unwrap(), n.to_string());
+    }
+}
+
+#[test]
+fn decode_rejects_garbage() {
+    assert!(decode_batch(b"{\"v\":1}").is_err());
+    assert!(decode_batch(b"not json").is_err());
+}
+
+fn arb_edge() -> impl Strategy<Value = Edge> {
+    (0u8..=53, 0u8..=1, any::<u64>()).prop_map(|(pin, level, t_us)| Edge { pin, level, t_us })
+}
+
+fn arb_gap() -> impl Strategy<Value = Gap> {
+    (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(from_us, to_us, samples)| Gap {
+        from_us,
+        to_us,
+        samples,
+    })
+}
+
+fn arb_limited() -> impl Strategy<Value = RateLimited> {
+    (0u8..=53, any::<u64>()).prop_map(|(pin, edges)| RateLimited { pin, edges })
+}
+
+proptest! {
+    #[test]
+    fn round_trip(
+        device in any::<String>(),
+        run in any::<u64>(),
+        seq in any::<u64>(),
+        edges in proptest::collection::vec(arb_edge(), 0..64),
+        gaps in proptest::collection::vec(arb_gap(), 0..4),
+        rate_limited in proptest::collection::vec(arb_limited(), 0..4),
+    ) {
+        let b = Batch {
+            run,
+            seq,
+            edges: edges.clone(),
+            gaps: gaps.clone(),
+            rate_limited: rate_limited.clone(),
+            levels: Vec::new(),
+        };
+        let mut buf = Vec::new();
+        encode_batch(&mut buf, &device, &b);
+        let decoded = decode_batch(&buf).expect("valid JSON");
+        let want = BatchPayload { v: 1, device, run, seq, edges, gaps, rate_limited };
+        prop_assert_eq!(decoded, want);
+    }
+}
