@@ -12,6 +12,7 @@ pub mod emu;
 pub mod hw;
 pub mod mqtt;
 pub mod pipeline;
+pub mod presence;
 pub mod procstat;
 pub mod queue;
 pub mod random;

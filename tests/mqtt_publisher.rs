@@ -114,12 +114,7 @@ struct Publisher {
 
 impl Publisher {
     fn spawn(cfg: MqttConfig, device: &str, capacity: usize) -> Publisher {
-        Self::spawn_with(
-            cfg,
-            device,
-            capacity,
-            edgetap::mqtt::publisher::DRAIN_TIMEOUT,
-        )
+        Self::spawn_with(cfg, device, capacity, edgetap::mqtt::DRAIN_TIMEOUT)
     }
 
     fn spawn_with(cfg: MqttConfig, device: &str, capacity: usize, drain: Duration) -> Publisher {

@@ -1,93 +1,109 @@
-//! Leaving a broker: the clean close at shutdown (retained `offline`, then DISCONNECT so the
-//! broker drops the last will) and the switch to new settings asked by the controller.
+//! Leaving a broker cleanly, as a state machine: the clears still queued go out first (so
+//! nothing of ours is left retained that we meant to delete), then the retained `offline`,
+//! which the broker must accept, then DISCONNECT, so the broker drops the last will. Used at
+//! shutdown and when the controller switches the connection to new settings.
+//!
+//! The shell drives it: it asks [`Closing::advance`] what to do, carries it out (for
+//! [`CloseStep::Wait`]: hands over what is due, then feeds the publisher the next event) and
+//! says when its time limit has passed; once it has, no step waits, the next one is tried at
+//! once.
 
-use std::time::Duration;
+use super::publisher::Publisher;
 
-use tokio::time::Instant;
-use tracing::warn;
+/// What the shell does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloseStep {
+    /// Pump, then wait for the next event (or the time limit).
+    Wait,
+    /// Send DISCONNECT; if the client cannot take it, the close is over.
+    Disconnect,
+    /// The close is over.
+    Done(Closed),
+}
 
-use super::driver::Driver;
-use super::error::MqttError;
-use super::session::Publisher;
-use crate::wire::status::OFFLINE;
+/// How a close ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// `offline` accepted (or its wait given up) and DISCONNECT written.
+    Clean,
+    /// The connection dropped first: the broker publishes the last will (`offline`).
+    Lost,
+    /// DISCONNECT was not written within the time limit.
+    DisconnectNotSent,
+}
 
-impl Publisher {
-    /// Closes the current connection cleanly (retained `offline` on the old status topic, then
-    /// DISCONNECT) and takes back what the broker did not acknowledge, to resend on the next one.
-    pub(crate) async fn leave(
-        &mut self,
-        driver: &mut Driver,
-        limit: Duration,
-    ) -> Result<(), MqttError> {
-        if self.connected {
-            self.close(driver, limit).await?;
-        }
-        self.lost_quietly();
-        Ok(())
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Clearing,
+    Offline,
+    Disconnecting,
+    Done(Closed),
+}
 
-    /// Forgets the connection without an event (a new client replaces it).
-    fn lost_quietly(&mut self) {
-        self.connected = false;
-        self.disconnect_sent = false;
-        self.down_since = Some(Instant::now());
-        self.failures = 0;
-        self.take_back_unacked();
-        self.set_link(false);
-    }
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Closing {
+    phase: Phase,
+}
 
-    /// Sends queued clears, then publishes `offline` (retained), waits for it, then sends
-    /// DISCONNECT so the broker drops the last will; gives up after `limit`.
-    pub(crate) async fn close(
-        &mut self,
-        driver: &mut Driver,
-        limit: Duration,
-    ) -> Result<(), MqttError> {
-        let until = Instant::now() + limit;
-        // Clears first: handed to rumqttc before `offline` and DISCONNECT, they go out before
-        // them, so nothing of ours is left retained that we meant to delete.
-        self.pump();
-        while self.connected && !self.cleared_out.is_empty() {
-            if !self.step(driver, until).await? {
-                break;
-            }
-        }
-        self.offline_accepted = false;
-        self.status_out.push_back(OFFLINE);
-        self.pump();
-        while self.connected && !self.offline_accepted {
-            if !self.step(driver, until).await? {
-                break;
-            }
-        }
-        if !self.connected {
-            // The broker publishes our last will (`offline`) when it notices.
-            warn!(broker = %self.broker, "connection lost while closing");
-            return Ok(());
-        }
-        if self.client.try_disconnect().is_err() {
-            return Ok(());
-        }
-        while self.connected && !self.disconnect_sent {
-            if !self.step(driver, until).await? {
-                break;
-            }
-        }
-        if !self.disconnect_sent {
-            warn!(broker = %self.broker, "DISCONNECT not sent within {limit:?}");
-        }
-        Ok(())
-    }
-
-    /// Handles one driver event; false when `until` passed first.
-    async fn step(&mut self, driver: &mut Driver, until: Instant) -> Result<bool, MqttError> {
-        tokio::select! {
-            ev = driver.next() => {
-                self.handle(ev.ok_or(MqttError::EventLoopStopped)?, driver);
-                self.pump();
-                Ok(true)
-            }
-            _ = tokio::time::sleep_until(until) => Ok(false),
+impl Default for Closing {
+    fn default() -> Self {
+        Closing {
+            phase: Phase::Clearing,
         }
     }
 }
+
+impl Closing {
+    /// The next step given the publisher's state; `expired`: the time limit has passed, so no
+    /// step waits any more.
+    pub(crate) fn advance(&mut self, p: &mut Publisher, expired: bool) -> CloseStep {
+        loop {
+            match self.phase {
+                Phase::Clearing => {
+                    if p.connected() && p.clears_pending() && !expired {
+                        return CloseStep::Wait;
+                    }
+                    p.queue_offline();
+                    self.phase = Phase::Offline;
+                    // Give the pump a chance to hand `offline` over before waiting on it.
+                    if p.connected() && !expired {
+                        return CloseStep::Wait;
+                    }
+                }
+                Phase::Offline => {
+                    if p.connected() && !p.session.offline_accepted && !expired {
+                        return CloseStep::Wait;
+                    }
+                    if !p.connected() {
+                        self.phase = Phase::Done(Closed::Lost);
+                        continue;
+                    }
+                    self.phase = Phase::Disconnecting;
+                    return CloseStep::Disconnect;
+                }
+                Phase::Disconnecting => {
+                    if p.connected() && !p.session.disconnect_sent && !expired {
+                        return CloseStep::Wait;
+                    }
+                    let end = if p.session.disconnect_sent {
+                        Closed::Clean
+                    } else {
+                        Closed::DisconnectNotSent
+                    };
+                    self.phase = Phase::Done(end);
+                }
+                Phase::Done(end) => return CloseStep::Done(end),
+            }
+        }
+    }
+
+    /// The client could not take the DISCONNECT: the close is over.
+    pub(crate) fn disconnect_refused(&mut self) {
+        self.phase = Phase::Done(Closed::Clean);
+    }
+}
+
+#[cfg(test)]
+#[path = "closing_tests.rs"]
+mod tests;

@@ -5,7 +5,7 @@
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
-use crate::wire::device::Description;
+use crate::wire::Description;
 
 /// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
 const INBOUND_CAPACITY: usize = 16;

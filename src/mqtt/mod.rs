@@ -1,35 +1,45 @@
-//! The only place that talks MQTT: the publisher and the embedded broker. What is said on the
-//! broker is in [`crate::wire`].
+//! The link to the broker: the only place that talks MQTT. The publisher is a state machine
+//! that decides ([`publisher`], with the parts that offer publishes: [`traffic`], [`batches`]
+//! and [`spooling`], [`reporting`], and the announcer of [`crate::presence`]; [`pump`] owns
+//! their priority order, [`closing`] the steps of a clean close) inside a thin IO shell
+//! ([`shell`]) that owns the rumqttc client and event loop ([`driver`]), after rumqttc's own
+//! `MqttState` inside `EventLoop`. What is said is in [`crate::wire`]; what the device owns on
+//! the broker and remembers in `state_dir` is in [`crate::presence`]. The design is described
+//! in `docs/architecture.md`.
 //!
-//! * [`backoff`]: reconnect delays with jitter.
-//! * [`options`]: rumqttc connection options (will, packet size, credentials).
-//! * [`publisher`]: queue → broker, with LWT, retained state, reconnects and clean shutdown.
+//! * [`publishing`]: the publisher task as the agent starts it ([`Publishing`]).
 //! * [`control`]: the channels to the remote-config controller (`config/set` in, retained
 //!   `config` and results out, reconnects with new settings).
+//! * [`options`]: rumqttc connection options (will, packet size, credentials).
+//! * [`backoff`]: reconnect delays with jitter.
+//! * [`session`], [`tracker`], [`latency`]: the connection over drops, what the broker has
+//!   accepted, and how long it took.
 //! * [`broker`]: an in-process rumqttd for demos and tests.
 
-mod announce;
 pub mod backoff;
+mod batches;
 pub mod broker;
 mod closing;
 pub mod control;
 mod driver;
 mod error;
-mod held;
 mod latency;
+mod message;
 pub mod options;
-pub mod publisher;
+mod publisher;
+pub mod publishing;
 mod pump;
 mod reporting;
-mod retained;
 mod session;
+mod shell;
 mod spooling;
-mod subscriptions;
 mod tracker;
+mod traffic;
 
 pub use backoff::Backoff;
 pub use broker::EmbeddedBroker;
 pub use control::{control_channel, Command, ControlHandle, ControlLink, Inbound, LinkState};
 pub use error::MqttError;
 pub use options::mqtt_options;
-pub use publisher::{run, Publishing};
+pub use publishing::{run, Publishing};
+pub use shell::{DRAIN_TIMEOUT, EDGE_WINDOW, SPOOL_DIR};

@@ -1,343 +1,406 @@
-//! The publisher: takes [`Outgoing`] entries from the queue and publishes them, reconnecting
-//! with backoff, and shuts down cleanly once the queue is closed and drained.
-//!
-//! Flow control, from producer to socket:
-//! * the sampling side pushes into a bounded [`DropOldestQueue`] and never waits;
-//! * the publisher takes from that queue only while connected and while fewer than
-//!   [`EDGE_WINDOW`] batches await the broker's acknowledgement, so an absent broker leaves
-//!   batches in the bounded queue instead of an unbounded client buffer;
-//! * rumqttc's request channel holds at most [`REQUEST_CAPACITY`] requests.
+//! The publisher as a state machine, after rumqttc's own `MqttState`: its methods change state
+//! and decide what to publish or subscribe next, without network operations and without reading
+//! a clock (time is passed in). The IO shell ([`super::shell`]) owns the client and the event
+//! loop, feeds it queue entries, broker events and commands, and carries out its decisions.
 //!
 //! Delivery is at least once: batches not acknowledged when the connection drops are resent, in
 //! order, after the next ConnAck (a consumer may see a `(run, seq)` twice, never a hole that the
 //! publisher could have filled).
 
-use std::path::PathBuf;
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rumqttc::AsyncClient;
-use tokio::time::{Instant, MissedTickBehavior};
-use tracing::{debug, info, warn};
+use rumqttc::{Event, Incoming, QoS};
+use tracing::{info, warn};
 
-use super::announce::Announcer;
-use super::backoff::Backoff;
-use super::control::{Command, ControlLink};
-use super::driver::Driver;
-use super::error::MqttError;
-use super::held::HeldTopics;
-use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
-use super::reporting::{stats_tick, stats_ticker, Reporter};
-use super::session::Publisher;
-use super::subscriptions::SessionRecord;
-use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
-use crate::queue::{DropOldestQueue, Outgoing};
-use crate::shutdown::Shutdown;
+use super::batches::Batches;
+use super::control::{ControlLink, Inbound};
+use super::message::{Message, Origin};
+use super::pump::Pump;
+use super::reporting::{Measured, Reporter};
+use super::session::Session;
+use super::tracker::{Delivered, Tracker};
+use super::traffic::Traffic;
+use crate::config::SpoolConfig;
+use crate::edges::batch::Batch;
+use crate::presence::{Announcer, HeldTopics, Resubscribe, SessionRecord};
+use crate::procstat::ProcessSample;
+use crate::queue::Outgoing;
 use crate::stats::Stats;
-use crate::wire::device::Description;
-use crate::wire::topics::Topics;
+use crate::wire::{Description, Topics};
 
-/// How long after shutdown is triggered the publisher keeps trying to deliver what is left.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// Edge batches handed to the client but not yet acknowledged by the broker.
-pub const EDGE_WINDOW: usize = 16;
-/// How long the final `offline` publish and the DISCONNECT may take on a clean shutdown.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long a give-up (drain timeout) still tries to say goodbye when connected.
-const GIVE_UP_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// The spool's directory under `state_dir`.
-pub const SPOOL_DIR: &str = "spool";
-/// Period of the spool's housekeeping (interval syncs, gauges) and replay refills.
-const SPOOL_TICK: Duration = Duration::from_millis(100);
-/// How long leaving the old broker may take when the controller changes the connection.
-const SWITCH_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Everything the publisher task needs; [`Publishing::run`] runs it.
-pub struct Publishing {
-    cfg: MqttConfig,
-    device_id: String,
-    queue: Arc<DropOldestQueue<Outgoing>>,
+/// Per-process publishing state.
+pub(crate) struct Publisher {
+    topics: Topics,
+    /// QoS of edge batches.
+    qos: QoS,
     stats: Arc<Stats>,
-    shutdown: Shutdown,
-    drain_timeout: Duration,
+    /// The connection's state over drops.
+    pub(crate) session: Session,
+    /// The parts that offer publishes, in their priority order.
+    pump: Pump,
+    /// What the broker's persistent session is subscribed to.
+    subscriptions: SessionRecord,
+    /// Subscription changes for the shell to send.
+    requests: VecDeque<Resubscribe>,
+    /// The remote-config controller's end, when one is attached.
     control: Option<ControlLink>,
-    state: Option<(PathBuf, SpoolConfig)>,
-    stats_cfg: Option<(u64, StatsConfig)>,
-    description: Option<Description>,
 }
 
-impl Publishing {
-    /// A publisher of `queue` to the broker of `cfg`, without controller or spool.
-    pub fn new(
-        cfg: MqttConfig,
-        device_id: String,
-        queue: Arc<DropOldestQueue<Outgoing>>,
+impl Publisher {
+    /// A publisher of `device` under `topics` to `broker`, not connected at `now`, keeping
+    /// nothing on disk.
+    pub(crate) fn new(
+        topics: Topics,
+        qos: QoS,
         stats: Arc<Stats>,
-        shutdown: Shutdown,
+        broker: String,
+        now: Instant,
     ) -> Self {
-        Publishing {
-            cfg,
-            device_id,
-            queue,
+        let device = topics.device.clone();
+        Publisher {
+            topics,
+            qos,
             stats,
-            shutdown,
-            drain_timeout: DRAIN_TIMEOUT,
+            session: Session::new(broker, now),
+            pump: Pump {
+                traffic: Traffic::default(),
+                announce: Announcer::default(),
+                held: HeldTopics::in_memory(),
+                reporter: None,
+                batches: Batches::new(device),
+                tracker: Tracker::default(),
+            },
+            subscriptions: SessionRecord::in_memory(),
+            requests: VecDeque::new(),
             control: None,
-            state: None,
-            stats_cfg: None,
-            description: None,
         }
     }
 
-    /// How long after shutdown delivery is still tried (default [`DRAIN_TIMEOUT`]).
-    pub fn drain_timeout(mut self, d: Duration) -> Self {
-        self.drain_timeout = d;
-        self
+    /// Keeps the records of what the device owns on the broker in `state_dir`.
+    pub(crate) fn remember_in(&mut self, state_dir: &Path) {
+        self.subscriptions = SessionRecord::load(state_dir);
+        self.pump.announce = Announcer::load(state_dir);
+        self.pump.held = HeldTopics::load(state_dir);
     }
 
-    /// Attaches the remote-config controller: subscribes to the `config/set` topics, publishes
-    /// the retained `config` and the results, and reconnects when told to.
-    pub fn control(mut self, link: ControlLink) -> Self {
-        self.control = Some(link);
-        self
+    /// Attaches the remote-config controller.
+    pub(crate) fn set_control(&mut self, link: Option<ControlLink>) {
+        self.control = link;
     }
 
-    /// Keeps state in `state_dir`: the spool of unacknowledged batches (when `spool.enabled`)
-    /// and the record of the MQTT session's subscriptions.
-    pub fn state(mut self, state_dir: PathBuf, spool: SpoolConfig) -> Self {
-        self.state = Some((state_dir, spool));
-        self
+    /// Publishes the stats reports of `reporter`.
+    pub(crate) fn set_reporter(&mut self, reporter: Reporter) {
+        self.pump.reporter = Some(reporter);
     }
 
-    /// Publishes the `stats` message of run `run` every `cfg.interval_s` while connected, the
-    /// first one interval after the start.
-    pub fn stats(mut self, run: u64, cfg: StatsConfig) -> Self {
-        self.stats_cfg = Some((run, cfg));
-        self
+    /// Whether the broker accepted the current connection.
+    pub(crate) fn connected(&self) -> bool {
+        self.session.connected
     }
 
-    /// Describes the device: the retained `info` and, with `homeassistant.enabled`, Home
-    /// Assistant discovery (updated by [`Command::Describe`]).
-    pub fn describe(mut self, d: Description) -> Self {
-        self.description = Some(d);
-        self
+    /// QoS of the next batches.
+    pub(crate) fn set_qos(&mut self, qos: QoS) {
+        self.qos = qos;
     }
 
-    /// Publishes what arrives on the queue until it is closed and drained (or shutdown was
-    /// triggered more than the drain timeout ago), then publishes `offline` and disconnects.
-    pub async fn run(self) -> Result<(), MqttError> {
-        serve(self).await
+    /// Sets the retained `config` payload and publishes it (now if connected).
+    pub(crate) fn set_config(&mut self, payload: String) {
+        self.pump.traffic.set_config(payload);
     }
-}
 
-/// Publishes what arrives on `queue` until it is closed and drained (or `shutdown` was triggered
-/// more than [`DRAIN_TIMEOUT`] ago), then publishes `offline` and disconnects.
-pub async fn run(
-    cfg: MqttConfig,
-    device_id: String,
-    queue: Arc<DropOldestQueue<Outgoing>>,
-    stats: Arc<Stats>,
-    shutdown: Shutdown,
-) -> Result<(), MqttError> {
-    Publishing::new(cfg, device_id, queue, stats, shutdown)
-        .run()
-        .await
-}
+    /// Queues a `config/result` payload.
+    pub(crate) fn push_result(&mut self, payload: String) {
+        self.pump.traffic.push_result(payload);
+    }
 
-/// A client and its event-loop driver for `cfg`.
-fn connect(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> (AsyncClient, Driver) {
-    let options = mqtt_options(cfg, device_id, topics);
-    // +3: room for the final DISCONNECT and the SUBSCRIBE beyond what `pump` may submit.
-    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY + 3);
-    let driver = Driver::spawn(
-        eventloop,
-        Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms),
-    );
-    info!(broker = %format!("{}:{}", cfg.host, cfg.port), client_id = %format!("edgetap-{device_id}"),
-        "connecting to MQTT broker");
-    (client, driver)
-}
-
-async fn serve(setup: Publishing) -> Result<(), MqttError> {
-    let Publishing {
-        cfg,
-        device_id,
-        queue,
-        stats,
-        shutdown,
-        drain_timeout,
-        mut control,
-        state,
-        stats_cfg,
-        description,
-    } = setup;
-    let qos = qos_from(cfg.qos)?;
-    let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
-    let (client, mut driver) = connect(&cfg, &device_id, &topics);
-    let broker = format!("{}:{}", cfg.host, cfg.port);
-    let mut p = Publisher::new(client, topics, device_id.clone(), qos, stats, broker);
-    let mut rx = control.as_mut().and_then(|c| c.commands.take());
-    p.control = control;
-    let spool_dir = state.as_ref().map(|(dir, _)| dir.join(SPOOL_DIR));
-    if let Some((dir, spool_cfg)) = &state {
-        p.session = SessionRecord::load(dir);
-        p.announce = Announcer::load(dir);
-        p.held = HeldTopics::load(dir);
-        if spool_cfg.enabled {
-            p.reconfigure_spool(dir.join(SPOOL_DIR), spool_cfg);
+    /// Tells the controller whether the broker accepted the connection.
+    fn set_link(&self, connected: bool) {
+        if let Some(c) = &self.control {
+            c.link.send_modify(|l| l.connected = connected);
         }
     }
-    if let Some(d) = description {
-        p.describe(d);
-    }
-    let mut ticker = tokio::time::interval(SPOOL_TICK);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut stats_every = stats_cfg.map(|(run, c)| {
-        p.reporter = Some(Reporter::new(run, p.stats.snapshot()));
-        stats_ticker(c.interval_s)
-    });
 
-    let mut drain_deadline: Option<Instant> = None;
-    let mut queue_done = false;
-    loop {
-        if queue_done && p.idle() {
-            p.spool_remaining(Vec::new());
-            p.close(&mut driver, CLOSE_TIMEOUT).await?;
-            info!("publisher stopped: every batch delivered");
-            return Ok(());
-        }
-        // Connected: take batches as the window allows. Disconnected: take them only to spool
-        // them, so an outage fills the disk (bounded, counted) rather than the queue.
-        let can_take = !queue_done
-            && if p.connected {
-                p.edges_outstanding() < EDGE_WINDOW
-            } else {
-                p.spooling()
-            };
-        // A far deadline stands in for "none" so the select arm can stay a plain sleep.
-        let deadline = drain_deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-        tokio::select! {
-            ev = driver.next() => p.handle(ev.ok_or(MqttError::EventLoopStopped)?, &driver),
-            item = queue.pop(), if can_take => match item {
-                Some(o) => p.accept(o),
-                None => queue_done = true,
-            },
-            cmd = recv(&mut rx), if rx.is_some() => match cmd {
-                Some(Command::Spool(c)) => match &spool_dir {
-                    Some(dir) => p.reconfigure_spool(dir.clone(), &c),
-                    None => warn!("spool settings changed, but this publisher has no spool"),
-                },
-                Some(Command::Stats(c)) => {
-                    if stats_every.is_some() {
-                        stats_every = Some(stats_ticker(c.interval_s));
-                    }
+    /// Live batches not yet accepted by the broker.
+    pub(crate) fn edges_outstanding(&self) -> usize {
+        self.pump.batches.waiting() + self.pump.tracker.edges_outstanding()
+    }
+
+    /// Nothing left to publish.
+    pub(crate) fn idle(&self) -> bool {
+        let p = &self.pump;
+        self.edges_outstanding() == 0
+            && p.traffic.gpio().is_none()
+            && !p.traffic.clears_pending()
+            && !p.batches.backlog_left(p.tracker.spooled_outstanding())
+            && !p.announce.pending()
+    }
+
+    /// Takes one entry from the queue at `now`.
+    pub(crate) fn accept(&mut self, o: Outgoing, now: Instant) {
+        let traffic = &mut self.pump.traffic;
+        match o {
+            Outgoing::Levels(levels) => {
+                for l in levels {
+                    traffic.level(l.pin, l.level);
                 }
-                Some(cmd) => command(&mut p, &mut driver, &device_id, cmd).await?,
-                None => rx = None,
-            },
-            _ = ticker.tick(), if p.spool_needs_tick() => p.spool_tick(),
-            _ = stats_tick(&mut stats_every), if stats_every.is_some() => p.report_stats(),
-            _ = shutdown.wait(), if drain_deadline.is_none() => {
-                debug!(queued = queue.len(), "shutdown requested: draining");
-                drain_deadline = Some(Instant::now() + drain_timeout);
             }
-            _ = tokio::time::sleep_until(deadline), if drain_deadline.is_some() => {
-                let rest = std::iter::from_fn(|| queue.try_pop())
-                    .filter_map(|o| match o {
-                        Outgoing::Batch(b) => Some(b),
-                        _ => None,
-                    })
-                    .collect();
-                let lost = p.spool_remaining(rest);
-                if lost > 0 {
-                    warn!(
-                        lost,
-                        connected = p.connected,
-                        "giving up on delivery after {drain_timeout:?}: {lost} batches not delivered"
-                    );
-                } else {
-                    info!("stopping after {drain_timeout:?}: undelivered batches are in the spool");
+            Outgoing::Batch(b) => {
+                for l in &b.levels {
+                    traffic.level(l.pin, l.level);
                 }
-                if p.connected {
-                    p.close(&mut driver, GIVE_UP_CLOSE_TIMEOUT).await?;
+                let connected = self.session.connected;
+                self.pump.batches.accept(b, connected, &self.stats, now);
+            }
+            Outgoing::Removed(pins) => {
+                for pin in pins {
+                    traffic.removed(pin, self.topics.gpio(pin));
                 }
-                return Ok(());
             }
         }
-        p.pump();
     }
-}
 
-async fn recv(rx: &mut Option<tokio::sync::mpsc::Receiver<Command>>) -> Option<Command> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
+    /// A packet the event loop sent or received at `now`.
+    pub(crate) fn handle(&mut self, ev: Event, now: Instant) {
+        let tracker = &mut self.pump.tracker;
+        let delivered = match ev {
+            Event::Incoming(Incoming::ConnAck(ack)) => {
+                self.on_connack(ack.session_present, now);
+                None
+            }
+            Event::Incoming(Incoming::PubAck(ack)) => tracker.on_ack(ack.pkid, now),
+            Event::Incoming(Incoming::PubComp(comp)) => tracker.on_ack(comp.pkid, now),
+            Event::Outgoing(rumqttc::Outgoing::Publish(pkid)) => {
+                tracker.on_outgoing_publish(pkid, now)
+            }
+            Event::Outgoing(rumqttc::Outgoing::AwaitAck(pkid)) => {
+                tracker.on_await_ack(pkid);
+                None
+            }
+            Event::Outgoing(rumqttc::Outgoing::Disconnect) => {
+                self.session.disconnect_sent = true;
+                None
+            }
+            Event::Incoming(Incoming::Publish(p)) => {
+                self.inbound(p);
+                None
+            }
+            Event::Incoming(_) | Event::Outgoing(_) => None,
+        };
+        match delivered {
+            Some(Delivered::Edge) => Stats::add(&self.stats.batches_sent, 1),
+            Some(Delivered::Spooled(id)) => self.pump.batches.spooled_acked(id, &self.stats),
+            Some(Delivered::Offline) => self.session.offline_accepted = true,
+            Some(Delivered::Control) | None => {}
+        }
     }
-}
 
-/// Carries out one command of the controller.
-async fn command(
-    p: &mut Publisher,
-    driver: &mut Driver,
-    device_id: &str,
-    cmd: Command,
-) -> Result<(), MqttError> {
-    match cmd {
-        Command::SetConfig(payload) => p.set_config(payload),
-        // Handled by the loop, which knows the spool's directory and owns the stats ticker.
-        Command::Spool(_) | Command::Stats(_) => {}
-        Command::Result(payload) => p.push_result(payload),
-        Command::Describe(d) => p.describe(*d),
-        Command::Tune(cfg) => {
-            if let Ok(qos) = qos_from(cfg.qos) {
-                p.qos = qos;
-            }
-            driver.set_backoff(Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms));
+    /// A message on a subscribed topic: Home Assistant's status, or a `config/set` patch
+    /// handed to the controller, never waited on.
+    fn inbound(&mut self, p: rumqttc::Publish) {
+        if self.pump.announce.inbound(&p.topic, &p.payload) {
+            return;
         }
-        Command::Reconnect(cfg) => {
-            // Clear what the new topics do not use (an old prefix's), leave the old broker
-            // cleanly (its status topic says `offline`), then start over.
-            let topics = Topics::new(cfg.topic_prefix.clone(), device_id);
-            p.clear_stale(&topics);
-            p.leave(driver, SWITCH_CLOSE_TIMEOUT).await?;
-            if let Ok(qos) = qos_from(cfg.qos) {
-                p.qos = qos;
-            }
-            p.topics = topics;
-            let (client, new_driver) = connect(&cfg, device_id, &p.topics);
-            p.client = client;
-            *driver = new_driver;
-            p.broker = format!("{}:{}", cfg.host, cfg.port);
-            p.announce_on_new_client();
-            if let Some(c) = &p.control {
-                c.link.send_modify(|l| {
-                    l.generation += 1;
-                    l.connected = false;
-                });
-            }
+        let Some(c) = &self.control else { return };
+        let msg = Inbound {
+            topic: p.topic,
+            payload: p.payload.to_vec(),
+            retained: p.retain,
+        };
+        if c.inbound.try_send(msg).is_err() {
+            warn!("remote config: too many patches at once; one dropped unanswered");
         }
     }
-    Ok(())
+
+    /// The `config/set` topics (with a controller) and Home Assistant's status topic (with
+    /// discovery on). Exact topics only: no wildcard could match another device.
+    fn wanted_subscriptions(&self) -> BTreeSet<String> {
+        let mut wanted: BTreeSet<String> = match &self.control {
+            Some(c) => std::iter::once(self.topics.config_set())
+                .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        wanted.extend(self.pump.announce.ha_status());
+        wanted
+    }
+
+    /// The next subscription change for the shell to send.
+    pub(crate) fn next_request(&mut self) -> Option<Resubscribe> {
+        self.requests.pop_front()
+    }
+
+    fn on_connack(&mut self, resumed: bool, now: Instant) {
+        self.session.connected(&self.stats, now);
+        self.pump.traffic.connected();
+        self.pump.announce.connected(resumed);
+        self.pump.batches.connected(now);
+        // Again at every connect: reconnects resume a persistent session, but a broker
+        // restarted without persistence forgot it.
+        let wanted = self.wanted_subscriptions();
+        self.requests
+            .push_back(self.subscriptions.subscribe(wanted));
+        self.set_link(true);
+    }
+
+    /// A connection attempt failed or the connection dropped at `now`: unacknowledged batches
+    /// go to the spool (or to the front of the live list), in order.
+    pub(crate) fn lost(
+        &mut self,
+        error: &rumqttc::ConnectionError,
+        retry_in: Duration,
+        now: Instant,
+    ) {
+        self.session.lost(error, retry_in, &self.stats, now);
+        self.set_link(false);
+        self.take_back_unacked(now);
+    }
+
+    /// The connection is given up without an event at `now` (a new client replaces it).
+    pub(crate) fn left(&mut self, now: Instant) {
+        self.session.left(now);
+        self.take_back_unacked(now);
+        self.set_link(false);
+    }
+
+    fn take_back_unacked(&mut self, now: Instant) {
+        let unacked = self.pump.tracker.connection_lost();
+        self.pump.batches.lost(unacked, &self.stats, now);
+    }
+
+    /// The next publish to hand to the client, in priority order; none while disconnected.
+    pub(crate) fn next_message(&mut self, now: Instant) -> Option<Message> {
+        if !self.session.connected {
+            return None;
+        }
+        self.pump.next(&self.topics, self.qos, now)
+    }
+
+    /// The client took the message from `origin` at `now`.
+    pub(crate) fn sent(&mut self, origin: Origin, now: Instant) {
+        self.pump.sent(origin, now);
+    }
+
+    /// The client did not take the message from `origin`: it is offered again later.
+    pub(crate) fn refused(&mut self, origin: Origin) {
+        self.pump.refused(origin);
+    }
+
+    /// Takes a new description of the device (at start and after every config change):
+    /// republishes `info` and the discovery configs that changed, clears those that went, and
+    /// follows a changed `<ha prefix>/status`.
+    pub(crate) fn describe(&mut self, d: Description) {
+        let before = self.pump.announce.ha_status();
+        self.pump.announce.describe(d, &self.topics);
+        let topics = self.topics.clone();
+        self.clear_stale(&topics);
+        if self.session.connected && self.pump.announce.ha_status() != before {
+            let wanted = self.wanted_subscriptions();
+            self.requests.push_back(self.subscriptions.update(wanted));
+        }
+    }
+
+    /// Queues clears for the retained device topics recorded as held that the device in force,
+    /// under `topics`, does not use. The old prefix keeps only `status` (`offline`, for whoever
+    /// still watches it). Nothing before a description arrived: a bare publisher leaves the
+    /// record alone.
+    pub(crate) fn clear_stale(&mut self, topics: &Topics) {
+        let Some(d) = self.pump.announce.description() else {
+            return;
+        };
+        let stale = self.pump.held.stale_for(d, topics);
+        let queued = self.pump.traffic.clear(stale);
+        if !queued.is_empty() {
+            info!(topics = ?queued, "clearing retained topics the config in force no longer uses");
+        }
+    }
+
+    /// A new client under `topics` to `broker` replaces the old one (whose queued requests are
+    /// gone): every topic moves with the prefix, and the controller sees a new generation.
+    pub(crate) fn moved(&mut self, topics: Topics, broker: String) {
+        self.topics = topics;
+        self.session.broker = broker;
+        self.requests.clear();
+        self.pump.announce.moved(&self.topics);
+        let topics = self.topics.clone();
+        self.clear_stale(&topics);
+        if let Some(c) = &self.control {
+            c.link.send_modify(|l| {
+                l.generation += 1;
+                l.connected = false;
+            });
+        }
+    }
+
+    /// Clears not yet handed to the client.
+    pub(crate) fn clears_pending(&self) -> bool {
+        self.pump.traffic.clears_pending()
+    }
+
+    /// Queues the retained `offline` of a clean close and waits for its acceptance anew.
+    pub(crate) fn queue_offline(&mut self) {
+        self.session.offline_accepted = false;
+        self.pump.traffic.offline();
+    }
+
+    /// Ends the current stats interval with what the shell measured at `now`.
+    pub(crate) fn report_stats(&mut self, process: ProcessSample, t_us: u64, now: Instant) {
+        let Some(r) = self.pump.reporter.as_mut() else {
+            return;
+        };
+        let latency = &self.pump.tracker.latency;
+        let latency_ms = latency
+            .quantile_us(0.5)
+            .zip(latency.quantile_us(0.99))
+            .map(|(p50, p99)| (p50 / 1000.0, p99 / 1000.0));
+        let pins = self.pump.traffic.pins();
+        r.report(Measured {
+            now,
+            t_us,
+            after: self.stats.snapshot(),
+            process,
+            latency_ms,
+            pins: &pins,
+            connected: self.session.connected,
+        });
+        self.pump.tracker.latency.clear();
+    }
+
+    /// Whether batches taken from the queue now would be spooled rather than kept in memory.
+    pub(crate) fn spooling(&self) -> bool {
+        self.pump.batches.spooling(self.session.connected)
+    }
+
+    /// Takes new spool settings (see [`Batches::reconfigure`]).
+    pub(crate) fn reconfigure_spool(&mut self, dir: PathBuf, cfg: &SpoolConfig, now: Instant) {
+        self.pump.batches.reconfigure(dir, cfg, &self.stats, now);
+    }
+
+    /// Whether the spool has periodic work due.
+    pub(crate) fn spool_needs_tick(&self) -> bool {
+        self.pump.batches.needs_tick()
+    }
+
+    /// Periodic spool work: interval syncs and gauges.
+    pub(crate) fn spool_tick(&mut self, now: Instant) {
+        self.pump.batches.tick(&self.stats, now);
+    }
+
+    /// Shutdown: everything not acknowledged (and still in `queue_rest`) goes to the spool,
+    /// which is synced. Returns the batches that could not be kept.
+    pub(crate) fn spool_remaining(&mut self, queue_rest: Vec<Batch>, now: Instant) -> usize {
+        if !self.pump.batches.has_spool() {
+            return self.edges_outstanding() + queue_rest.len();
+        }
+        let unacked = self.pump.tracker.connection_lost();
+        self.pump
+            .batches
+            .remaining(unacked, queue_rest, &self.stats, now)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn invalid_qos_fails_fast() {
-        let cfg = MqttConfig {
-            qos: 9,
-            ..MqttConfig::default()
-        };
-        let r = run(
-            cfg,
-            "d".into(),
-            Arc::new(DropOldestQueue::new(1)),
-            Arc::new(Stats::default()),
-            Shutdown::new(),
-        )
-        .await;
-        assert!(matches!(r, Err(MqttError::InvalidQos(9))));
-    }
-}
+#[path = "publisher_tests.rs"]
+mod tests;

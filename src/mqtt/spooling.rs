@@ -1,36 +1,26 @@
-//! Store and forward, the publisher's side: which batches go to the on-disk spool, and how the
-//! spool is replayed.
+//! The on-disk spool as the publisher uses it: what it holds, the rate its backlog is
+//! replayed at, and the record taken out for replay that the client has not taken yet.
 //!
-//! * While the broker is unreachable, every batch taken from the queue is spooled at once, so
-//!   the bounded in-memory queue never fills and drops during an outage, and a `kill -9`
-//!   loses at most the few batches still in the queue.
-//! * When the connection drops, live batches the broker had not acknowledged are spooled, in
-//!   their original order.
-//! * After a (re)connect, spooled batches are published oldest first with their original `run`
-//!   and `seq` (the spool holds the payload as first encoded), before live ones, at most
-//!   `spool.replay_rate` per second with a one-second burst: a short outage's backlog goes out
-//!   at once, ahead of the live batches (which wait in memory, so a consumer sees `seq` in
-//!   order); a longer one is interleaved with live batches at the replay rate, so a backlog
-//!   never starves live data. Each is acknowledged in the spool on its PUBACK; a segment goes
-//!   once all of it is acknowledged.
-//! * On shutdown, whatever is still unacknowledged is spooled for the next start.
+//! * Spooled batches are published oldest first with their original `run` and `seq` (the spool
+//!   holds the payload as first encoded), at most `spool.replay_rate` per second with a
+//!   one-second burst: a short outage's backlog goes out at once, ahead of the live batches; a
+//!   longer one is interleaved with live batches at the replay rate, so a backlog never starves
+//!   live data ([`Backlog::ahead`]). Each is acknowledged in the spool on its PUBACK; a segment
+//!   goes once all of it is acknowledged.
+//! * Which batches go to the spool is decided by [`super::batches`].
 //!
 //! Spool I/O is a write into the page cache (plus an `fdatasync` under `fsync = "batch"`), done
 //! inline on the publisher task: it never blocks sampling, which only ever talks to the queue.
+//! Time is passed in, never read here.
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use rumqttc::QoS;
-use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use super::session::Publisher;
-use super::tracker::Tag;
 use crate::config::SpoolConfig;
-use crate::edges::batch::Batch;
 use crate::spool::{RecordId, Spool, SpoolError, SpoolOptions};
 use crate::stats::Stats;
-use crate::wire::payload::encode_batch;
 
 /// Spooled batches submitted and not yet acknowledged, at most.
 pub(crate) const SPOOL_WINDOW: usize = 16;
@@ -54,11 +44,13 @@ pub(crate) struct Backlog {
 }
 
 impl Backlog {
-    /// Opens the spool of `cfg` in `dir`, reports what was recovered, and counts torn records.
-    pub fn open(
-        dir: std::path::PathBuf,
+    /// Opens the spool of `cfg` in `dir` at `now`, reports what was recovered, and counts torn
+    /// records.
+    pub(crate) fn open(
+        dir: PathBuf,
         cfg: &SpoolConfig,
         stats: &Stats,
+        now: Instant,
     ) -> Result<Backlog, SpoolError> {
         let opts = SpoolOptions {
             policy: cfg.policy,
@@ -80,7 +72,7 @@ impl Backlog {
             spool,
             tokens: 0.0,
             rate: 1.0,
-            refilled: Instant::now(),
+            refilled: now,
             held: None,
             buf: Vec::new(),
             read_failed: false,
@@ -92,37 +84,37 @@ impl Backlog {
     }
 
     /// Changes the replay rate (batches per second, ≥ 1).
-    pub fn set_rate(&mut self, per_s: u32) {
+    pub(crate) fn set_rate(&mut self, per_s: u32) {
         self.rate = f64::from(per_s.max(1));
         self.tokens = self.tokens.min(self.rate);
     }
 
     /// Batches waiting to be published from the spool (not yet handed out).
-    pub fn unsent(&self) -> u64 {
+    pub(crate) fn unsent(&self) -> u64 {
         self.spool.unsent() + u64::from(self.held.is_some())
     }
 
     /// Batches in the spool not yet acknowledged.
-    pub fn pending(&self) -> u64 {
+    pub(crate) fn pending(&self) -> u64 {
         self.spool.pending()
     }
 
-    fn gauges(&self, stats: &Stats) {
+    /// Publishes the spool's size and pending count to the stats.
+    pub(crate) fn gauges(&self, stats: &Stats) {
         Stats::set(&stats.spool_bytes, self.spool.bytes());
         Stats::set(&stats.spool_pending, self.spool.pending());
     }
 
     /// Adds the tokens earned since the last refill (at most one second's worth).
-    fn refill(&mut self) {
-        let now = Instant::now();
-        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate.max(1.0));
     }
 
     /// Whether one more batch may be replayed now (takes the token when it may).
-    fn take_token(&mut self) -> bool {
-        self.refill();
+    fn take_token(&mut self, now: Instant) -> bool {
+        self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
@@ -134,50 +126,30 @@ impl Backlog {
     /// Whether spooled batches go before live ones now: some are waiting and the replay rate
     /// allows one. Only a backlog beyond the rate's one-second burst is interleaved with live
     /// batches, so after a short outage everything arrives in `seq` order.
-    fn ahead(&mut self) -> bool {
+    pub(crate) fn ahead(&mut self, now: Instant) -> bool {
         if self.unsent() == 0 || self.read_failed {
             return false;
         }
-        self.refill();
+        self.refill(now);
         self.tokens >= 1.0
     }
 
     /// A connection came up: a full second's burst of replay is allowed at once.
-    fn connected(&mut self) {
-        self.refilled = Instant::now();
+    pub(crate) fn connected(&mut self, now: Instant) {
+        self.refilled = now;
         self.tokens = self.rate;
     }
 
-    fn log_error(&mut self, what: &str, e: &SpoolError) {
-        let due = self
-            .last_error_log
-            .map_or(true, |t| t.elapsed() >= ERROR_LOG_EVERY);
-        if due {
-            self.last_error_log = Some(Instant::now());
-            error!(error = %e, "spool: {what}");
-        }
-    }
-}
-
-impl Publisher {
-    /// Whether batches taken from the queue now would be spooled rather than kept in memory.
-    pub(crate) fn spooling(&self) -> bool {
-        self.backlog.is_some() && !self.connected
-    }
-
-    /// Writes `batch` to the spool; without one (or when writing fails) it is counted as lost.
-    pub(crate) fn spill(&mut self, batch: &Batch) {
-        let Some(b) = self.backlog.as_mut() else {
-            return;
-        };
-        encode_batch(&mut self.buf, &self.device, batch);
-        match b.spool.append(&self.buf) {
+    /// Writes one encoded batch; counts it, or what the spool dropped to make room, or the
+    /// failure (the batch is then lost).
+    pub(crate) fn append(&mut self, payload: &[u8], stats: &Stats, now: Instant) {
+        match self.spool.append(payload) {
             Ok(a) => {
                 if a.id.is_some() {
-                    Stats::add(&self.stats.batches_spooled, 1);
+                    Stats::add(&stats.batches_spooled, 1);
                 }
                 if a.dropped > 0 {
-                    Stats::add(&self.stats.spool_dropped, a.dropped);
+                    Stats::add(&stats.spool_dropped, a.dropped);
                     warn!(
                         dropped = a.dropped,
                         "spool full: batches dropped (spool.policy)"
@@ -185,179 +157,85 @@ impl Publisher {
                 }
             }
             Err(e) => {
-                Stats::add(&self.stats.spool_errors, 1);
-                b.log_error("cannot write a batch; it is lost", &e);
+                Stats::add(&stats.spool_errors, 1);
+                self.log_error(now, "cannot write a batch; it is lost", &e);
             }
         }
-        b.gauges(&self.stats);
+        self.gauges(stats);
     }
 
-    /// The connection dropped: live batches not acknowledged go to the spool (in order) when
-    /// there is one, else back to the front of the in-memory list; spooled ones in flight will
-    /// be handed out again.
-    pub(crate) fn take_back_unacked(&mut self) {
-        let lost = self.tracker.connection_lost();
-        if self.backlog.is_none() {
-            for item in lost.into_iter().rev() {
-                self.edges_out.push_front(item);
-            }
-            return;
-        }
-        let waiting = std::mem::take(&mut self.edges_out);
-        for (_, batch) in lost.into_iter().chain(waiting) {
-            self.spill(&batch);
-        }
-        if let Some(b) = self.backlog.as_mut() {
-            b.held = None;
-            b.spool.rewind();
-        }
-    }
-
-    /// A spooled batch was acknowledged.
-    pub(crate) fn spooled_accepted(&mut self, id: RecordId) {
-        Stats::add(&self.stats.batches_sent, 1);
-        Stats::add(&self.stats.batches_replayed, 1);
-        if let Some(b) = self.backlog.as_mut() {
-            b.spool.ack(id);
-            b.gauges(&self.stats);
-        }
-    }
-
-    /// The connection came up: the replay may start with a full burst.
-    pub(crate) fn spool_connected(&mut self) {
-        if let Some(b) = self.backlog.as_mut() {
-            b.connected();
-        }
-    }
-
-    /// The next live batch to publish, unless older spooled batches go first (see
-    /// [`Backlog::ahead`]): then live batches wait, in order, in memory.
-    pub(crate) fn next_live(&mut self) -> Option<(u64, Batch)> {
-        if self.backlog.as_mut().is_some_and(Backlog::ahead) {
+    /// The next spooled batch to publish, if the replay rate allows one now: the record set
+    /// aside earlier, or the next one read from the spool (set aside until [`Backlog::sent`]).
+    pub(crate) fn next(&mut self, now: Instant) -> Option<(RecordId, Vec<u8>)> {
+        if self.unsent() == 0 {
             return None;
         }
-        self.edges_out.pop_front()
-    }
-
-    /// Hands one spooled batch to rumqttc if the replay rate and window allow; false when
-    /// nothing was submitted.
-    pub(crate) fn replay_one(&mut self, qos: QoS) -> bool {
-        let in_flight = self.tracker.spooled_outstanding();
-        let Some(b) = self.backlog.as_mut() else {
-            return false;
-        };
-        if !self.connected || in_flight >= SPOOL_WINDOW || b.unsent() == 0 {
-            return false;
-        }
-        if b.held.is_none() {
-            if !b.take_token() {
-                return false;
+        if self.held.is_none() {
+            if !self.take_token(now) {
+                return None;
             }
-            let mut buf = std::mem::take(&mut b.buf);
-            match b.spool.next(&mut buf) {
+            let mut buf = std::mem::take(&mut self.buf);
+            match self.spool.next(&mut buf) {
                 Ok(Some(id)) => {
-                    b.read_failed = false;
-                    b.held = Some((id, buf.clone()));
+                    self.read_failed = false;
+                    self.held = Some((id, buf.clone()));
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    b.read_failed = true;
-                    b.log_error("cannot read a spooled batch", &e);
+                    self.read_failed = true;
+                    self.log_error(now, "cannot read a spooled batch", &e);
                 }
             }
-            b.buf = buf;
+            self.buf = buf;
         }
-        let Some((id, payload)) = b.held.take() else {
-            return false;
-        };
-        match self
-            .client
-            .try_publish(self.topics.edges(), qos, false, payload.as_slice())
-        {
-            Ok(()) => {
-                self.tracker.submitted(Tag::Spooled(id));
-                true
-            }
-            Err(_) => {
-                b.held = Some((id, payload));
-                false
-            }
+        self.held.clone()
+    }
+
+    /// The record offered by [`Backlog::next`] was handed to the client.
+    pub(crate) fn sent(&mut self) {
+        self.held = None;
+    }
+
+    /// A spooled batch was acknowledged by the broker.
+    pub(crate) fn ack(&mut self, id: RecordId, stats: &Stats) {
+        self.spool.ack(id);
+        self.gauges(stats);
+    }
+
+    /// The connection dropped: what was handed out is handed out again, from the oldest record
+    /// not acknowledged.
+    pub(crate) fn rewind(&mut self) {
+        self.held = None;
+        self.spool.rewind();
+    }
+
+    /// Periodic work: interval syncs and gauges.
+    pub(crate) fn tick(&mut self, stats: &Stats, now: Instant) {
+        if let Err(e) = self.spool.tick() {
+            self.log_error(now, "cannot sync", &e);
+        }
+        self.gauges(stats);
+    }
+
+    /// Syncs the spool to disk (`what` names the occasion in a failure's log).
+    pub(crate) fn sync(&mut self, what: &str, now: Instant) {
+        if let Err(e) = self.spool.sync() {
+            self.log_error(now, what, &e);
         }
     }
 
-    /// Periodic spool work: interval syncs and gauges.
-    pub(crate) fn spool_tick(&mut self) {
-        if let Some(b) = self.backlog.as_mut() {
-            if let Err(e) = b.spool.tick() {
-                b.log_error("cannot sync", &e);
-            }
-            b.gauges(&self.stats);
-        }
+    /// Whether the spool has no periodic work due (no sync, no cursor save).
+    pub(crate) fn settled(&self) -> bool {
+        self.spool.settled()
     }
 
-    /// Shutdown: everything not acknowledged (and still in `queue_rest`) goes to the spool, which
-    /// is synced. Returns the batches that could not be kept.
-    pub(crate) fn spool_remaining(&mut self, queue_rest: Vec<Batch>) -> usize {
-        if self.backlog.is_none() {
-            return self.edges_outstanding() + queue_rest.len();
-        }
-        self.take_back_unacked();
-        for batch in &queue_rest {
-            self.spill(batch);
-        }
-        if let Some(b) = self.backlog.as_mut() {
-            if let Err(e) = b.spool.sync() {
-                b.log_error("cannot sync at shutdown", &e);
-            }
-            b.gauges(&self.stats);
-            if b.pending() > 0 {
-                info!(
-                    batches = b.pending(),
-                    "spool: undelivered batches kept for the next start"
-                );
-            }
-        }
-        0
-    }
-
-    /// Whether the spool has periodic work (a sync or a cursor save due): on a healthy
-    /// connection it has none, and the publisher then has no timer waking it for the spool.
-    pub(crate) fn spool_needs_tick(&self) -> bool {
-        self.backlog.as_ref().is_some_and(|b| !b.spool.settled())
-    }
-
-    /// Spool work left that a connected publisher should finish before stopping.
-    pub(crate) fn backlog_left(&self) -> bool {
-        self.backlog
-            .as_ref()
-            .is_some_and(|b| b.unsent() > 0 || self.tracker.spooled_outstanding() > 0)
-    }
-
-    /// Takes new spool settings: the replay rate at once; size, policy and fsync by reopening
-    /// the spool (what it holds stays; batches in flight are handed out again).
-    pub(crate) fn reconfigure_spool(&mut self, dir: std::path::PathBuf, cfg: &SpoolConfig) {
-        if !cfg.enabled {
-            if let Some(mut b) = self.backlog.take() {
-                if let Err(e) = b.spool.sync() {
-                    b.log_error("cannot sync", &e);
-                }
-                info!("spool disabled: what it holds stays on disk for when it is enabled again");
-            }
-            return;
-        }
-        if let Some(b) = self.backlog.as_mut() {
-            if let Err(e) = b.spool.sync() {
-                b.log_error("cannot sync", &e);
-            }
-        }
-        // Reopening rewinds: spooled batches in flight are handed out again (duplicates, never
-        // holes).
-        self.backlog = None;
-        match Backlog::open(dir, cfg, &self.stats) {
-            Ok(b) => self.backlog = Some(b),
-            Err(e) => {
-                error!(error = %e, "spool: cannot reopen with the new settings; spooling off")
-            }
+    fn log_error(&mut self, now: Instant, what: &str, e: &SpoolError) {
+        let due = self.last_error_log.map_or(true, |t| {
+            now.saturating_duration_since(t) >= ERROR_LOG_EVERY
+        });
+        if due {
+            self.last_error_log = Some(now);
+            error!(error = %e, "spool: {what}");
         }
     }
 }

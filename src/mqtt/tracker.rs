@@ -28,9 +28,10 @@ pub(crate) enum Tag {
     Control,
 }
 
-/// A publish the broker has taken responsibility for.
+/// A publish the broker has taken responsibility for (named apart from the remote config's
+/// `Accepted`, which is a patch taken by the controller).
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Accepted {
+pub(crate) enum Delivered {
     /// An edge batch (acknowledged, or written to the socket at QoS 0).
     Edge,
     /// A batch replayed from the spool.
@@ -67,12 +68,8 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    /// Records a publish just handed to rumqttc.
-    pub(crate) fn submitted(&mut self, tag: Tag) {
-        self.submitted_at(tag, Instant::now());
-    }
-
-    fn submitted_at(&mut self, tag: Tag, at: Instant) {
+    /// Records a publish handed to rumqttc at `at`.
+    pub(crate) fn submitted(&mut self, tag: Tag, at: Instant) {
         match tag {
             Tag::Edge { .. } => self.edges += 1,
             Tag::Spooled(_) => self.spooled += 1,
@@ -96,28 +93,25 @@ impl Tracker {
         self.spooled
     }
 
-    fn accept(&mut self, sent: Sent, now: Instant) -> Accepted {
+    fn accept(&mut self, sent: Sent, now: Instant) -> Delivered {
         match sent.tag {
             Tag::Edge { .. } => {
                 self.edges -= 1;
                 self.latency.record(now.saturating_duration_since(sent.at));
-                Accepted::Edge
+                Delivered::Edge
             }
             Tag::Spooled(id) => {
                 self.spooled -= 1;
-                Accepted::Spooled(id)
+                Delivered::Spooled(id)
             }
-            Tag::Offline => Accepted::Offline,
-            Tag::Control => Accepted::Control,
+            Tag::Offline => Delivered::Offline,
+            Tag::Control => Delivered::Control,
         }
     }
 
-    /// rumqttc wrote a publish with `pkid` (0 = QoS 0: accepted as soon as it is written).
-    pub(crate) fn on_outgoing_publish(&mut self, pkid: u16) -> Option<Accepted> {
-        self.on_outgoing_publish_at(pkid, Instant::now())
-    }
-
-    fn on_outgoing_publish_at(&mut self, pkid: u16, now: Instant) -> Option<Accepted> {
+    /// rumqttc wrote a publish with `pkid` at `now` (0 = QoS 0: accepted as soon as it is
+    /// written).
+    pub(crate) fn on_outgoing_publish(&mut self, pkid: u16, now: Instant) -> Option<Delivered> {
         if pkid != 0 && self.inflight.contains_key(&pkid) {
             // A retransmission of a publish we already know (resumed session): nothing new.
             return None;
@@ -143,12 +137,8 @@ impl Tracker {
         }
     }
 
-    /// The broker acknowledged `pkid` (PubAck at QoS 1, PubComp at QoS 2).
-    pub(crate) fn on_ack(&mut self, pkid: u16) -> Option<Accepted> {
-        self.on_ack_at(pkid, Instant::now())
-    }
-
-    fn on_ack_at(&mut self, pkid: u16, now: Instant) -> Option<Accepted> {
+    /// The broker acknowledged `pkid` (PubAck at QoS 1, PubComp at QoS 2) at `now`.
+    pub(crate) fn on_ack(&mut self, pkid: u16, now: Instant) -> Option<Delivered> {
         let sent = self.inflight.remove(&pkid)?;
         Some(self.accept(sent, now))
     }
@@ -175,106 +165,5 @@ impl Tracker {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn edge(order: u64) -> Tag {
-        Tag::Edge {
-            order,
-            batch: Batch {
-                run: 1,
-                seq: order,
-                ..Batch::default()
-            },
-        }
-    }
-
-    #[test]
-    fn qos1_edge_counted_on_ack_only() {
-        let mut t = Tracker::default();
-        t.submitted(Tag::Control);
-        t.submitted(edge(0));
-        assert_eq!(t.edges_outstanding(), 1);
-        assert_eq!(t.on_outgoing_publish(1), None);
-        assert_eq!(t.on_outgoing_publish(2), None);
-        assert_eq!(t.awaiting(), 0);
-        assert_eq!(t.on_ack(2), Some(Accepted::Edge));
-        assert_eq!(t.on_ack(1), Some(Accepted::Control));
-        assert_eq!(t.on_ack(1), None, "unknown pkid ignored");
-        assert_eq!(t.edges_outstanding(), 0);
-    }
-
-    #[test]
-    fn qos0_edge_counted_when_written() {
-        let mut t = Tracker::default();
-        t.submitted(edge(0));
-        assert_eq!(t.on_outgoing_publish(0), Some(Accepted::Edge));
-        assert_eq!(t.edges_outstanding(), 0);
-    }
-
-    #[test]
-    fn lost_connection_returns_unacked_edges_in_order() {
-        let mut t = Tracker::default();
-        for i in 0..4 {
-            t.submitted(edge(i));
-        }
-        t.submitted(Tag::Offline);
-        t.on_outgoing_publish(7);
-        t.on_outgoing_publish(3);
-        t.on_ack(7); // edge 0 accepted
-        let lost: Vec<u64> = t.connection_lost().into_iter().map(|(o, _)| o).collect();
-        assert_eq!(lost, vec![1, 2, 3]);
-        assert_eq!(t.edges_outstanding(), 0);
-        assert_eq!(t.awaiting(), 0);
-    }
-
-    #[test]
-    fn collision_resolves_on_ack() {
-        let mut t = Tracker::default();
-        t.submitted(edge(0));
-        t.submitted(edge(1));
-        t.on_outgoing_publish(1);
-        t.on_await_ack(1);
-        assert_eq!(t.on_ack(1), Some(Accepted::Edge));
-        assert_eq!(t.on_outgoing_publish(1), None);
-        assert_eq!(t.on_ack(1), Some(Accepted::Edge));
-        assert_eq!(t.edges_outstanding(), 0);
-    }
-
-    #[test]
-    fn latency_of_live_batches_only_from_hand_over_to_ack() {
-        use std::time::Duration;
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
-        let mut t = Tracker::default();
-        t.submitted_at(Tag::Control, t0);
-        t.submitted_at(edge(0), t0);
-        t.submitted_at(Tag::Offline, t0);
-        t.submitted_at(edge(1), ms(1));
-        for pkid in 1..=4 {
-            t.on_outgoing_publish_at(pkid, ms(2));
-        }
-        for pkid in 1..=4 {
-            t.on_ack_at(pkid, ms(9));
-        }
-        // Edge 0: 9 ms, edge 1: 8 ms (bucket middles); status publishes are not timed.
-        assert_eq!(t.latency.len(), 2);
-        assert_eq!(t.latency.quantile_us(0.0), Some(8_063.5));
-        assert_eq!(t.latency.quantile_us(1.0), Some(8_959.5));
-        // QoS 0: accepted, and timed, when written.
-        t.submitted_at(edge(2), ms(10));
-        assert_eq!(t.on_outgoing_publish_at(0, ms(10)), Some(Accepted::Edge));
-        assert_eq!(t.latency.len(), 3);
-        assert_eq!(t.latency.quantile_us(0.0), Some(0.0));
-    }
-
-    #[test]
-    fn replayed_publish_is_not_a_new_one() {
-        let mut t = Tracker::default();
-        t.submitted(edge(0));
-        t.submitted(edge(1));
-        t.on_outgoing_publish(5);
-        assert_eq!(t.on_outgoing_publish(5), None);
-        assert_eq!(t.awaiting(), 1);
-    }
-}
+#[path = "tracker_tests.rs"]
+mod tests;
