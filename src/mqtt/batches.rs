@@ -234,3 +234,7 @@ impl Batches {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "batches_tests.rs"]
+mod tests;

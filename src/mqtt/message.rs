@@ -1,7 +1,6 @@
 //! One publish the publisher's state machine decided on, with where it came from: the shell
 //! hands topic, payload, QoS and retain flag to the client and gives the [`Origin`] back to say
-//! whether the client took it ([`super::publisher::Publisher::sent`]) or not
-//! ([`super::publisher::Publisher::refused`]).
+//! whether the client took it (`Publisher::sent`) or not (`Publisher::refused`).
 
 use rumqttc::QoS;
 

@@ -1,11 +1,10 @@
 //! The link to the broker: the only place that talks MQTT. The publisher is a state machine
-//! that decides ([`publisher`], with the parts that offer publishes: [`traffic`], [`batches`]
-//! and [`spooling`], [`reporting`], and the announcer of [`crate::presence`]; [`pump`] owns
-//! their priority order, [`closing`] the steps of a clean close) inside a thin IO shell
-//! ([`shell`]) that owns the rumqttc client and event loop ([`driver`]), after rumqttc's own
-//! `MqttState` inside `EventLoop`. What is said is in [`crate::wire`]; what the device owns on
-//! the broker and remembers in `state_dir` is in [`crate::presence`]. The design is described
-//! in `docs/architecture.md`.
+//! that decides (`publisher`, with the parts that offer publishes: `traffic`, `batches` and
+//! `spooling`, `reporting`, and the announcer of `presence`; `pump` owns their priority order,
+//! `closing` the steps of a clean close) inside a thin IO shell (`shell`) that owns the rumqttc
+//! client and event loop (`driver`), after rumqttc's own `MqttState` inside `EventLoop`. What
+//! is said is in `wire`; what the device owns on the broker and remembers in `state_dir` is in
+//! `presence`. The design is described in `docs/architecture.md`.
 //!
 //! * [`publishing`]: the publisher task as the agent starts it ([`Publishing`]).
 //! * [`control`]: the channels to the remote-config controller (`config/set` in, retained
@@ -33,6 +32,8 @@ mod reporting;
 mod session;
 mod shell;
 mod spooling;
+#[cfg(test)]
+mod testing;
 mod tracker;
 mod traffic;
 

@@ -1,6 +1,6 @@
 //! The publisher as a state machine, after rumqttc's own `MqttState`: its methods change state
 //! and decide what to publish or subscribe next, without network operations and without reading
-//! a clock (time is passed in). The IO shell ([`super::shell`]) owns the client and the event
+//! a clock (time is passed in). The IO shell (`shell.rs`) owns the client and the event
 //! loop, feeds it queue entries, broker events and commands, and carries out its decisions.
 //!
 //! Delivery is at least once: batches not acknowledged when the connection drops are resent, in

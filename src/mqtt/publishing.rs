@@ -59,7 +59,7 @@ impl Publishing {
     }
 
     /// Keeps state in `state_dir`: the spool of unacknowledged batches (when `spool.enabled`)
-    /// and the records of what the device owns on the broker ([`crate::presence`]).
+    /// and the records of what the device owns on the broker (`presence`).
     pub fn state(mut self, state_dir: PathBuf, spool: SpoolConfig) -> Self {
         self.setup.state = Some((state_dir, spool));
         self
@@ -73,7 +73,7 @@ impl Publishing {
     }
 
     /// Describes the device: the retained `info` and, with `homeassistant.enabled`, Home
-    /// Assistant discovery (updated by [`super::Command::Describe`]).
+    /// Assistant discovery (updated by [`Command::Describe`](super::Command::Describe)).
     pub fn describe(mut self, d: Description) -> Self {
         self.setup.description = Some(d);
         self

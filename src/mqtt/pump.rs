@@ -195,3 +195,6 @@ impl Pump {
         }
     }
 }
+#[cfg(test)]
+#[path = "pump_tests.rs"]
+mod tests;

@@ -176,6 +176,8 @@ impl Link {
         let until = Instant::now() + limit;
         let mut closing = Closing::default();
         let mut expired = false;
+        // Clears handed to rumqttc before `offline` and DISCONNECT go out before them.
+        self.flush(p);
         loop {
             match closing.advance(p, expired) {
                 CloseStep::Wait => {

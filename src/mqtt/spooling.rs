@@ -7,7 +7,7 @@
 //!   longer one is interleaved with live batches at the replay rate, so a backlog never starves
 //!   live data ([`Backlog::ahead`]). Each is acknowledged in the spool on its PUBACK; a segment
 //!   goes once all of it is acknowledged.
-//! * Which batches go to the spool is decided by [`super::batches`].
+//! * Which batches go to the spool is decided by `batches.rs`, which owns the backlog.
 //!
 //! Spool I/O is a write into the page cache (plus an `fdatasync` under `fsync = "batch"`), done
 //! inline on the publisher task: it never blocks sampling, which only ever talks to the queue.
@@ -239,3 +239,7 @@ impl Backlog {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "spooling_tests.rs"]
+mod tests;

@@ -2,8 +2,8 @@
 //! published (to clear what the config in force no longer uses, after a live change or a
 //! restart), the `info` and Home Assistant discovery it announces, and the subscriptions of its
 //! persistent session. Pure decisions plus small record files; no MQTT client: the link
-//! ([`crate::mqtt`]) asks what to publish or subscribe and tells what went out. Built on
-//! [`crate::wire`] for topic names and payloads.
+//! (`mqtt`) asks what to publish or subscribe and tells what went out. Built on `wire` for
+//! topic names and payloads.
 //!
 //! * [`retained`]: the retained messages we own as a state machine (publish, clear, record).
 //! * [`announce`]: `info` and the discovery configs, recorded in `ha-discovery.json`.

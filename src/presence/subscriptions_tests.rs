@@ -35,3 +35,27 @@ fn in_memory_record_still_tracks_changes_within_the_process() {
         vec!["old/config/set".to_string()]
     );
 }
+
+#[test]
+fn a_connect_subscribes_to_everything_wanted_and_drops_the_rest() {
+    let mut r = SessionRecord::in_memory();
+    let first = r.subscribe(set(&["a/config/set", "g/1"]));
+    assert_eq!(first.subscribe, ["a/config/set", "g/1"]);
+    assert!(first.unsubscribe.is_empty(), "unknown: nothing to drop");
+    let again = r.subscribe(set(&["b/config/set", "g/1"]));
+    assert_eq!(again.subscribe, ["b/config/set", "g/1"], "all again");
+    assert_eq!(again.unsubscribe, ["a/config/set"]);
+}
+
+#[test]
+fn an_update_while_connected_subscribes_only_to_what_is_new() {
+    let mut r = SessionRecord::in_memory();
+    r.subscribe(set(&["a/config/set", "ha/status"]));
+    let u = r.update(set(&["a/config/set", "hb/status"]));
+    assert_eq!(u.subscribe, ["hb/status"]);
+    assert_eq!(u.unsubscribe, ["ha/status"]);
+    assert_eq!(
+        r.update(set(&["a/config/set", "hb/status"])),
+        Resubscribe::default()
+    );
+}

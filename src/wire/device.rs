@@ -1,6 +1,6 @@
 //! What the agent says about itself: the running process ([`DeviceInfo`]), what the config in
 //! force watches ([`Inventory`]), and the retained `<prefix>/<id>/info` payload built from both.
-//! Home Assistant discovery ([`super::discovery`]) is built from the same [`Description`].
+//! Home Assistant discovery (`discovery.rs`) is built from the same [`Description`].
 
 use serde_json::json;
 
@@ -16,7 +16,7 @@ pub struct DeviceInfo {
     pub device_id: String,
     /// edgetap's version (the crate version).
     pub sw_version: String,
-    /// What is sampled, as [`crate::sampler::Sampler::model`] names it.
+    /// What is sampled, as the sampler's `model()` names it.
     pub model: String,
     /// `sampler.backend` of the running sampler.
     pub backend: String,

@@ -1,6 +1,6 @@
 //! What edgetap says on the broker: topic names and the payloads published on them, as pure
-//! functions of the data (no client, no I/O, no clock). The link ([`crate::mqtt`]) and the
-//! broker-side state ([`crate::presence`]) both build on it, and consumers and tests decode with
+//! functions of the data (no client, no I/O, no clock). The link (`mqtt`) and the
+//! broker-side state (`presence`) both build on it, and consumers and tests decode with
 //! it; it depends on nothing above the data it encodes. The topic and payload contract is
 //! described in `docs/architecture.md`.
 //!
