@@ -175,8 +175,8 @@ impl Batches {
     }
 
     /// Shutdown: `unacked` (see [`Batches::lost`]), the waiting live batches and `queue_rest`
-    /// go to the spool, which is synced. Returns the batches that could not be kept (all of
-    /// them, without a spool; `unacked_count` counts those the tracker still has).
+    /// go to the spool, which is synced. Returns the batches that could not be kept: all of
+    /// them without a spool, none with one (what the spool drops is counted there).
     pub(crate) fn remaining(
         &mut self,
         unacked: Vec<(u64, Batch)>,

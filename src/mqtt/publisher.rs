@@ -50,7 +50,7 @@ pub(crate) struct Publisher {
 }
 
 impl Publisher {
-    /// A publisher of `device` under `topics` to `broker`, not connected at `now`, keeping
+    /// A publisher of the device of `topics` to `broker`, not connected at `now`, keeping
     /// nothing on disk.
     pub(crate) fn new(
         topics: Topics,
