@@ -5,6 +5,7 @@
 //! [`mqtt`]. The middle is pure code; hardware sits behind the sampler, MQTT behind the publisher.
 
 pub mod agent;
+pub mod block;
 pub mod capture;
 pub mod config;
 pub mod edges;

@@ -3,11 +3,11 @@
 //! The same chain serves `run` (which batches and publishes) and `capture` (which writes a file),
 //! so both see exactly the same edges.
 
+use crate::block::Block;
 use crate::config::{ChangeSet, InputConfig};
 use crate::edges::decode::Decoder;
 use crate::edges::filter::{FilterBank, PinSettings};
 use crate::edges::{Edge, Gap, PinLevel, RateLimited};
-use crate::sampler::Block;
 
 /// What a block produced besides its edges.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -7,12 +7,13 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use crate::block::{Block, LevelWords};
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
 use crate::edges::{Edge, RateLimited, MAX_PIN};
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
-use crate::sampler::{self, Block, LevelWords, Sampler, SamplerCounters, SamplerError};
+use crate::sampler::{self, Sampler, SamplerCounters, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 

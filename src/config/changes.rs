@@ -84,7 +84,7 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
     }
 
     // A pin beyond GPIO 31 needs the second level word, which only a new chain reads.
-    let words = |c: &Config| crate::sampler::LevelWords::for_pins(c.pins());
+    let words = |c: &Config| crate::block::LevelWords::for_pins(c.pins());
     c.sampler_restart = old.sampler != new.sampler || words(old) != words(new);
     c.batch_changed = old.batch != new.batch;
 
