@@ -129,16 +129,19 @@ impl RemoteConfig {
 
     /// Checks a `config/set` payload against the config in force; changes nothing.
     pub fn apply(&self, payload: &[u8]) -> Result<Accepted, Rejected> {
-        let patch = read(payload)?;
         let Patch {
             body,
             request,
             version,
-        } = patch;
+        } = read(payload).map_err(|error| Rejected {
+            request: None,
+            error,
+        })?;
         let rejected = |error| Rejected {
             request: request.clone(),
             error,
         };
+        let version = version.map_err(rejected)?;
         let version = self.next_version(version).map_err(rejected)?;
         let config = patch_config(&self.config, &Value::Object(body)).map_err(rejected)?;
         let changes = diff(&self.config, &config);
@@ -162,7 +165,7 @@ impl RemoteConfig {
             }
             if let Ok(Patch {
                 request,
-                version: None,
+                version: Ok(None),
                 ..
             }) = read(payload)
             {
