@@ -220,7 +220,7 @@ fn dispatch(command: Command) -> Result<()> {
                 None => Default::default(),
             };
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
-            print_out(&edgetap::hw::check::check(&paths, &sampler).render())
+            print_out(&edgetap::hw::check::check(&paths, &(&sampler).into()).render())
         }
         Command::Emulator {
             board,

@@ -21,6 +21,11 @@ pub use remote::{
 };
 pub use validate::{ConfigError, FieldError, BINARY_SENSOR_CLASSES};
 
+pub use crate::emu::{EmulatedConfig, FaultsConfig};
+pub use crate::hw::board::BoardKind;
+pub use crate::hw::pacing::Pacer;
+pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
+
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -64,173 +69,6 @@ pub struct Config {
 /// The default `state_dir`: the FHS place for a daemon's persistent state.
 fn default_state_dir() -> PathBuf {
     PathBuf::from("/var/lib/edgetap")
-}
-
-/// Which sampler backend feeds the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// Replays a VCD file: no hardware needed.
-    Replay,
-    /// The DMA engine of an emulated board (a memory file shared with the emulator).
-    Emulated,
-    /// The DMA engine of a real BCM283x/BCM2711 Raspberry Pi, through `/dev/mem`.
-    Dma,
-}
-
-impl Backend {
-    /// The name config files use (`sampler.backend`), also published on the `info` topic.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Replay => "replay",
-            Backend::Emulated => "emulated",
-            Backend::Dma => "dma",
-        }
-    }
-}
-
-/// Which peripheral's FIFO paces the DMA engine (one FIFO word per sample).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Pacer {
-    /// The PWM FIFO (PERMAP 5): keep it free of other PWM users (analogue audio).
-    Pwm,
-    /// The PCM FIFO (PERMAP 2): keep it free of I2S audio.
-    Pcm,
-}
-
-/// The boards the emulator models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BoardKind {
-    /// Raspberry Pi 3 (BCM2837): peripherals at 0x3F000000, PLLD 500 MHz.
-    Pi3,
-    /// Raspberry Pi 4 (BCM2711): peripherals at 0xFE000000, PLLD 750 MHz.
-    Pi4,
-}
-
-/// Sampler settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SamplerConfig {
-    /// Backend that produces samples.
-    pub backend: Backend,
-    /// Microseconds between two samples.
-    pub period_us: u32,
-    /// Samples per block (one timer read per block on the DMA backend).
-    pub block_samples: u32,
-    /// DMA backends: how much signal the ring of blocks holds (ms) before an unread block is
-    /// overwritten (an overrun, reported as a gap).
-    pub buffer_ms: u32,
-    /// DMA backends: the FIFO that paces sampling.
-    pub pacer: Pacer,
-    /// DMA backends: the DMA channel; unset: the board's default (14 on Pi ≤ 3, 7 on Pi 4).
-    pub dma_channel: Option<u8>,
-    /// DMA backend: the physical-memory device (a Pi's `/dev/mem`).
-    pub mem_device: PathBuf,
-    /// Settings of the replay backend.
-    pub replay: ReplayConfig,
-    /// Settings of the emulated board.
-    pub emulated: EmulatedConfig,
-}
-
-impl Default for SamplerConfig {
-    fn default() -> Self {
-        SamplerConfig {
-            backend: Backend::Replay,
-            period_us: 5,
-            block_samples: 1000,
-            buffer_ms: 100,
-            pacer: Pacer::Pwm,
-            dma_channel: None,
-            mem_device: PathBuf::from("/dev/mem"),
-            replay: ReplayConfig::default(),
-            emulated: EmulatedConfig::default(),
-        }
-    }
-}
-
-/// Settings of the replay backend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReplayConfig {
-    /// VCD file whose wires named `gpio<N>` drive GPIO N; relative to the config file.
-    pub signal: PathBuf,
-    /// Pace samples to the wall clock; false replays as fast as possible.
-    pub realtime: bool,
-    /// Start over at the end of the file instead of stopping.
-    #[serde(rename = "loop")]
-    pub loop_: bool,
-    /// UTC µs that VCD time 0 maps to; unset: the moment the replay starts.
-    pub start_us: Option<u64>,
-}
-
-impl Default for ReplayConfig {
-    fn default() -> Self {
-        ReplayConfig {
-            signal: PathBuf::new(),
-            realtime: true,
-            loop_: false,
-            start_us: None,
-        }
-    }
-}
-
-/// Settings of the emulated board.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EmulatedConfig {
-    /// The board modelled.
-    pub board: BoardKind,
-    /// VCD file whose wires named `gpio<N>` drive GPIO N; relative to the config file.
-    pub signal: PathBuf,
-    /// Pace emulated time to the wall clock; false: lock-step (emulated time moves only while
-    /// the sampler waits, deterministic, as fast as the machine goes).
-    pub realtime: bool,
-    /// Start the signal over at its end instead of holding the last levels.
-    #[serde(rename = "loop")]
-    pub loop_: bool,
-    /// UTC µs of emulated time 0 (signal time 0); unset: when the emulator starts.
-    pub start_us: Option<u64>,
-    /// Attach to the board file of an emulator already running (`edgetap emulator --mem FILE`);
-    /// unset: start one in-process on a fresh file.
-    pub mem: Option<PathBuf>,
-    /// Faults the in-process emulator injects.
-    pub faults: FaultsConfig,
-}
-
-impl Default for EmulatedConfig {
-    fn default() -> Self {
-        EmulatedConfig {
-            board: BoardKind::Pi4,
-            signal: PathBuf::new(),
-            realtime: true,
-            loop_: false,
-            start_us: None,
-            mem: None,
-            faults: FaultsConfig::default(),
-        }
-    }
-}
-
-/// Faults seen on real boards, injected by the emulator. All 0 = none.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FaultsConfig {
-    /// Random extra delay of up to this many ns on every paced FIFO write.
-    pub jitter_ns: u32,
-    /// The engine halts this long (µs) every `stall_every_ms` (the GPU's ~16 µs every 500 ms).
-    pub stall_us: u32,
-    /// Period of the stall (ms).
-    pub stall_every_ms: u32,
-    /// Someone else resets the channel this long after it first starts (ms); 0 = never.
-    pub reset_after_ms: u32,
-    /// The consumer stalls this long (ms) once, `consumer_stall_after_ms` after the start.
-    pub consumer_stall_ms: u32,
-    /// When the consumer stall happens (ms after the start).
-    pub consumer_stall_after_ms: u32,
-    /// The system timer starts this many µs before its 2^32 wrap; 0 = starts at 0.
-    pub clo_before_wrap_us: u32,
 }
 
 /// One watched pin and its filters. All filter times 0 = pass-through.
@@ -432,5 +270,14 @@ impl Config {
             c.mqtt.password = Some("***".into());
         }
         c
+    }
+}
+
+impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
+    fn from(c: &'a Config) -> Self {
+        crate::sampler::SamplerSpec {
+            settings: &c.sampler,
+            words: crate::block::LevelWords::for_pins(c.pins()),
+        }
     }
 }

@@ -3,11 +3,12 @@
 
 pub mod dma;
 pub mod replay;
+mod settings;
 pub mod ticks;
 
 pub use crate::block::{Block, LevelWords};
-use crate::config::{Backend, Config};
 use crate::shutdown::Shutdown;
+pub use settings::{Backend, ReplayConfig, SamplerConfig};
 
 /// Why a sampler stopped producing blocks.
 #[derive(Debug, thiserror::Error)]
@@ -72,10 +73,20 @@ pub struct SamplerCounters {
     pub overruns: u64,
 }
 
-/// Opens the sampler `config.sampler.backend` names, sized for the watched pins.
-pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
-    let s = &config.sampler;
-    let words = LevelWords::for_pins(config.pins());
+/// What a sampler is opened with: its settings, and the level words the watched pins need.
+///
+/// The config converts into it (`sampler::open(&config)`), so this layer needs no config.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplerSpec<'a> {
+    /// The `[sampler]` settings.
+    pub settings: &'a SamplerConfig,
+    /// Level words per sample: enough for every watched pin.
+    pub words: LevelWords,
+}
+
+/// Opens the sampler `spec.settings.backend` names, sized for the watched pins.
+pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, SamplerError> {
+    let SamplerSpec { settings: s, words } = spec.into();
     match s.backend {
         Backend::Replay => Ok(Box::new(replay::ReplaySampler::open(
             &s.replay,
@@ -83,6 +94,6 @@ pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
             s.block_samples,
             words,
         )?)),
-        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(config)?)),
+        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(s, words)?)),
     }
 }
