@@ -1,6 +1,9 @@
 //! The `edgetap` command line: run the agent, capture edges to a file, check a config, write
 //! demo signals.
 
+// All hardware access is in the library's `hw` module.
+#![deny(unsafe_code)]
+
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
