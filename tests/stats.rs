@@ -1,4 +1,4 @@
-//! The periodic stats message (issue 5) against a real mosquitto: an agent replaying the demo
+//! The periodic stats message against a real mosquitto: an agent replaying the demo
 //! signal (5 µs period; 1 kHz pulse train on GPIO 18) publishes `edgetap/<id>/stats` every
 //! `stats.interval_s` with the contract's keys and plausible values, and a remote change of the
 //! interval changes the spacing without a reconnect.
