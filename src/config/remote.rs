@@ -21,7 +21,8 @@
 //! acknowledgement (and can use it to probe), and nothing is rebuilt.
 //! No remotely changeable key is a path, so no relative path needs resolving here.
 
-use super::changes::{diff, ChangeSet};
+use super::changes::diff;
+use super::changeset::ChangeSet;
 use super::envelope::{read, stale_version, Patch};
 use super::load::from_value;
 use super::{Config, ConfigError, FieldError};
