@@ -130,3 +130,7 @@ impl BlockDecoder {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[path = "decoding_tests.rs"]
+mod tests;
