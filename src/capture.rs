@@ -2,10 +2,11 @@
 
 use std::io::Write;
 
+use crate::block::Block;
 use crate::config::Config;
 use crate::edges::Edge;
 use crate::pipeline::Pipeline;
-use crate::sampler::{self, Block, SamplerError};
+use crate::sampler::{self, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::vcd::VcdWriter;
 

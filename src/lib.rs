@@ -3,12 +3,35 @@
 //!
 //! Data flows one way: [`sampler`] → [`edges::decode`] → [`edges::filter`] → [`edges::batch`] →
 //! [`mqtt`]. The middle is pure code; hardware sits behind the sampler, MQTT behind the publisher.
+//! A source that delivers edges rather than samples joins after the decoder, at
+//! [`edges::EdgeChunk`] ([`pipeline::Filtering`]).
+//!
+//! The modules form layers; each imports only from layers below it (lowest first):
+//!
+//! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
+//!    [`spool`];
+//! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
+//! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
+//!    board), then [`sampler`];
+//! 4. [`config`]: the layers below own their setting types; config gathers them into sections,
+//!    validates them and classifies a change;
+//! 5. [`pipeline`] and [`queue`], which take their settings from the config;
+//! 6. [`capture`] and [`mqtt`];
+//! 7. [`agent`], which runs them all.
+//!
+//! See `docs/architecture.md` for the threads and invariants.
+
+// `unsafe` only where memory is mapped and hardware touched: `hw`, each block with a `// SAFETY:`
+// line. The emulator needs none: it reaches its memory file through `hw::mmio`.
+#![deny(unsafe_code)]
 
 pub mod agent;
+pub mod block;
 pub mod capture;
 pub mod config;
 pub mod edges;
 pub mod emu;
+#[allow(unsafe_code)]
 pub mod hw;
 pub mod mqtt;
 pub mod pipeline;

@@ -1,6 +1,9 @@
 //! The `edgetap` command line: run the agent, capture edges to a file, check a config, write
 //! demo signals.
 
+// All hardware access is in the library's `hw` module.
+#![deny(unsafe_code)]
+
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -220,7 +223,7 @@ fn dispatch(command: Command) -> Result<()> {
                 None => Default::default(),
             };
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
-            print_out(&edgetap::hw::check::check(&paths, &sampler).render())
+            print_out(&edgetap::hw::check::check(&paths, &(&sampler).into()).render())
         }
         Command::Emulator {
             board,

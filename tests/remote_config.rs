@@ -1,4 +1,4 @@
-//! Remote configuration end to end (issue 4), against a real mosquitto: patches on
+//! Remote configuration end to end, against a real mosquitto: patches on
 //! `config/set` (device and group), results on `config/result`, the retained `config`, live
 //! application without losing edges, persistence across restarts, and connection rollback.
 

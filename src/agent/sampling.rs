@@ -7,12 +7,13 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use crate::block::{Block, LevelWords};
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
 use crate::edges::{Edge, RateLimited, MAX_PIN};
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
-use crate::sampler::{self, Block, LevelWords, Sampler, SamplerCounters, SamplerError};
+use crate::sampler::{self, Sampler, SamplerCounters, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 
@@ -39,8 +40,8 @@ pub(super) struct Sampling<'a> {
     pub(super) updates: Receiver<Update>,
 }
 
-/// The state that lives across blocks.
-struct Chain {
+/// The sampler and the stages after it: the state that lives across blocks.
+struct SamplingState {
     sampler: Box<dyn Sampler>,
     pipeline: Pipeline,
     batcher: Batcher,
@@ -56,7 +57,7 @@ impl Sampling<'_> {
     /// Blocks in, batches out, until the signal ends or shutdown.
     pub(super) fn run(mut self, sampler: Box<dyn Sampler>) -> Result<(), SamplerError> {
         let c = &self.config;
-        let mut chain = Chain {
+        let mut state = SamplingState {
             block: Block::new(sampler.period_us(), sampler.words()),
             sampler,
             pipeline: Pipeline::new(&c.inputs),
@@ -66,40 +67,40 @@ impl Sampling<'_> {
             limited: [0; MAX_PIN as usize + 1],
         };
         loop {
-            self.take_updates(&mut chain);
+            self.take_updates(&mut state);
             if self.shutdown.is_triggered()
-                || !chain.sampler.next_block(&mut chain.block, self.shutdown)?
+                || !state.sampler.next_block(&mut state.block, self.shutdown)?
             {
                 break;
             }
-            self.process(&mut chain);
+            self.process(&mut state);
         }
-        if let Some(batch) = chain.batcher.flush() {
+        if let Some(batch) = state.batcher.flush() {
             self.send_batch(batch);
         }
         Ok(())
     }
 
-    fn process(&self, chain: &mut Chain) {
-        let now = chain.sampler.counters();
+    fn process(&self, state: &mut SamplingState) {
+        let now = state.sampler.counters();
         let (restarts, overruns) = (now.restarts, now.overruns);
         Stats::add(
             &self.stats.dma_restarts,
-            restarts.saturating_sub(chain.counted.restarts),
+            restarts.saturating_sub(state.counted.restarts),
         );
         Stats::add(
             &self.stats.overruns,
-            overruns.saturating_sub(chain.counted.overruns),
+            overruns.saturating_sub(state.counted.overruns),
         );
-        chain.counted = now;
-        let Chain {
+        state.counted = now;
+        let SamplingState {
             pipeline,
             batcher,
             block,
             edges,
             limited,
             ..
-        } = chain;
+        } = state;
         Stats::add(&self.stats.samples, block.samples() as u64);
         edges.clear();
         let events = pipeline.process(block, edges);
@@ -163,13 +164,13 @@ impl Sampling<'_> {
     }
 
     /// Applies every update waiting, without waiting for one.
-    fn take_updates(&mut self, chain: &mut Chain) {
+    fn take_updates(&mut self, state: &mut SamplingState) {
         loop {
             match self.updates.try_recv() {
                 Ok(u) => {
                     let result = self
-                        .apply(chain, u.config, &u.changes)
-                        .map(|()| chain.sampler.model());
+                        .apply(state, u.config, &u.changes)
+                        .map(|()| state.sampler.model());
                     // The controller may have given up waiting: nothing to tell then.
                     let _ = u.reply.send(result);
                 }
@@ -181,44 +182,44 @@ impl Sampling<'_> {
     /// Switches to `config`, rebuilding only what `changes` names.
     fn apply(
         &mut self,
-        chain: &mut Chain,
+        state: &mut SamplingState,
         config: Config,
         changes: &ChangeSet,
     ) -> Result<(), String> {
         let words = LevelWords::for_pins(config.pins());
-        if changes.sampler_restart || words != chain.sampler.words() {
+        if changes.sampler_restart || words != state.sampler.words() {
             // Open the new sampler first: if it cannot start, the old one keeps running.
             let new = sampler::open(&config).map_err(|e| e.to_string())?;
-            chain.block = Block::new(new.period_us(), new.words());
-            chain.sampler = new;
-            chain.counted = SamplerCounters::default();
-            chain.pipeline.mark_restart();
+            state.block = Block::new(new.period_us(), new.words());
+            state.sampler = new;
+            state.counted = SamplerCounters::default();
+            state.pipeline.mark_restart();
             info!(
                 period_us = config.sampler.period_us,
                 block_samples = config.sampler.block_samples,
                 "sampler restarted with new settings"
             );
         }
-        chain.edges.clear();
-        let added = chain
+        state.edges.clear();
+        let added = state
             .pipeline
-            .reconfigure(&config.inputs, changes, &mut chain.edges);
+            .reconfigure(&config.inputs, changes, &mut state.edges);
         for &pin in &changes.pins_removed {
-            chain.batcher.forget_pin(pin);
+            state.batcher.forget_pin(pin);
         }
         if !changes.pins_removed.is_empty() {
             self.send(Outgoing::Removed(changes.pins_removed.clone()));
         }
         if !added.is_empty() {
-            chain.batcher.set_levels(&added);
+            state.batcher.set_levels(&added);
             self.send(Outgoing::Levels(added));
         }
-        for &e in &chain.edges {
-            self.push_edge(&mut chain.batcher, e);
+        for &e in &state.edges {
+            self.push_edge(&mut state.batcher, e);
         }
         if changes.batch_changed {
             let b = &config.batch;
-            if let Some(batch) = chain.batcher.set_limits(b.max_edges, b.max_age_ms * 1000) {
+            if let Some(batch) = state.batcher.set_limits(b.max_edges, b.max_age_ms * 1000) {
                 self.send_batch(batch);
             }
             self.queue.set_capacity(b.queue_batches);

@@ -1,7 +1,6 @@
 //! The envelope of a `config/set` payload: size, UTF-8, JSON object, `_request` and `_version`,
 //! read before anything of the patch body is looked at.
 
-use super::remote::Rejected;
 use super::FieldError;
 use serde_json::{Map, Value};
 
@@ -12,15 +11,15 @@ pub const MAX_PAYLOAD: usize = 64 * 1024;
 pub(super) struct Patch {
     pub(super) body: Map<String, Value>,
     pub(super) request: Option<String>,
-    pub(super) version: Option<u64>,
+    /// `_version`, or why it is refused: kept apart so the refusal can still echo `request`.
+    pub(super) version: Result<Option<u64>, FieldError>,
 }
 
 /// Reads the envelope of a payload: size, UTF-8, JSON object, `_request`, `_version`.
-pub(super) fn read(payload: &[u8]) -> Result<Patch, Rejected> {
-    let refuse = |field: &str, reason: String| Rejected {
-        request: None,
-        error: FieldError::new(field, reason),
-    };
+///
+/// Fails before `_request` could be read; a bad `_version` is reported in [`Patch::version`].
+pub(super) fn read(payload: &[u8]) -> Result<Patch, FieldError> {
+    let refuse = FieldError::new;
     if payload.len() > MAX_PAYLOAD {
         return Err(refuse(
             "",
@@ -58,18 +57,13 @@ pub(super) fn read(payload: &[u8]) -> Result<Patch, Rejected> {
         }
     };
     let version = match body.remove("_version") {
-        None => None,
+        None => Ok(None),
         Some(v) => match v.as_u64() {
-            Some(n) => Some(n),
-            None => {
-                return Err(Rejected {
-                    request,
-                    error: FieldError::new(
-                        "_version",
-                        format!("must be an integer 0-{}, not {}", u64::MAX, short(&v)),
-                    ),
-                })
-            }
+            Some(n) => Ok(Some(n)),
+            None => Err(FieldError::new(
+                "_version",
+                format!("must be an integer 0-{}, not {}", u64::MAX, short(&v)),
+            )),
         },
     };
     Ok(Patch {
@@ -83,7 +77,7 @@ pub(super) fn read(payload: &[u8]) -> Result<Patch, Rejected> {
 pub(super) fn stale_version(payload: &[u8], version: u64) -> Option<u64> {
     read(payload)
         .ok()
-        .and_then(|p| p.version)
+        .and_then(|p| p.version.ok().flatten())
         .filter(|v| *v <= version)
 }
 

@@ -2,7 +2,7 @@
 //! (`key.path=value`). Layers are merged by the `config` crate, then deserialized through
 //! `serde_path_to_error` so a type error names the full key (`inputs[1].pin`).
 
-use super::validate::{ConfigError, FieldError};
+use super::error::{ConfigError, FieldError};
 use super::Config;
 use std::path::Path;
 

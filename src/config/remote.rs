@@ -21,7 +21,8 @@
 //! acknowledgement (and can use it to probe), and nothing is rebuilt.
 //! No remotely changeable key is a path, so no relative path needs resolving here.
 
-use super::changes::{diff, ChangeSet};
+use super::changes::diff;
+use super::changeset::ChangeSet;
 use super::envelope::{read, stale_version, Patch};
 use super::load::from_value;
 use super::{Config, ConfigError, FieldError};
@@ -129,16 +130,19 @@ impl RemoteConfig {
 
     /// Checks a `config/set` payload against the config in force; changes nothing.
     pub fn apply(&self, payload: &[u8]) -> Result<Accepted, Rejected> {
-        let patch = read(payload)?;
         let Patch {
             body,
             request,
             version,
-        } = patch;
+        } = read(payload).map_err(|error| Rejected {
+            request: None,
+            error,
+        })?;
         let rejected = |error| Rejected {
             request: request.clone(),
             error,
         };
+        let version = version.map_err(rejected)?;
         let version = self.next_version(version).map_err(rejected)?;
         let config = patch_config(&self.config, &Value::Object(body)).map_err(rejected)?;
         let changes = diff(&self.config, &config);
@@ -162,7 +166,7 @@ impl RemoteConfig {
             }
             if let Ok(Patch {
                 request,
-                version: None,
+                version: Ok(None),
                 ..
             }) = read(payload)
             {

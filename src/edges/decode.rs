@@ -2,7 +2,7 @@
 //! pins.
 
 use super::{Edge, PinLevel};
-use crate::sampler::{Block, LevelWords};
+use crate::block::{Block, LevelWords};
 
 /// Finds edges on watched pins; remembers the last sample so blocks chain seamlessly.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! watched pin sets including pins ≥ 32, cut into blocks anywhere.
 
 use super::*;
-use crate::sampler::LevelWords;
+use crate::block::LevelWords;
 use proptest::prelude::*;
 use proptest::sample::Index;
 

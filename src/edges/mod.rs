@@ -1,8 +1,11 @@
 //! Edges: what the decoder finds in samples, and what filters and batches carry.
 
 pub mod batch;
+pub mod chunk;
 pub mod decode;
 pub mod filter;
+
+pub use chunk::EdgeChunk;
 
 use serde::{Deserialize, Serialize};
 

@@ -4,8 +4,7 @@
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use crate::config::BoardKind;
-use crate::hw::board::Board;
+use crate::hw::board::{Board, BoardKind};
 use crate::hw::mmio::PhysMem;
 
 use super::EmuError;

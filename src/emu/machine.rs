@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::config::{BoardKind, FaultsConfig};
+use super::FaultsConfig;
+use crate::hw::board::BoardKind;
 use crate::hw::mmio::{Mapping, PhysMem};
 use crate::hw::regs::{self, cm, dma, gpio, mbox, mem, pcm, pwm, st};
 use crate::signal::rng::SplitMix64;

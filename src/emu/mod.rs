@@ -10,13 +10,14 @@ pub mod dma;
 mod machine;
 mod mailbox;
 mod pacer;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::config::{BoardKind, FaultsConfig, SamplerConfig};
+use crate::hw::board::BoardKind;
 use crate::hw::clock::HostClock;
 use crate::hw::HwError;
 use crate::shutdown::Shutdown;
@@ -24,6 +25,7 @@ use crate::vcd::Trace;
 
 pub use board_file::{read_header, BoardHeader};
 pub use dma::StopReason;
+pub use settings::{EmulatedConfig, FaultsConfig};
 
 use clocks::{Lockstep, RealtimeClock};
 use machine::Machine;
@@ -158,9 +160,8 @@ pub struct EmuOptions {
 }
 
 impl EmuOptions {
-    /// Options from the sampler's config (reads the signal file).
-    pub fn from_config(s: &SamplerConfig) -> Result<EmuOptions, EmuError> {
-        let e = &s.emulated;
+    /// Options from the emulated board's settings (reads the signal file).
+    pub fn from_config(e: &EmulatedConfig) -> Result<EmuOptions, EmuError> {
         let signal = crate::vcd::read_file(&e.signal).map_err(|source| EmuError::Signal {
             path: e.signal.clone(),
             source,

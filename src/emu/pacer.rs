@@ -2,8 +2,7 @@
 //! emulator produces comes only from the register values the agent wrote, so wrong pacing maths
 //! makes the tests fail.
 
-use crate::config::BoardKind;
-use crate::hw::board::Board;
+use crate::hw::board::{Board, BoardKind};
 use crate::hw::mmio::Mapping;
 use crate::hw::regs::{cm, field, pcm, pwm};
 

@@ -7,17 +7,25 @@
 use std::path::{Path, PathBuf};
 
 use super::channel::check_channel;
-use super::devicetree::{be_u32, read_dma_mask, read_ranges_base};
-use super::regs::{mbox, mem};
+use super::devicetree::{be_u32, read_dma_mask, read_ranges_base, BadRanges, DT_SOC_RANGES};
+use super::regs::{mbox, mem, PERIPH_BUS_BASE};
 use super::HwError;
-use crate::config::BoardKind;
+use serde::{Deserialize, Serialize};
+
+/// The boards the emulator models (`sampler.emulated.board`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoardKind {
+    /// Raspberry Pi 3 (BCM2837): peripherals at 0x3F000000, PLLD 500 MHz.
+    Pi3,
+    /// Raspberry Pi 4 (BCM2711): peripherals at 0xFE000000, PLLD 750 MHz.
+    Pi4,
+}
 
 /// Board revision as a big-endian u32 in the device tree (kernels since ~4.9).
 const DT_REVISION: &str = "proc/device-tree/system/linux,revision";
 /// The `Revision` line of cpuinfo (every kernel).
 const CPUINFO: &str = "proc/cpuinfo";
-/// The `soc` node's address translation: child bus address → parent (ARM physical) address.
-pub(super) const DT_SOC_RANGES: &str = "proc/device-tree/soc/ranges";
 
 /// New-style revision codes have this bit set.
 const REV_NEW_STYLE: u32 = 1 << 23;
@@ -138,7 +146,12 @@ pub fn detect(root: &Path) -> Result<Board, BoardError> {
     if soc == Soc::Bcm2712 {
         return Err(BoardError::Pi5 { model });
     }
-    let periph_base = match read_ranges_base(root, soc)? {
+    // The 2711's root node has two address cells (64-bit ARM physical addresses); the older
+    // SoCs one. The files say so; the SoC is the fallback when they are missing.
+    let parent_cells = if soc == Soc::Bcm2711 { 2 } else { 1 };
+    let ranges = read_ranges_base(root, PERIPH_BUS_BASE, parent_cells)
+        .map_err(|BadRanges { path, reason }| BoardError::Ranges { path, reason })?;
+    let periph_base = match ranges {
         Some(base) if accepted_bases(soc).contains(&base) => base,
         Some(base) => {
             return Err(BoardError::Ranges {

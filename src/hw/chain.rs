@@ -13,7 +13,7 @@
 
 use super::regs::{dma, gpio, mem, periph_bus, st};
 use super::HwError;
-use crate::sampler::LevelWords;
+use crate::block::LevelWords;
 
 /// Most DMA memory one chain may use: mailbox memory comes out of the GPU's share (`gpu_mem`,
 /// 76 MB by default), so a chain beyond this would starve the GPU or fail to allocate.

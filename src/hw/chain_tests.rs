@@ -1,4 +1,4 @@
-//! Chain layouts checked against HARDWARE.md's literal figures, for both pacers, both widths,
+//! Chain layouts checked against docs/hardware.md's literal figures, for both pacers, both widths,
 //! several block sizes and ring lengths, on both boards' peripheral bases.
 
 use super::*;

@@ -10,7 +10,7 @@ use super::board::{self, Board};
 use super::channel::check_channel;
 use super::dmamem::page_frames;
 use super::pacing;
-use crate::config::SamplerConfig;
+use super::pacing::Pacer;
 
 /// One finding of the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +59,19 @@ pub struct Report {
     pub verdict: String,
 }
 
+/// The sampler settings the check judges against the board it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmaSettings {
+    /// `sampler.period_us`.
+    pub period_us: u32,
+    /// `sampler.pacer`.
+    pub pacer: Pacer,
+    /// `sampler.dma_channel`; unset: the board's default.
+    pub dma_channel: Option<u8>,
+}
+
 /// Checks what the DMA backend needs, with the sampler settings `s`.
-pub fn check(paths: &CheckPaths, s: &SamplerConfig) -> Report {
+pub fn check(paths: &CheckPaths, s: &DmaSettings) -> Report {
     let mut findings = Vec::new();
     let mut push = |what: &str, ok: bool, detail: String| {
         findings.push(Finding {
@@ -126,7 +137,7 @@ pub fn check(paths: &CheckPaths, s: &SamplerConfig) -> Report {
 }
 
 /// Channel and pacing findings for a detected board.
-fn check_board_settings(b: &Board, s: &SamplerConfig, push: &mut impl FnMut(&str, bool, String)) {
+fn check_board_settings(b: &Board, s: &DmaSettings, push: &mut impl FnMut(&str, bool, String)) {
     let ch = s.dma_channel.unwrap_or(b.default_dma_channel);
     let mask = match b.dma_channel_mask {
         Some(m) => format!("kernel mask {m:#06x}"),
@@ -201,6 +212,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sampler::SamplerConfig;
 
     fn paths(board: &str, mem: &Path) -> CheckPaths {
         CheckPaths {
@@ -223,7 +235,10 @@ mod tests {
     #[test]
     fn a_pi4_fixture_reports_board_channel_pacing_and_what_fails() {
         let mem = tempfile::NamedTempFile::new().expect("temp");
-        let r = check(&paths("pi4b", mem.path()), &SamplerConfig::default());
+        let r = check(
+            &paths("pi4b", mem.path()),
+            &(&SamplerConfig::default()).into(),
+        );
         assert!(finding(&r, "board").ok && finding(&r, "board").detail.contains("4"));
         assert!(
             finding(&r, "peripherals").detail.contains("0xfe000000"),
@@ -241,7 +256,10 @@ mod tests {
     #[test]
     fn a_pi5_points_to_the_cdev_backend() {
         let mem = tempfile::NamedTempFile::new().expect("temp");
-        let r = check(&paths("pi5", mem.path()), &SamplerConfig::default());
+        let r = check(
+            &paths("pi5", mem.path()),
+            &(&SamplerConfig::default()).into(),
+        );
         let b = finding(&r, "board");
         assert!(!b.ok && b.detail.contains("cdev"), "{b:?}");
         assert!(r

@@ -1,10 +1,12 @@
 //! Reading the device tree's binary properties: the peripheral base from `soc/ranges` and the
 //! DMA channel mask the firmware leaves to Linux.
+//!
+//! A leaf: it knows the file formats, not the boards; `board` says what the numbers mean.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::board::{BoardError, Soc, DT_SOC_RANGES};
-use super::regs::PERIPH_BUS_BASE;
+/// The `soc` node's address translation: child bus address → parent (ARM physical) address.
+pub(super) const DT_SOC_RANGES: &str = "proc/device-tree/soc/ranges";
 
 /// Address cells of the root node (the parent side of `soc/ranges`).
 const DT_ROOT_ADDRESS_CELLS: &str = "proc/device-tree/#address-cells";
@@ -33,19 +35,32 @@ pub(super) fn read_cells(path: &Path, default: usize) -> usize {
         .map_or(default, |v| v as usize)
 }
 
-/// Parent address that `soc/ranges` gives the peripheral bus base; `None` without the file.
-pub(super) fn read_ranges_base(root: &Path, soc: Soc) -> Result<Option<u64>, BoardError> {
+/// `soc/ranges` could not be read as the device tree defines it.
+#[derive(Debug)]
+pub(super) struct BadRanges {
+    /// The ranges file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Parent address that `soc/ranges` gives the bus address `bus_base`; `None` without the file.
+///
+/// `parent_default` is the root node's address cells to assume when the file saying so is
+/// missing (the caller knows the SoC).
+pub(super) fn read_ranges_base(
+    root: &Path,
+    bus_base: u32,
+    parent_default: usize,
+) -> Result<Option<u64>, BadRanges> {
     let path = root.join(DT_SOC_RANGES);
     let Ok(bytes) = std::fs::read(&path) else {
         return Ok(None);
     };
-    // The 2711's root node has two address cells (64-bit ARM physical addresses); the older
-    // SoCs one. The files say so; the SoC is the fallback when they are missing.
-    let parent_default = if soc == Soc::Bcm2711 { 2 } else { 1 };
     let parent = read_cells(&root.join(DT_ROOT_ADDRESS_CELLS), parent_default);
     let child = read_cells(&root.join(DT_SOC_ADDRESS_CELLS), 1);
     let size = read_cells(&root.join(DT_SOC_SIZE_CELLS), 1);
-    let bad = |reason: String| BoardError::Ranges {
+    let bad = |reason: String| BadRanges {
         path: path.clone(),
         reason,
     };
@@ -62,7 +77,7 @@ pub(super) fn read_ranges_base(root: &Path, soc: Soc) -> Result<Option<u64>, Boa
         )));
     }
     for e in bytes.chunks_exact(entry) {
-        if be_u32(e, 0) != Some(PERIPH_BUS_BASE) {
+        if be_u32(e, 0) != Some(bus_base) {
             continue;
         }
         let hi = if parent == 2 { be_u32(e, 4) } else { Some(0) };
@@ -71,9 +86,7 @@ pub(super) fn read_ranges_base(root: &Path, soc: Soc) -> Result<Option<u64>, Boa
             return Ok(Some((u64::from(hi) << 32) | u64::from(lo)));
         }
     }
-    Err(bad(format!(
-        "no entry for bus address {PERIPH_BUS_BASE:#x}"
-    )))
+    Err(bad(format!("no entry for bus address {bus_base:#x}")))
 }
 
 /// The legacy DMA controller's channel mask: its own node, else the union of the other DMA

@@ -2,7 +2,8 @@
 //! `/dev/mem` (a Pi) and on the emulated board's memory file; only where memory comes from differs.
 //!
 //! Pure parts (register values, control-block layouts, board detection) are unit-tested on any
-//! machine; the parts that touch memory are tested against the emulator in `crate::emu`.
+//! machine; the parts that touch memory are tested against the emulated board (`emu`, which sits
+//! above this layer).
 
 pub mod board;
 pub mod chain;

@@ -11,7 +11,17 @@ use super::mmio::Mapping;
 use super::periph::Peripherals;
 use super::regs::{cm, dma, pcm, place, pwm};
 use super::HwError;
-use crate::config::Pacer;
+use serde::{Deserialize, Serialize};
+
+/// Which peripheral's FIFO paces the DMA engine (one FIFO word per sample): `sampler.pacer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pacer {
+    /// The PWM FIFO (PERMAP 5): keep it free of other PWM users (analogue audio).
+    Pwm,
+    /// The PCM FIFO (PERMAP 2): keep it free of I2S audio.
+    Pcm,
+}
 
 /// Fastest pacing clock used: pigpio's 10 MHz, well inside what the PWM and PCM blocks take.
 const MAX_CLOCK_HZ: u64 = 10_000_000;

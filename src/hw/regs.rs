@@ -2,7 +2,7 @@
 //! datasheet. Offsets are from the peripheral base unless a block says otherwise.
 //!
 //! Both the agent and the emulator read these names, so the values are also pinned by tests
-//! against the literal figures in HARDWARE.md: a typo here cannot hide behind the emulator.
+//! against the literal figures in docs/hardware.md: a typo here cannot hide behind the emulator.
 
 /// Bus address at which the DMA engine sees the peripheral block (all SoCs).
 pub const PERIPH_BUS_BASE: u32 = 0x7E00_0000;
@@ -420,7 +420,7 @@ pub mod pcm {
 mod tests {
     use super::*;
 
-    /// The figures HARDWARE.md gives, typed in again by hand: the map must match them.
+    /// The figures docs/hardware.md gives, typed in again by hand: the map must match them.
     #[test]
     fn offsets_match_the_datasheet_figures() {
         assert_eq!(st::BASE + st::CLO, 0x3004);

@@ -3,8 +3,7 @@
 //! Sample k is taken at VCD time `k·period` and stamped `t0_us + k·period` (UTC µs). The level
 //! of a sample includes changes at exactly its instant, as a DMA read after the edge would.
 
-use super::{Block, LevelWords, Sampler, SamplerError};
-use crate::config::ReplayConfig;
+use super::{Block, LevelWords, ReplayConfig, Sampler, SamplerError};
 use crate::shutdown::Shutdown;
 use crate::vcd::{self, Cursor, Trace, FS_PER_US};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use crate::config::{Backend, Config};
 use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec, Position};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
@@ -24,7 +23,7 @@ use crate::hw::{channel, pacing, HwError};
 use crate::shutdown::Shutdown;
 
 use super::ticks::{TickExtender, UtcMapper};
-use super::{Block, LevelWords, Sampler, SamplerCounters, SamplerError};
+use super::{Backend, Block, LevelWords, Sampler, SamplerConfig, SamplerCounters, SamplerError};
 use ring::{block_wait_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
 
 /// How often the tick → UTC offset is measured again (host µs).
@@ -60,11 +59,10 @@ pub struct DmaSampler {
 }
 
 impl DmaSampler {
-    /// Sets up pacing, memory and the chain, and starts the channel.
-    pub fn open(config: &Config) -> Result<DmaSampler, SamplerError> {
-        let s = &config.sampler;
-        let words = LevelWords::for_pins(config.pins());
-        let src = source::open(config)?;
+    /// Sets up pacing, memory and the chain for `words` level words per sample, and starts the
+    /// channel.
+    pub fn open(s: &SamplerConfig, words: LevelWords) -> Result<DmaSampler, SamplerError> {
+        let src = source::open(s)?;
         let board = &src.board;
         let channel_no = s.dma_channel.unwrap_or(board.default_dma_channel);
         board

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::{Backend, Config};
 use crate::emu::{self, Emulator};
 use crate::hw::board::{self, Board};
 use crate::hw::clock::{HostClock, SystemClock};
@@ -16,7 +15,7 @@ use crate::hw::mmio::PhysMem;
 use crate::hw::periph::Peripherals;
 use crate::hw::regs::mbox;
 use crate::hw::HwError;
-use crate::sampler::SamplerError;
+use crate::sampler::{Backend, SamplerConfig, SamplerError};
 
 /// The kernel's mailbox device.
 const VCIO: &str = "/dev/vcio";
@@ -50,9 +49,8 @@ pub(super) struct Source {
     pub keepalive: Keepalive,
 }
 
-/// Opens the board `config.sampler.backend` names.
-pub(super) fn open(config: &Config) -> Result<Source, SamplerError> {
-    let s = &config.sampler;
+/// Opens the board `s.backend` names.
+pub(super) fn open(s: &SamplerConfig) -> Result<Source, SamplerError> {
     match s.backend {
         Backend::Dma => {
             let board = board::detect(Path::new("/")).map_err(|e| SamplerError::Settings {
@@ -72,7 +70,7 @@ pub(super) fn open(config: &Config) -> Result<Source, SamplerError> {
                 match &s.emulated.mem {
                     Some(path) => (None, path.clone(), Arc::new(SystemClock)),
                     None => {
-                        let e = emu::EmuOptions::from_config(s)
+                        let e = emu::EmuOptions::from_config(&s.emulated)
                             .and_then(Emulator::start)
                             .map_err(|e| SamplerError::Emulator(e.to_string()))?;
                         let path = e.mem_path().to_path_buf();

@@ -1,7 +1,7 @@
 //! Tests of the pipeline: decode, filter, gaps, live reconfiguration, rate-limit counts.
 
 use super::*;
-use crate::sampler::LevelWords;
+use crate::block::LevelWords;
 
 fn input(pin: u8, glitch_us: u64) -> InputConfig {
     InputConfig {

@@ -1,0 +1,141 @@
+//! The `[sampler]` section: its rules and what a change to it means. The settings themselves
+//! belong to the layers they configure (the sampler, the emulated board, the pacer) and are
+//! re-exported by the config.
+
+use super::changeset::ChangeSet;
+use super::error::Refusals;
+use crate::emu::{EmulatedConfig, FaultsConfig};
+use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
+
+/// Longest sample period the DMA pacing clock is set up for.
+const MAX_DMA_PERIOD_US: u32 = crate::hw::pacing::MAX_PERIOD_US;
+
+/// Checks the section's rules.
+pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
+    r.check(
+        (1..=1_000_000).contains(&s.period_us),
+        "sampler.period_us",
+        format!("{} is out of range (1-1000000 µs)", s.period_us),
+    );
+    r.check(
+        (1..=1_000_000).contains(&s.block_samples),
+        "sampler.block_samples",
+        format!("{} is out of range (1-1000000)", s.block_samples),
+    );
+    if s.backend == Backend::Replay {
+        r.check(
+            !s.replay.signal.as_os_str().is_empty(),
+            "sampler.replay.signal",
+            "the replay backend needs a VCD file".into(),
+        );
+    }
+    if s.backend != Backend::Replay {
+        r.check(
+            (1..=MAX_DMA_PERIOD_US).contains(&s.period_us),
+            "sampler.period_us",
+            format!(
+                "{} µs cannot be paced by the DMA backends (1-{MAX_DMA_PERIOD_US} µs, whole µs)",
+                s.period_us
+            ),
+        );
+        let block_us = u64::from(s.period_us) * u64::from(s.block_samples);
+        r.check(
+            u64::from(s.buffer_ms) * 1000 >= 2 * block_us && s.buffer_ms <= 10_000,
+            "sampler.buffer_ms",
+            format!(
+                "{} ms must hold at least two blocks ({} µs each) and be at most 10000",
+                s.buffer_ms, block_us
+            ),
+        );
+        if let Some(ch) = s.dma_channel {
+            r.check(
+                ch <= 15,
+                "sampler.dma_channel",
+                format!("{ch} is not a DMA channel (0-15)"),
+            );
+        }
+    }
+    if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
+        r.check(
+            !s.emulated.signal.as_os_str().is_empty(),
+            "sampler.emulated.signal",
+            "the in-process emulator needs a VCD file to drive the pins".into(),
+        );
+    }
+}
+
+/// What going from `old` to `new` means: every key restarts the sampler (with a gap event),
+/// which is built from all of them at once. Every key, nested ones too, is named: a new one
+/// does not compile until its change is classified here.
+pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeSet) {
+    let SamplerConfig {
+        backend,
+        period_us,
+        block_samples,
+        buffer_ms,
+        pacer,
+        dma_channel,
+        mem_device,
+        replay,
+        emulated,
+    } = old;
+    c.sampler_restart |= *backend != new.backend
+        || *period_us != new.period_us
+        || *block_samples != new.block_samples
+        || *buffer_ms != new.buffer_ms
+        || *pacer != new.pacer
+        || *dma_channel != new.dma_channel
+        || *mem_device != new.mem_device
+        || replay_changed(replay, &new.replay)
+        || emulated_changed(emulated, &new.emulated);
+}
+
+/// Whether any replay key differs.
+fn replay_changed(old: &ReplayConfig, new: &ReplayConfig) -> bool {
+    let ReplayConfig {
+        signal,
+        realtime,
+        loop_,
+        start_us,
+    } = old;
+    *signal != new.signal
+        || *realtime != new.realtime
+        || *loop_ != new.loop_
+        || *start_us != new.start_us
+}
+
+/// Whether any key of the emulated board differs.
+fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
+    let EmulatedConfig {
+        board,
+        signal,
+        realtime,
+        loop_,
+        start_us,
+        mem,
+        faults,
+    } = old;
+    let FaultsConfig {
+        jitter_ns,
+        stall_us,
+        stall_every_ms,
+        reset_after_ms,
+        consumer_stall_ms,
+        consumer_stall_after_ms,
+        clo_before_wrap_us,
+    } = faults;
+    let f = &new.faults;
+    *board != new.board
+        || *signal != new.signal
+        || *realtime != new.realtime
+        || *loop_ != new.loop_
+        || *start_us != new.start_us
+        || *mem != new.mem
+        || *jitter_ns != f.jitter_ns
+        || *stall_us != f.stall_us
+        || *stall_every_ms != f.stall_every_ms
+        || *reset_after_ms != f.reset_after_ms
+        || *consumer_stall_ms != f.consumer_stall_ms
+        || *consumer_stall_after_ms != f.consumer_stall_after_ms
+        || *clo_before_wrap_us != f.clo_before_wrap_us
+}

@@ -1,0 +1,107 @@
+//! The sampler's settings (`[sampler]`): owned here, by the layer they configure; the config
+//! reads them as its `sampler` section.
+
+use crate::emu::EmulatedConfig;
+use crate::hw::pacing::Pacer;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which sampler backend feeds the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Replays a VCD file: no hardware needed.
+    Replay,
+    /// The DMA engine of an emulated board (a memory file shared with the emulator).
+    Emulated,
+    /// The DMA engine of a real BCM283x/BCM2711 Raspberry Pi, through `/dev/mem`.
+    Dma,
+}
+
+impl Backend {
+    /// The name config files use (`sampler.backend`), also published on the `info` topic.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Replay => "replay",
+            Backend::Emulated => "emulated",
+            Backend::Dma => "dma",
+        }
+    }
+}
+
+/// Sampler settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplerConfig {
+    /// Backend that produces samples.
+    pub backend: Backend,
+    /// Microseconds between two samples.
+    pub period_us: u32,
+    /// Samples per block (one timer read per block on the DMA backend).
+    pub block_samples: u32,
+    /// DMA backends: how much signal the ring of blocks holds (ms) before an unread block is
+    /// overwritten (an overrun, reported as a gap).
+    pub buffer_ms: u32,
+    /// DMA backends: the FIFO that paces sampling.
+    pub pacer: Pacer,
+    /// DMA backends: the DMA channel; unset: the board's default (14 on Pi ≤ 3, 7 on Pi 4).
+    pub dma_channel: Option<u8>,
+    /// DMA backend: the physical-memory device (a Pi's `/dev/mem`).
+    pub mem_device: PathBuf,
+    /// Settings of the replay backend.
+    pub replay: ReplayConfig,
+    /// Settings of the emulated board.
+    pub emulated: EmulatedConfig,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            backend: Backend::Replay,
+            period_us: 5,
+            block_samples: 1000,
+            buffer_ms: 100,
+            pacer: Pacer::Pwm,
+            dma_channel: None,
+            mem_device: PathBuf::from("/dev/mem"),
+            replay: ReplayConfig::default(),
+            emulated: EmulatedConfig::default(),
+        }
+    }
+}
+
+/// Settings of the replay backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplayConfig {
+    /// VCD file whose wires named `gpio<N>` drive GPIO N; relative to the config file.
+    pub signal: PathBuf,
+    /// Pace samples to the wall clock; false replays as fast as possible.
+    pub realtime: bool,
+    /// Start over at the end of the file instead of stopping.
+    #[serde(rename = "loop")]
+    pub loop_: bool,
+    /// UTC µs that VCD time 0 maps to; unset: the moment the replay starts.
+    pub start_us: Option<u64>,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            signal: PathBuf::new(),
+            realtime: true,
+            loop_: false,
+            start_us: None,
+        }
+    }
+}
+
+impl From<&SamplerConfig> for crate::hw::check::DmaSettings {
+    fn from(s: &SamplerConfig) -> Self {
+        crate::hw::check::DmaSettings {
+            period_us: s.period_us,
+            pacer: s.pacer,
+            dma_channel: s.dma_channel,
+        }
+    }
+}
