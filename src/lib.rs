@@ -9,15 +9,17 @@
 //! The modules form layers; each imports only from layers below it (lowest first):
 //!
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
-//!    [`spool`];
+//!    [`spool`], [`random`];
 //! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
 //!    board), then [`sampler`];
 //! 4. [`config`]: the layers below own their setting types; config gathers them into sections,
 //!    validates them and classifies a change;
-//! 5. [`pipeline`] and [`queue`], which take their settings from the config;
-//! 6. [`capture`] and [`mqtt`];
-//! 7. [`agent`], which runs them all.
+//! 5. [`pipeline`] and [`queue`], which take their settings from the config, and [`wire`]
+//!    (topic names and payloads, pure);
+//! 6. [`presence`]: what the device owns on the broker and remembers in `state_dir`;
+//! 7. [`capture`] and [`mqtt`] (the link to the broker);
+//! 8. [`agent`], which runs them all.
 //!
 //! See `docs/architecture.md` for the threads and invariants.
 
