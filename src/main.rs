@@ -130,6 +130,8 @@ struct ConfigArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum EmuBoard {
+    /// Raspberry Pi 1 / Zero (BCM2835).
+    Pi1,
     /// Raspberry Pi 3 (BCM2837).
     Pi3,
     /// Raspberry Pi 4 (BCM2711).
@@ -275,6 +277,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
     let trace =
         edgetap::vcd::read_file(&signal).with_context(|| format!("signal {}", signal.display()))?;
     let board = match board {
+        EmuBoard::Pi1 => edgetap::config::BoardKind::Pi1,
         EmuBoard::Pi3 => edgetap::config::BoardKind::Pi3,
         EmuBoard::Pi4 => edgetap::config::BoardKind::Pi4,
     };

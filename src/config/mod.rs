@@ -103,6 +103,9 @@ pub enum Pacer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BoardKind {
+    /// Raspberry Pi 1 B+ / Zero (BCM2835): peripherals at 0x20000000, DRAM bus alias
+    /// 0x40000000, mailbox flags 0xC, PLLD 500 MHz.
+    Pi1,
     /// Raspberry Pi 3 (BCM2837): peripherals at 0x3F000000, PLLD 500 MHz.
     Pi3,
     /// Raspberry Pi 4 (BCM2711): peripherals at 0xFE000000, PLLD 750 MHz.

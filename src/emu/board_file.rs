@@ -83,6 +83,7 @@ pub fn create(path: &Path, board: BoardKind) -> Result<PhysMem, EmuError> {
     h.write32(
         word::BOARD,
         match board {
+            BoardKind::Pi1 => 1,
             BoardKind::Pi3 => 3,
             BoardKind::Pi4 => 4,
         },
@@ -114,6 +115,7 @@ pub fn read_header(mem: &PhysMem) -> Result<BoardHeader, EmuError> {
         return Err(bad("board file written by another edgetap version"));
     }
     let board = match h.read32(word::BOARD) {
+        1 => BoardKind::Pi1,
         3 => BoardKind::Pi3,
         4 => BoardKind::Pi4,
         _ => return Err(bad("unknown board kind in header")),

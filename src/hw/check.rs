@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use super::board::{self, Board};
 use super::channel::check_channel;
-use super::dmamem::page_frames;
 use super::pacing;
+use super::pagemap::page_frames;
 use crate::config::SamplerConfig;
 
 /// One finding of the check.

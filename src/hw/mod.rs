@@ -5,6 +5,7 @@
 //! machine; the parts that touch memory are tested against the emulator in `crate::emu`.
 
 pub mod board;
+pub mod buspages;
 pub mod chain;
 pub mod channel;
 pub mod check;
@@ -14,6 +15,7 @@ pub mod dmamem;
 pub mod mailbox;
 pub mod mmio;
 pub mod pacing;
+pub mod pagemap;
 pub mod periph;
 pub mod regs;
 pub mod teardown;

@@ -125,10 +125,10 @@ impl DmaSampler {
 
     /// Writes a fresh chain image and starts the channel on it.
     fn start_chain(&mut self) {
-        let bus = self.memory.bus_addr();
-        let image = self.layout.image(bus);
+        let pages = self.memory.pages();
+        let image = self.layout.image(pages);
         self.memory.mapping().copy_in(0, &image);
-        channel::start(self.guard.regs(), self.layout.first_cb_bus(bus));
+        channel::start(self.guard.regs(), self.layout.first_cb_bus(pages));
         self.next = 0;
         self.skip_next = true;
         self.ticks = TickExtender::new();
@@ -197,7 +197,7 @@ impl DmaSampler {
     /// one of our control blocks.
     fn block_at(&self, conblk: u32) -> Option<u32> {
         self.layout
-            .position(conblk, self.memory.bus_addr())
+            .position(conblk, self.memory.pages())
             .map(|p| p.block)
     }
 
@@ -222,7 +222,7 @@ impl Sampler for DmaSampler {
             let Some(conblk) = self.check_running() else {
                 continue;
             };
-            let Some(pos) = self.layout.position(conblk, self.memory.bus_addr()) else {
+            let Some(pos) = self.layout.position(conblk, self.memory.pages()) else {
                 // Between two reads of a CB address the engine is always on one of ours; a
                 // foreign one is transient: look again shortly.
                 self.clock.wait(Duration::from_micros(block_wait_us(0)));

@@ -10,9 +10,10 @@ use crate::config::{Backend, Config};
 use crate::emu::{self, Emulator};
 use crate::hw::board::{self, Board};
 use crate::hw::clock::{HostClock, SystemClock};
-use crate::hw::dmamem::{DmaMemory, MailboxMemory, PagemapMemory};
+use crate::hw::dmamem::{DmaMemory, MailboxMemory};
 use crate::hw::mailbox::{Mailbox, MailboxRegisters, Vcio};
 use crate::hw::mmio::PhysMem;
+use crate::hw::pagemap::PagemapMemory;
 use crate::hw::periph::Peripherals;
 use crate::hw::regs::mbox;
 use crate::hw::HwError;
@@ -136,7 +137,7 @@ impl Source {
                     Ok(m) => Ok(Box::new(m)),
                     Err(mailbox_err) => {
                         tracing::warn!(error = %mailbox_err, "mailbox DMA memory unavailable: trying pagemap");
-                        PagemapMemory::allocate(&self.mem, bytes, self.board.dram_bus_alias)
+                        PagemapMemory::allocate(&self.mem, bytes, &self.board)
                             .map(|m| Box::new(m) as Box<dyn DmaMemory>)
                             // The mailbox error is the useful one: pagemap is a last resort.
                             .map_err(|pagemap_err| {
