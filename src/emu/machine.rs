@@ -253,6 +253,8 @@ impl Machine {
                 let e = self.mailbox_event(action);
                 self.event(e);
             }
+            let (count, bytes) = self.alloc.live();
+            board_file::show_allocations(&self.header, count, bytes);
         }
         self.periph.write32(mbox::BASE + mbox::WRITE, 0);
         self.periph.write32(mbox::BASE + mbox::READ, w);

@@ -96,6 +96,14 @@ impl Allocator {
         Some(a)
     }
 
+    /// Allocations live now, and their bytes.
+    pub fn live(&self) -> (u32, u64) {
+        (
+            self.live.len() as u32,
+            self.live.iter().map(|a| a.size).sum(),
+        )
+    }
+
     /// The live allocation with `handle`.
     fn find(&self, handle: u32) -> Option<Allocation> {
         self.live.iter().copied().find(|a| a.handle == handle)

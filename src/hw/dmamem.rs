@@ -24,6 +24,10 @@ pub trait DmaMemory: Send {
     fn mapping(&self) -> &Mapping;
     /// How the memory was obtained, for `edgetap check` and logs.
     fn method(&self) -> &'static str;
+    /// The firmware's handle, for mailbox memory (recorded so a later run can free it).
+    fn mailbox_handle(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// Physical address behind a DRAM bus address (either alias: 0x4… on BCM2835, 0xC… later).
@@ -67,13 +71,6 @@ impl<T: MailboxTransport> MailboxMemory<T> {
     }
 }
 
-impl<T: MailboxTransport> MailboxMemory<T> {
-    /// The firmware's handle of the allocation (recorded so a later run can release it).
-    pub fn handle(&self) -> u32 {
-        self.handle
-    }
-}
-
 impl<T: MailboxTransport> DmaMemory for MailboxMemory<T> {
     fn pages(&self) -> &BusPages {
         &self.pages
@@ -89,6 +86,10 @@ impl<T: MailboxTransport> DmaMemory for MailboxMemory<T> {
 
     fn method(&self) -> &'static str {
         "mailbox"
+    }
+
+    fn mailbox_handle(&self) -> Option<u32> {
+        Some(self.handle)
     }
 }
 

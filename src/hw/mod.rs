@@ -14,6 +14,7 @@ mod devicetree;
 pub mod dmamem;
 pub mod mailbox;
 pub mod mmio;
+pub mod orphan;
 pub mod pacing;
 pub mod pagemap;
 pub mod periph;

@@ -36,6 +36,8 @@ pub struct DmaSampler {
     // emulator (if any) outlives both so it can witness the teardown.
     guard: ChannelGuard,
     memory: Box<dyn DmaMemory>,
+    /// Removes the chain's record from `state_dir` once channel and memory are gone.
+    _record: RecordGuard,
     periph: Peripherals,
     layout: ChainLayout,
     plan: pacing::PacingPlan,
@@ -82,10 +84,14 @@ impl DmaSampler {
         })
         .map_err(settings)?;
         let periph = Peripherals::map(&src.mem, board.periph_base).map_err(hw)?;
+        // A chain a killed run left running goes first: it may hold this very channel, and its
+        // memory is leaked until released.
+        src.recover_orphan(&config.state_dir);
         let memory = src.allocate(&periph, layout.bytes()).map_err(hw)?;
         let regs =
             Peripherals::map_dma_channel(&src.mem, board.periph_base, channel_no).map_err(hw)?;
         let guard = ChannelGuard::new(regs).map_err(hw)?;
+        let record = RecordGuard::save(&config.state_dir, &src.record(channel_no, memory.as_ref()));
         info!(
             board = %board.model,
             channel = channel_no,
@@ -99,6 +105,7 @@ impl DmaSampler {
         let mut sampler = DmaSampler {
             guard,
             memory,
+            _record: record,
             periph,
             layout,
             plan,
@@ -298,6 +305,44 @@ impl Drop for DmaSampler {
         // an abort on some boards. The guard stops it again (harmless) when it drops.
         channel::stop(self.guard.regs());
         pacing::stop(&self.periph, self.plan.pacer);
+    }
+}
+
+/// The chain's record in `state_dir` (see `hw::orphan`), removed on drop: declared after the
+/// channel guard and the memory, so it goes only once both are.
+struct RecordGuard {
+    /// Where the record was written; None when it could not be.
+    state_dir: Option<std::path::PathBuf>,
+}
+
+impl RecordGuard {
+    /// Writes `record` into `state_dir`; a failure costs only the recovery after a `kill -9`,
+    /// so it is logged, not fatal.
+    fn save(state_dir: &std::path::Path, record: &crate::hw::orphan::ChainRecord) -> Self {
+        match crate::hw::orphan::save(state_dir, record) {
+            Ok(()) => RecordGuard {
+                state_dir: Some(state_dir.to_path_buf()),
+            },
+            Err(e) => {
+                warn!(
+                    state_dir = %state_dir.display(),
+                    error = %e,
+                    "cannot record the DMA chain: after a kill -9 the next start cannot stop it or free its memory"
+                );
+                RecordGuard { state_dir: None }
+            }
+        }
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        // Only our own record: another agent on the same state_dir may have written since.
+        if let Some(dir) = &self.state_dir {
+            if crate::hw::orphan::load(dir).is_some_and(|r| r.pid == std::process::id()) {
+                crate::hw::orphan::forget(dir);
+            }
+        }
     }
 }
 
