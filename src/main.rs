@@ -290,7 +290,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         mode: edgetap::emu::Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
+        cb_cost_ns: edgetap::emu::cb_cost_ns(board),
     };
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }

@@ -71,7 +71,7 @@ fn teardown_is_observed(how: &str) {
         mode: Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
+        cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
     })
     .expect("emulator");
     let config = attach_config(dir.path(), &mem);
@@ -263,7 +263,7 @@ fn a_crash_signal_stops_the_channel(sig: i32) {
         mode: Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
+        cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
     })
     .expect("emulator");
     let config = attach_config(dir.path(), &mem);

@@ -91,6 +91,10 @@ impl Sampling<'_> {
             &self.stats.overruns,
             overruns.saturating_sub(chain.counted.overruns),
         );
+        Stats::add(
+            &self.stats.dma_late_blocks,
+            now.late_blocks.saturating_sub(chain.counted.late_blocks),
+        );
         chain.counted = now;
         let Chain {
             pipeline,

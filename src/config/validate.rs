@@ -175,6 +175,22 @@ impl Config {
                 );
             }
         }
+        if s.backend == Backend::Emulated {
+            // The emulated engine is as slow as the board's silicon: say so before it runs late.
+            let board = crate::hw::board::Board::emulated(s.emulated.board);
+            let shortest = board.shortest_period_us();
+            check(
+                s.period_us >= shortest,
+                "sampler.period_us",
+                format!(
+                    "{} µs is shorter than the {} sustains ({shortest} µs: two DMA control \
+                     blocks per sample at {} ns each)",
+                    s.period_us,
+                    board.model,
+                    board.cb_cost_ns()
+                ),
+            );
+        }
         if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
             check(
                 !s.emulated.signal.as_os_str().is_empty(),

@@ -207,6 +207,23 @@ impl Board {
         (phys as u32 & !mem::BUS_ALIAS_MASK) | self.dram_bus_alias
     }
 
+    /// Emulated-time cost of one control block on this SoC (ns): the inverse of the rates
+    /// measured on real boards when every CB does one small transfer (shared/HARDWARE.md,
+    /// "Measured limits": Pi 1 ≈ 2.75 M CB/s, Pi 3 ≈ 2.3 M, Pi 4 ≈ 1.8 M).
+    pub fn cb_cost_ns(&self) -> u32 {
+        match self.soc {
+            Soc::Bcm2835 => 364,
+            Soc::Bcm2836 | Soc::Bcm2837 => 435,
+            Soc::Bcm2711 | Soc::Bcm2712 => 556,
+        }
+    }
+
+    /// The shortest whole-µs sample period the engine sustains here: each sample costs two
+    /// control blocks (level read, paced write), plus one tick CB per block (a few per mille).
+    pub fn shortest_period_us(&self) -> u32 {
+        (2 * self.cb_cost_ns() + 2).div_ceil(1000)
+    }
+
     /// DMA bus address of the DRAM page at physical `phys`, refusing a page the legacy DMA
     /// engines cannot reach (above [`DMA_DRAM_REACH`]): ORing the alias into such an address
     /// would name another page in the first GiB, and the engine would write there.

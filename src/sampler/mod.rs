@@ -150,6 +150,10 @@ pub struct SamplerCounters {
     pub restarts: u64,
     /// The consumer was lapped and samples were overwritten.
     pub overruns: u64,
+    /// Blocks the engine took measurably longer than `block_samples × period` for (the period
+    /// is shorter than the board sustains): their samples were not at the period, and the
+    /// missing time is reported as a gap before the next block.
+    pub late_blocks: u64,
 }
 
 /// Opens the sampler `config.sampler.backend` names, sized for the watched pins.

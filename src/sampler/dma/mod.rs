@@ -25,7 +25,7 @@ use crate::shutdown::Shutdown;
 
 use super::ticks::{TickExtender, UtcMapper};
 use super::{Block, LevelWords, Sampler, SamplerCounters, SamplerError};
-use ring::{block_wait_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
+use ring::{block_wait_us, late_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
 
 /// How often the tick → UTC offset is measured again (host µs).
 const UTC_REESTIMATE_US: u64 = 10_000_000;
@@ -55,6 +55,11 @@ pub struct DmaSampler {
     /// The next completed block is the first after a (re)start: its first samples were taken in
     /// the burst that fills the pacing FIFO, not at the period, so it is dropped.
     skip_next: bool,
+    /// How late (µs) the last block handed on was, measured engine-side: its missing time is
+    /// a gap before the next block.
+    late_prev: Option<u64>,
+    /// The shortest period this board's engine sustains (for the lateness log).
+    shortest_period_us: u32,
     counters: SamplerCounters,
     /// The board, as [`Sampler::model`] names it.
     model: String,
@@ -118,6 +123,8 @@ impl DmaSampler {
             restart_from: None,
             last_end_us: 0,
             skip_next: true,
+            late_prev: None,
+            shortest_period_us: board.shortest_period_us(),
             counters: SamplerCounters::default(),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
@@ -125,6 +132,15 @@ impl DmaSampler {
             },
             _source: src.keepalive,
         };
+        if s.period_us < board.shortest_period_us() {
+            warn!(
+                period_us = s.period_us,
+                shortest_us = board.shortest_period_us(),
+                board = %board.model,
+                "the sample period is shorter than this board's DMA engine sustains (two control \
+                 blocks per sample): blocks will run late, reported as gaps and dma_late_blocks"
+            );
+        }
         pacing::program(&sampler.periph, &sampler.plan).map_err(hw)?;
         sampler.start_chain();
         Ok(sampler)
@@ -187,25 +203,30 @@ impl DmaSampler {
         None
     }
 
-    /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
-    /// during the copy.
-    fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<u64> {
+    /// Copies block `b` into `out`; returns its 64-bit tick and how late the engine finished it
+    /// (see [`late_us`]), or None if the engine overwrote it during the copy.
+    fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<(u64, Option<u64>)> {
         let map = self.memory.mapping();
         let before = map.read32(self.layout.ticks_offset(b));
         out.levels.resize(self.layout.level_words_per_block(), 0);
         map.copy_out(self.layout.levels_offset(b), &mut out.levels);
         let after = map.read32(self.layout.ticks_offset(b));
         // The engine may have come round into block b while we copied it.
-        let engine = self.block_at(channel::status(self.guard.regs()).conblk_ad);
-        (before == after && engine != Some(b)).then(|| self.ticks.extend(after))
-    }
-
-    /// The block the engine is filling when CONBLK_AD reads `conblk`, or None if that is not
-    /// one of our control blocks.
-    fn block_at(&self, conblk: u32) -> Option<u32> {
-        self.layout
-            .position(conblk, self.memory.pages())
-            .map(|p| p.block)
+        let pos = self.layout.position(
+            channel::status(self.guard.regs()).conblk_ad,
+            self.memory.pages(),
+        );
+        if before != after || pos.is_some_and(|p| p.block == b) {
+            return None;
+        }
+        // The next block's tick is this lap's once the engine is past that block's tick CB:
+        // the two ticks then time block b on the engine's side, whatever the consumer did.
+        let next = (b + 1) % self.layout.blocks();
+        let next_done = pos.is_some_and(|p| p.block != next || p.cb_in_block > 0);
+        let late = next_done
+            .then(|| map.read32(self.layout.ticks_offset(next)))
+            .and_then(|nt| late_us(after, nt, self.layout.block_samples(), self.plan.period_us));
+        Some((self.ticks.extend(after), late))
     }
 
     /// How long to wait for the engine when it is at `pos` of the block we want: until that
@@ -240,18 +261,25 @@ impl Sampler for DmaSampler {
                 continue;
             }
             let b = self.next;
-            let Some(tick) = self.copy_block(b, block) else {
+            let Some((tick, late)) = self.copy_block(b, block) else {
                 // Overwritten while we copied: wait for the engine to finish it; its new tick
                 // then tells how much was lost.
                 continue;
             };
             if std::mem::take(&mut self.skip_next) {
                 self.next = (b + 1) % self.layout.blocks();
+                self.late_prev = None;
                 continue;
             }
             let samples = self.layout.block_samples();
+            let period = u64::from(self.plan.period_us.max(1));
+            // A late previous block moved this block's start by its lateness: that time is a
+            // gap (samples not taken at the period), not a lapped ring.
+            let late_before = self.late_prev.take().unwrap_or(0);
             let lost = match (self.prev_tick, self.restart_from.take()) {
-                (Some(prev), _) => lost_samples(prev, samples, self.plan.period_us, tick),
+                (Some(prev), _) => {
+                    lost_samples(prev + late_before, samples, self.plan.period_us, tick)
+                }
                 (None, Some(last)) => lost_across_restart(last, self.plan.period_us, tick),
                 (None, None) => 0,
             };
@@ -274,7 +302,22 @@ impl Sampler for DmaSampler {
             block.period_us = self.plan.period_us;
             block.words = self.layout.spec().words;
             block.t0_us = self.utc.utc(tick).max(self.last_end_us);
-            block.lost_before = lost;
+            block.lost_before = lost + (late_before + period / 2) / period;
+            if let Some(l) = late {
+                self.counters.late_blocks += 1;
+                if self.counters.late_blocks % 1000 == 1 {
+                    warn!(
+                        late_us = l,
+                        block_us = u64::from(samples) * period,
+                        late_blocks = self.counters.late_blocks,
+                        period_us = self.plan.period_us,
+                        shortest_period_us = self.shortest_period_us,
+                        "the DMA engine cannot keep the sample period: samples are not at the \
+                         period, the missing time is reported as a gap"
+                    );
+                }
+                self.late_prev = Some(l);
+            }
             self.last_end_us = block.end_us();
             self.prev_tick = Some(tick);
             self.next = (b + 1) % self.layout.blocks();
