@@ -64,6 +64,13 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Run a short, finite DMA chain on the configured board (`dma` or `emulated`) and check
+    /// every word it wrote, the timer reads, that the channel stopped cleanly and the memory
+    /// went back: one line per check, last line `selftest: ok` or `selftest: FAIL …`.
+    Selftest {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// Run an emulated board in this process until stopped: other processes attach to its
     /// memory file with `backend = "emulated"` and `sampler.emulated.mem = FILE`.
     Emulator {
@@ -230,6 +237,15 @@ fn dispatch(command: Command) -> Result<()> {
             signal,
             loop_,
         } => run_emulator(board, mem, signal, loop_),
+        Command::Selftest { config } => {
+            let config = load_config(&config)?;
+            let report = edgetap::sampler::dma::selftest::run(&config);
+            print_out(&report.render())?;
+            if !report.ok() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::Check { file, overrides },
         } => {

@@ -215,6 +215,11 @@ impl Machine {
         } else if cs & dma::CS_ACTIVE != 0 && cs & (dma::CS_ABORT | dma::CS_RESET) == 0 {
             let cb = self.periph.read32(off + dma::CONBLK_AD);
             if cb != 0 {
+                // DEBUG's error bits are write-1-to-clear: what the agent wrote there before
+                // starting was a clear, not a value (a memory file cannot tell the two apart).
+                let debug = self.periph.read32(off + dma::DEBUG);
+                self.periph
+                    .write32(off + dma::DEBUG, debug & !dma::DEBUG_ERRORS);
                 let c = &mut self.channels[usize::from(n)];
                 c.running = true;
                 c.cb = cb;

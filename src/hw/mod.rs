@@ -19,6 +19,7 @@ pub mod pacing;
 pub mod pagemap;
 pub mod periph;
 pub mod regs;
+pub mod selftest;
 pub mod teardown;
 
 use std::path::PathBuf;

@@ -6,6 +6,7 @@
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
 mod ring;
+pub mod selftest;
 mod source;
 
 use std::sync::Arc;
