@@ -175,8 +175,9 @@ impl Config {
                 );
             }
         }
-        if s.backend == Backend::Emulated {
+        if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
             // The emulated engine is as slow as the board's silicon: say so before it runs late.
+            // (An attached board file names its own board: the sampler warns when it opens.)
             let board = crate::hw::board::Board::emulated(s.emulated.board);
             let shortest = board.shortest_period_us();
             check(
