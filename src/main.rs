@@ -67,6 +67,13 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Run a short, finite DMA chain on the configured board (`dma` or `emulated`) and check
+    /// every word it wrote, the timer reads, that the channel stopped cleanly and the memory
+    /// went back: one line per check, last line `selftest: ok` or `selftest: FAIL …`.
+    Selftest {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// Run an emulated board in this process until stopped: other processes attach to its
     /// memory file with `backend = "emulated"` and `sampler.emulated.mem = FILE`.
     Emulator {
@@ -133,6 +140,8 @@ struct ConfigArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum EmuBoard {
+    /// Raspberry Pi 1 / Zero (BCM2835).
+    Pi1,
     /// Raspberry Pi 3 (BCM2837).
     Pi3,
     /// Raspberry Pi 4 (BCM2711).
@@ -231,6 +240,15 @@ fn dispatch(command: Command) -> Result<()> {
             signal,
             loop_,
         } => run_emulator(board, mem, signal, loop_),
+        Command::Selftest { config } => {
+            let config = load_config(&config)?;
+            let report = edgetap::sampler::dma::selftest::run(&config.sampler, &config.state_dir);
+            print_out(&report.render())?;
+            if !report.ok() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::Check { file, overrides },
         } => {
@@ -278,6 +296,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
     let trace =
         edgetap::vcd::read_file(&signal).with_context(|| format!("signal {}", signal.display()))?;
     let board = match board {
+        EmuBoard::Pi1 => edgetap::config::BoardKind::Pi1,
         EmuBoard::Pi3 => edgetap::config::BoardKind::Pi3,
         EmuBoard::Pi4 => edgetap::config::BoardKind::Pi4,
     };
@@ -290,7 +309,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         mode: edgetap::emu::Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
+        cb_cost_ns: edgetap::emu::cb_cost_ns(board),
     };
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }

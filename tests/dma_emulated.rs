@@ -25,7 +25,9 @@ fn signal(dir: &Path, seconds: u64) -> PathBuf {
     path
 }
 
-/// A config for `backend` sampling `signal`, with extra TOML lines under [sampler].
+/// A config for `backend` sampling `signal`, with extra TOML lines under [sampler]; the
+/// emulated board is a Pi 3 (the one that sustains every period tested; tests that want
+/// another set `sampler.emulated.board` after loading).
 fn config(backend: &str, signal: &Path, sampler_extra: &str, pins: &[u8]) -> Config {
     let inputs: String = pins
         .iter()
@@ -41,6 +43,7 @@ signal = "{sig}"
 realtime = false
 start_us = {START_US}
 [sampler.emulated]
+board = "pi3"
 signal = "{sig}"
 realtime = false
 start_us = {START_US}
@@ -300,4 +303,62 @@ fn samplers_name_what_they_sample() {
         let s = sampler::open(&c).expect("emulated board opens");
         assert_eq!(s.model(), model);
     }
+}
+
+#[test]
+fn a_period_the_engine_cannot_sustain_is_reported_late_with_gaps_not_as_overruns() {
+    // 1 µs needs two control blocks per µs; a Pi 4's engine does ~1.8 M CB/s (556 ns each), so
+    // every block takes ~11 % longer than its samples × the period. Validation refuses that on
+    // the emulated Pi 4; with backend = "dma" the board is only known at run time, which is
+    // what this stands for.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let extra = "period_us = 1\nblock_samples = 1000\nbuffer_ms = 20";
+    for (board, late) in [
+        (edgetap::config::BoardKind::Pi4, true),
+        (edgetap::config::BoardKind::Pi3, false),
+        (edgetap::config::BoardKind::Pi1, false),
+    ] {
+        let mut c = config("emulated", &sig, extra, &[17, 18]);
+        c.sampler.emulated.board = board;
+        let dma = run(&c, 40_000);
+        let what = format!("{board:?}: {:?} gaps {:?}", dma.counters, dma.gaps);
+        assert_eq!(dma.counters.overruns, 0, "{what}");
+        if !late {
+            assert_eq!(dma.counters.late_blocks, 0, "{what}");
+            assert_eq!(dma.lost, 0, "{what}");
+            continue;
+        }
+        assert!(dma.counters.late_blocks >= 20, "{what}");
+        // Each late block leaves a gap of its missing time (~112 µs per 1000 µs block).
+        assert!(dma.gaps.len() >= 20, "{what}");
+        for &(prev_end, start, lost) in dma.gaps.iter().skip(1) {
+            assert!((80..=140).contains(&lost), "{what}");
+            assert!(start - prev_end >= lost.saturating_sub(1), "{what}");
+        }
+    }
+}
+
+#[test]
+fn validation_states_the_shortest_period_the_emulated_board_sustains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let text = format!(
+        "device_id = \"t\"\n[sampler]\nbackend = \"emulated\"\nperiod_us = 1\n\
+         [sampler.emulated]\nboard = \"pi4\"\nsignal = \"{}\"\n[[inputs]]\npin = 17\n",
+        sig.display()
+    );
+    let err = config::load(
+        ConfigSource::Text {
+            toml: &text,
+            base_dir: dir.path(),
+        },
+        &[],
+    )
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("sampler.period_us") && msg.contains("2 µs"),
+        "{msg}"
+    );
 }

@@ -19,6 +19,7 @@ fn attach_config(dir: &Path, mem: &Path) -> PathBuf {
     let path = dir.join("attach.toml");
     let text = format!(
         r#"device_id = "t"
+state_dir = "{}"
 [sampler]
 backend = "emulated"
 period_us = 5
@@ -31,6 +32,7 @@ pin = 17
 [[inputs]]
 pin = 18
 "#,
+        dir.join("state").display(),
         mem.display()
     );
     std::fs::write(&path, text).expect("write config");
@@ -69,7 +71,7 @@ fn teardown_is_observed(how: &str) {
         mode: Mode::Realtime,
         start_utc_us: None,
         faults: Default::default(),
-        cb_cost_ns: edgetap::emu::DEFAULT_CB_COST_NS,
+        cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
     })
     .expect("emulator");
     let config = attach_config(dir.path(), &mem);
@@ -243,5 +245,195 @@ fn an_agent_attaches_to_a_separate_emulator_process() {
     assert!(
         (500..=700).contains(&on18),
         "edges on GPIO 18 in 0.3 s: {on18}"
+    );
+}
+
+/// A crash signal (a fault, or `abort`): the handler stops the channel with register writes,
+/// then the signal's default action ends the process as it would have.
+fn a_crash_signal_stops_the_channel(sig: i32) {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = edgetap::vcd::read_file(&demo_signal(dir.path(), 2)).expect("signal");
+    let mem = dir.path().join("board");
+    let emu = Emulator::start(EmuOptions {
+        board: BoardKind::Pi4,
+        mem: Some(mem.clone()),
+        signal: Some(signal),
+        loop_signal: true,
+        mode: Mode::Realtime,
+        start_utc_us: None,
+        faults: Default::default(),
+        cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
+    })
+    .expect("emulator");
+    let config = attach_config(dir.path(), &mem);
+    let stderr = dir.path().join("stderr");
+    let mut child = edgetap()
+        .args(["capture", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("edges.jsonl"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("spawn capture");
+    let started = emu.wait_for(
+        |e| matches!(e, EmuEvent::ChannelStarted { .. }),
+        Duration::from_secs(10),
+    );
+    assert!(started.is_some(), "never started: {:?}", emu.events());
+    std::thread::sleep(Duration::from_millis(200));
+    unsafe_kill(child.id(), sig);
+    let status = wait_exit(&mut child, Duration::from_secs(10), || {
+        std::fs::read_to_string(&stderr).unwrap_or_default()
+    });
+    assert_eq!(
+        status.signal(),
+        Some(sig),
+        "the signal still ends the process"
+    );
+    let stopped = emu.wait_for(
+        |e| matches!(e, EmuEvent::ChannelStopped { .. }),
+        Duration::from_secs(2),
+    );
+    assert!(
+        stopped.is_some(),
+        "signal {sig}: the process died with its channel running: {:?}",
+        emu.events()
+    );
+}
+
+#[test]
+fn sigbus_stops_the_channel() {
+    a_crash_signal_stops_the_channel(libc::SIGBUS);
+}
+
+#[test]
+fn sigsegv_stops_the_channel() {
+    a_crash_signal_stops_the_channel(libc::SIGSEGV);
+}
+
+#[test]
+fn sigabrt_stops_the_channel() {
+    a_crash_signal_stops_the_channel(libc::SIGABRT);
+}
+
+#[test]
+fn sigill_stops_the_channel() {
+    a_crash_signal_stops_the_channel(libc::SIGILL);
+}
+
+#[test]
+fn sigfpe_stops_the_channel() {
+    a_crash_signal_stops_the_channel(libc::SIGFPE);
+}
+
+/// CS and CONBLK_AD of DMA channel `ch` on the board file `mem`.
+fn channel_state(mem: &Path, ch: u8) -> (u32, u32) {
+    let pm = edgetap::hw::mmio::PhysMem::open(mem).expect("open board");
+    let header = edgetap::emu::read_header(&pm).expect("header");
+    let regs = edgetap::hw::periph::Peripherals::map_dma_channel(&pm, header.periph_base, ch)
+        .expect("map channel");
+    (
+        regs.read32(edgetap::hw::regs::dma::CS),
+        regs.read32(edgetap::hw::regs::dma::CONBLK_AD),
+    )
+}
+
+/// Mailbox allocations the emulator holds.
+fn live_allocations(mem: &Path) -> u32 {
+    let pm = edgetap::hw::mmio::PhysMem::open(mem).expect("open board");
+    edgetap::emu::read_header(&pm)
+        .expect("header")
+        .live_allocations
+}
+
+#[test]
+fn after_kill_9_the_next_start_stops_the_orphaned_chain_and_frees_its_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = demo_signal(dir.path(), 2);
+    let mem = dir.path().join("board");
+    let _emulator = KilledOnDrop(
+        edgetap()
+            .args(["emulator", "--board", "pi4", "--loop", "--mem"])
+            .arg(&mem)
+            .arg("--signal")
+            .arg(&signal)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn emulator"),
+    );
+    let wait_until = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_until("the board file", &|| {
+        edgetap::hw::mmio::PhysMem::open(&mem)
+            .ok()
+            .and_then(|m| edgetap::emu::read_header(&m).ok())
+            .is_some()
+    });
+    let config = attach_config(dir.path(), &mem);
+    let err1 = dir.path().join("stderr1");
+    // The first agent takes the Pi 4's default channel, 7.
+    let mut first = edgetap()
+        .args(["capture", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("edges1.jsonl"))
+        .stderr(std::fs::File::create(&err1).expect("stderr file"))
+        .spawn()
+        .expect("spawn capture");
+    wait_until("the first agent's chain", &|| {
+        let (cs, ad) = channel_state(&mem, 7);
+        cs & 1 != 0 && ad != 0
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    unsafe_kill(first.id(), libc::SIGKILL);
+    wait_exit(&mut first, Duration::from_secs(10), String::new);
+    // Orphaned: the engine still runs the dead process's chain, its memory still allocated.
+    std::thread::sleep(Duration::from_millis(200));
+    let (cs, ad) = channel_state(&mem, 7);
+    assert!(cs & 1 != 0 && ad != 0, "the orphan runs on: CS {cs:#x}");
+    assert_eq!(live_allocations(&mem), 1);
+
+    // The next start, on another channel, finds the record and cleans up.
+    let err2 = dir.path().join("stderr2");
+    let mut second = edgetap()
+        .args([
+            "capture",
+            "--duration",
+            "0.3",
+            "--set",
+            "sampler.dma_channel=5",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("edges2.jsonl"))
+        .stderr(std::fs::File::create(&err2).expect("stderr file"))
+        .spawn()
+        .expect("spawn capture");
+    let log = || std::fs::read_to_string(&err2).unwrap_or_default();
+    let status = wait_exit(&mut second, Duration::from_secs(10), log);
+    assert!(status.success(), "{}", log());
+    let (cs, ad) = channel_state(&mem, 7);
+    assert!(
+        cs & 1 == 0 && ad == 0,
+        "the orphaned chain still runs: CS {cs:#x} CONBLK_AD {ad:#x}\n{}",
+        log()
+    );
+    assert_eq!(live_allocations(&mem), 0, "leaked DMA memory\n{}", log());
+    assert!(
+        log().contains("stopped a DMA chain left running"),
+        "{}",
+        log()
+    );
+    assert!(log().contains("released the DMA memory"), "{}", log());
+    assert!(
+        !dir.path().join("state/dma-chain.json").exists(),
+        "a clean exit leaves no record"
     );
 }

@@ -92,6 +92,10 @@ impl Sampling<'_> {
             &self.stats.overruns,
             overruns.saturating_sub(state.counted.overruns),
         );
+        Stats::add(
+            &self.stats.dma_late_blocks,
+            now.late_blocks.saturating_sub(state.counted.late_blocks),
+        );
         state.counted = now;
         let SamplingState {
             pipeline,

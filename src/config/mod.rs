@@ -114,6 +114,7 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
         crate::sampler::SamplerSpec {
             settings: &c.sampler,
             words: crate::block::LevelWords::for_pins(c.pins()),
+            state_dir: &c.state_dir,
         }
     }
 }

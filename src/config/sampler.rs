@@ -56,6 +56,21 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
         }
     }
     if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
+        // The emulated engine is as slow as the board's silicon: say so before it runs late.
+        // (An attached board file names its own board: the sampler warns when it opens.)
+        let board = crate::hw::board::Board::emulated(s.emulated.board);
+        let shortest = board.shortest_period_us();
+        r.check(
+            s.period_us >= shortest,
+            "sampler.period_us",
+            format!(
+                "{} µs is shorter than the {} sustains ({shortest} µs: two DMA control \
+                 blocks per sample at {} ns each)",
+                s.period_us,
+                board.model,
+                board.cb_cost_ns()
+            ),
+        );
         r.check(
             !s.emulated.signal.as_os_str().is_empty(),
             "sampler.emulated.signal",

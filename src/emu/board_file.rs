@@ -36,7 +36,9 @@ mod word {
     pub const MAILBOX: u64 = 32;
     pub const PID: u64 = 36;
     pub const HEARTBEAT: u64 = 40;
-    pub const LEN: usize = 44;
+    pub const LIVE_ALLOCS: u64 = 44;
+    pub const LIVE_KIB: u64 = 48;
+    pub const LEN: usize = 52;
 }
 
 /// What the header tells an attaching agent.
@@ -52,6 +54,10 @@ pub struct BoardHeader {
     pub mailbox_buffer_phys: u64,
     /// Process id of the emulator.
     pub pid: u32,
+    /// Mailbox allocations not yet released (leaks show here).
+    pub live_allocations: u32,
+    /// KiB held by those allocations.
+    pub live_kib: u32,
 }
 
 /// Physical peripheral base of `board` (the board facts live in `hw::board`).
@@ -82,6 +88,7 @@ pub fn create(path: &Path, board: BoardKind) -> Result<PhysMem, EmuError> {
     h.write32(
         word::BOARD,
         match board {
+            BoardKind::Pi1 => 1,
             BoardKind::Pi3 => 3,
             BoardKind::Pi4 => 4,
         },
@@ -113,6 +120,7 @@ pub fn read_header(mem: &PhysMem) -> Result<BoardHeader, EmuError> {
         return Err(bad("board file written by another edgetap version"));
     }
     let board = match h.read32(word::BOARD) {
+        1 => BoardKind::Pi1,
         3 => BoardKind::Pi3,
         4 => BoardKind::Pi4,
         _ => return Err(bad("unknown board kind in header")),
@@ -124,6 +132,8 @@ pub fn read_header(mem: &PhysMem) -> Result<BoardHeader, EmuError> {
         dram_bytes: u64::from(h.read32(word::DRAM)),
         mailbox_buffer_phys: u64::from(h.read32(word::MAILBOX)),
         pid: h.read32(word::PID),
+        live_allocations: h.read32(word::LIVE_ALLOCS),
+        live_kib: h.read32(word::LIVE_KIB),
     })
 }
 
@@ -131,6 +141,15 @@ pub fn read_header(mem: &PhysMem) -> Result<BoardHeader, EmuError> {
 pub fn heartbeat(header: &crate::hw::mmio::Mapping) {
     let v = header.read32(word::HEARTBEAT);
     header.write32(word::HEARTBEAT, v.wrapping_add(1));
+}
+
+/// Publishes the mailbox allocations still live, so any process can see a leak.
+pub fn show_allocations(header: &crate::hw::mmio::Mapping, count: u32, bytes: u64) {
+    header.write32(word::LIVE_ALLOCS, count);
+    header.write32(
+        word::LIVE_KIB,
+        u32::try_from(bytes / 1024).unwrap_or(u32::MAX),
+    );
 }
 
 /// Bytes of the header mapping.

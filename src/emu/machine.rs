@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use super::FaultsConfig;
 use crate::hw::board::BoardKind;
+#[cfg(test)]
+use crate::hw::board::Board;
 use crate::hw::mmio::{Mapping, PhysMem};
 use crate::hw::regs::{self, cm, dma, gpio, mbox, mem, pcm, pwm, st};
 use crate::signal::rng::SplitMix64;
@@ -152,6 +154,13 @@ impl Machine {
             return (off + 4 <= PERIPH_BYTES).then_some(Target::Periph(off));
         }
         let phys = u64::from(bus & !mem::BUS_ALIAS_MASK);
+        // BCM2711's legacy engines see DRAM only through one window: bcm2711.dtsi's
+        // `dma-ranges = <0xc0000000 0x0 0x00000000 0x40000000>` (bus 0xC000_0000 + x is
+        // physical x, x below 1 GiB). Any other DRAM bus address is an AXI error there. The
+        // older SoCs decode all four 1 GiB aliases (0x0/0x4/0x8/0xC…) to the same DRAM.
+        if self.board == BoardKind::Pi4 && bus & mem::BUS_ALIAS_MASK != mem::BUS_ALIAS_DIRECT {
+            return None;
+        }
         (phys + 4 <= DRAM_BYTES && phys % 4 == 0).then_some(Target::Dram(phys))
     }
 
@@ -207,6 +216,11 @@ impl Machine {
         } else if cs & dma::CS_ACTIVE != 0 && cs & (dma::CS_ABORT | dma::CS_RESET) == 0 {
             let cb = self.periph.read32(off + dma::CONBLK_AD);
             if cb != 0 {
+                // DEBUG's error bits are write-1-to-clear: what the agent wrote there before
+                // starting was a clear, not a value (a memory file cannot tell the two apart).
+                let debug = self.periph.read32(off + dma::DEBUG);
+                self.periph
+                    .write32(off + dma::DEBUG, debug & !dma::DEBUG_ERRORS);
                 let c = &mut self.channels[usize::from(n)];
                 c.running = true;
                 c.cb = cb;
@@ -239,15 +253,14 @@ impl Machine {
             return;
         }
         let bus = w & !0xF;
-        let alias = match self.board {
-            BoardKind::Pi3 | BoardKind::Pi4 => mem::BUS_ALIAS_DIRECT,
-        };
         let phys = u64::from(bus & !mem::BUS_ALIAS_MASK);
         if w & 0xF == mbox::CHANNEL_PROPERTY && phys + 4096 <= DRAM_BYTES {
-            for action in self.alloc.serve(&self.dram, phys, alias) {
+            for action in self.alloc.serve(&self.dram, phys) {
                 let e = self.mailbox_event(action);
                 self.event(e);
             }
+            let (count, bytes) = self.alloc.live();
+            board_file::show_allocations(&self.header, count, bytes);
         }
         self.periph.write32(mbox::BASE + mbox::WRITE, 0);
         self.periph.write32(mbox::BASE + mbox::READ, w);
@@ -301,8 +314,13 @@ impl Machine {
                     }
                     Step::Blocked => break,
                     Step::Error(why) => {
+                        // The legacy DEBUG register has one AXI error bit (bcm2835-dma.c:
+                        // LAST_NOT_SET, FIFO and READ errors only): a failed CB fetch, read or
+                        // write response all show there. The LITE bit stays.
                         let off = dma::channel_offset(n);
-                        self.periph.write32(off + dma::DEBUG, dma::DEBUG_READ_ERROR);
+                        let debug = self.periph.read32(off + dma::DEBUG);
+                        self.periph
+                            .write32(off + dma::DEBUG, debug | dma::DEBUG_READ_ERROR);
                         self.event(EmuEvent::BusError { ch: n, why });
                         self.stop(n, StopReason::Error);
                         break;
@@ -408,3 +426,7 @@ impl Machine {
         Step::Done
     }
 }
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

@@ -30,6 +30,20 @@ pub struct Allocation {
     pub phys: u64,
     /// Bytes.
     pub size: u64,
+    /// The allocation flags asked for: they choose the bus alias `lock` answers with.
+    pub flags: u32,
+}
+
+/// The bus alias the firmware answers a lock with, from the allocation's flags (the
+/// firmware's MEM_FLAG_DIRECT = 4: uncached 0xC…, MEM_FLAG_COHERENT = 8: 0x8…, both
+/// (MEM_FLAG_L1_NONALLOCATING, what a BCM2835 needs): 0x4…, neither: the cached 0x0… alias).
+pub fn alias_for_flags(flags: u32) -> u32 {
+    match flags & (mbox::MEM_FLAG_DIRECT | mbox::MEM_FLAG_COHERENT) {
+        mbox::MEM_FLAG_DIRECT => mem::BUS_ALIAS_DIRECT,
+        mbox::MEM_FLAG_COHERENT => 0x8000_0000,
+        0 => 0,
+        _ => mem::BUS_ALIAS_L2_COHERENT,
+    }
 }
 
 /// What a property call did, for the event log.
@@ -56,7 +70,7 @@ pub struct Allocator {
 
 impl Allocator {
     /// First fit between live allocations; None when DRAM is exhausted.
-    fn allocate(&mut self, size: u64, align: u64) -> Option<Allocation> {
+    fn allocate(&mut self, size: u64, align: u64, flags: u32) -> Option<Allocation> {
         let align = align.max(mem::PAGE_BYTES as u64).next_power_of_two();
         let size = size.div_ceil(mem::PAGE_BYTES as u64) * mem::PAGE_BYTES as u64;
         let mut live = self.live.clone();
@@ -76,9 +90,18 @@ impl Allocator {
             handle: self.next_handle,
             phys: at,
             size,
+            flags,
         };
         self.live.push(a);
         Some(a)
+    }
+
+    /// Allocations live now, and their bytes.
+    pub fn live(&self) -> (u32, u64) {
+        (
+            self.live.len() as u32,
+            self.live.iter().map(|a| a.size).sum(),
+        )
     }
 
     /// The live allocation with `handle`.
@@ -87,7 +110,7 @@ impl Allocator {
     }
 
     /// Answers the property message at physical `at` of `dram` (one or more tags), in place.
-    pub fn serve(&mut self, dram: &Mapping, at: u64, bus_alias: u32) -> Vec<MailboxAction> {
+    pub fn serve(&mut self, dram: &Mapping, at: u64) -> Vec<MailboxAction> {
         let buf = Window { m: dram, at };
         let mut actions = Vec::new();
         let total = (buf.read32(0) as usize).min(4096) / 4;
@@ -100,7 +123,7 @@ impl Allocator {
             let value_bytes = buf.read32(4 * (i + 1) as u64) as usize;
             let v = |k: usize| buf.read32(4 * (i + 3 + k) as u64);
             let answer = match tag {
-                mbox::TAG_ALLOCATE => match self.allocate(u64::from(v(0)), u64::from(v(1))) {
+                mbox::TAG_ALLOCATE => match self.allocate(u64::from(v(0)), u64::from(v(1)), v(2)) {
                     Some(a) => {
                         actions.push(MailboxAction::Allocated(a));
                         a.handle
@@ -109,7 +132,7 @@ impl Allocator {
                 },
                 mbox::TAG_LOCK => match self.find(v(0)) {
                     Some(a) => {
-                        let bus = a.phys as u32 | bus_alias;
+                        let bus = a.phys as u32 | alias_for_flags(a.flags);
                         actions.push(MailboxAction::Locked(a.handle));
                         bus
                     }
@@ -160,7 +183,7 @@ mod tests {
         let mut a = Allocator::default();
         let mut call = |tag: u32, args: &[u32]| {
             m.copy_in(0x1000, &message(tag, args, 1));
-            let actions = a.serve(&m, 0x1000, mem::BUS_ALIAS_DIRECT);
+            let actions = a.serve(&m, 0x1000);
             let mut buf = vec![0u32; 8];
             m.copy_out(0x1000, &mut buf);
             (answer(tag, &buf).expect("answered")[0], actions)
@@ -175,7 +198,8 @@ mod tests {
             vec![MailboxAction::Released(Allocation {
                 handle: h,
                 phys: ALLOC_START,
-                size: 12_288
+                size: 12_288,
+                flags: 4,
             })]
         );
         let (bad, _) = call(mbox::TAG_LOCK, &[h]);

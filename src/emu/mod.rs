@@ -135,8 +135,11 @@ pub enum Mode {
     Lockstep,
 }
 
-/// Emulated time one non-paced control block takes (ns): of the order a real engine needs.
-pub const DEFAULT_CB_COST_NS: u32 = 100;
+/// Emulated time one control block takes on `board` (ns): as slow as the silicon's measured
+/// rate ([`Board::cb_cost_ns`]), so a period the board cannot sustain falls behind here too.
+pub fn cb_cost_ns(board: BoardKind) -> u32 {
+    crate::hw::board::Board::emulated(board).cb_cost_ns()
+}
 
 /// Everything the emulator needs to start.
 #[derive(Debug, Clone)]
@@ -178,7 +181,7 @@ impl EmuOptions {
             },
             start_utc_us: e.start_us,
             faults: e.faults.clone(),
-            cb_cost_ns: DEFAULT_CB_COST_NS,
+            cb_cost_ns: cb_cost_ns(e.board),
         })
     }
 }

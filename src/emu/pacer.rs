@@ -67,7 +67,7 @@ impl ClockGen {
         let src = match self.ctl & cm::CTL_SRC_MASK {
             cm::SRC_PLLD => Board::emulated(board).plld_hz,
             cm::SRC_OSC => match board {
-                BoardKind::Pi3 => 19_200_000,
+                BoardKind::Pi1 | BoardKind::Pi3 => 19_200_000,
                 BoardKind::Pi4 => 54_000_000,
             },
             _ => return None,

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BoardKind {
+    /// Raspberry Pi 1 B+ / Zero (BCM2835): peripherals at 0x20000000, DRAM bus alias
+    /// 0x40000000, mailbox flags 0xC, PLLD 500 MHz.
+    Pi1,
     /// Raspberry Pi 3 (BCM2837): peripherals at 0x3F000000, PLLD 500 MHz.
     Pi3,
     /// Raspberry Pi 4 (BCM2711): peripherals at 0xFE000000, PLLD 750 MHz.
@@ -56,6 +59,13 @@ const PLLD_HZ_750: u64 = 750_000_000;
 const DEFAULT_CHANNEL_PI3: u8 = 14;
 /// pigpio's default channel on Pi 4 (11–14 are DMA4 engines with another CB format there).
 const DEFAULT_CHANNEL_PI4: u8 = 7;
+
+/// DRAM the legacy DMA engines (channels 0–10 on BCM2711, all on BCM2835/6/7) can address:
+/// the first GiB. BCM2711's device tree says so: `dma-ranges = <0xc0000000 0x0 0x00000000
+/// 0x40000000>` (arch/arm/boot/dts/bcm2711.dtsi, "Emulate a contiguous 30-bit address range for
+/// DMA"): bus 0xC000_0000 + x is physical x for x below 1 GiB, and nothing else. On the older
+/// SoCs the bus aliases (0x0/0x4/0x8/0xC…) each cover the same 1 GiB.
+pub const DMA_DRAM_REACH: u64 = 0x4000_0000;
 
 /// BCM2711 channels 11–14 are DMA4 engines: another register and CB format than this chain's.
 const BCM2711_DMA4_CHANNELS: std::ops::RangeInclusive<u8> = 11..=14;
@@ -178,6 +188,8 @@ impl Board {
     /// The board the emulator models for `kind`, as `detect` would report it on that board.
     pub fn emulated(kind: BoardKind) -> Board {
         let (revision, soc) = match kind {
+            // New-style code: BCM2835, type 0x03 (1B+).
+            BoardKind::Pi1 => (0x0090_0032, Soc::Bcm2835),
             BoardKind::Pi3 => (0x00a0_2082, Soc::Bcm2837),
             BoardKind::Pi4 => (0x00c0_3114, Soc::Bcm2711),
         };
@@ -209,6 +221,38 @@ impl Board {
     /// DMA bus address of DRAM at physical `phys` (below 1 GiB, as mailbox memory is).
     pub fn dram_bus(&self, phys: u64) -> u32 {
         (phys as u32 & !mem::BUS_ALIAS_MASK) | self.dram_bus_alias
+    }
+
+    /// Emulated-time cost of one control block on this SoC (ns): the inverse of the rates
+    /// measured on real boards when every CB does one small transfer (shared/HARDWARE.md,
+    /// "Measured limits": Pi 1 ≈ 2.75 M CB/s, Pi 3 ≈ 2.3 M, Pi 4 ≈ 1.8 M).
+    pub fn cb_cost_ns(&self) -> u32 {
+        match self.soc {
+            Soc::Bcm2835 => 364,
+            Soc::Bcm2836 | Soc::Bcm2837 => 435,
+            Soc::Bcm2711 | Soc::Bcm2712 => 556,
+        }
+    }
+
+    /// The shortest whole-µs sample period the engine sustains here: each sample costs two
+    /// control blocks (level read, paced write), plus one tick CB per block (a few per mille).
+    pub fn shortest_period_us(&self) -> u32 {
+        (2 * self.cb_cost_ns() + 2).div_ceil(1000)
+    }
+
+    /// DMA bus address of the DRAM page at physical `phys`, refusing a page the legacy DMA
+    /// engines cannot reach (above [`DMA_DRAM_REACH`]): ORing the alias into such an address
+    /// would name another page in the first GiB, and the engine would write there.
+    pub fn dma_bus_of_page(&self, phys: u64) -> Result<u32, HwError> {
+        if phys.saturating_add(mem::PAGE_BYTES as u64) > DMA_DRAM_REACH {
+            return Err(HwError::Device(format!(
+                "DMA memory page at physical {phys:#x} lies above the first GiB, which the \
+                 {:?}'s DMA engine cannot reach (bcm2711.dtsi dma-ranges: bus 0xc0000000 = \
+                 physical 0, 1 GiB); use the mailbox (/dev/vcio), whose memory is below it",
+                self.soc
+            )));
+        }
+        Ok(self.dram_bus(phys))
     }
 
     /// Physical address of the DRAM bus address `bus` (any alias).

@@ -11,6 +11,7 @@
 //! The tick CB runs right after the previous block's last pace write, so `ticks[b]` is the time
 //! of sample 0 of block `b`.
 
+use super::buspages::BusPages;
 use super::regs::{dma, gpio, mem, periph_bus, st};
 use super::HwError;
 use crate::block::LevelWords;
@@ -181,27 +182,34 @@ impl ChainLayout {
     }
 
     /// Bus address of the first CB (what CONBLK_AD is started at).
-    pub fn first_cb_bus(&self, mem_bus: u32) -> u32 {
-        mem_bus
+    pub fn first_cb_bus(&self, pages: &BusPages) -> u32 {
+        pages.bus(0)
     }
 
-    /// The whole memory image for memory at bus address `mem_bus`: CBs filled, data zeroed.
-    pub fn image(&self, mem_bus: u32) -> Vec<u32> {
+    /// The whole memory image for memory whose pages sit at `pages`: CBs filled, data zeroed.
+    pub fn image(&self, pages: &BusPages) -> Vec<u32> {
         let mut out = vec![0; self.bytes / WORD];
-        self.write_image(mem_bus, &mut out);
+        self.write_image(pages, &mut out);
         out
     }
 
-    /// Writes the memory image into `out` (at least `bytes() / 4` words).
-    pub fn write_image(&self, mem_bus: u32, out: &mut [u32]) {
+    /// Writes the memory image into `out` (at least `bytes() / 4` words). Every address a CB
+    /// names is that byte's own page's bus address: the pages need not be contiguous.
+    pub fn write_image(&self, pages: &BusPages, out: &mut [u32]) {
         assert!(
             out.len() * WORD >= self.bytes,
             "chain image needs {} bytes, got {}",
             self.bytes,
             out.len() * WORD
         );
+        assert!(
+            pages.bytes() >= self.bytes,
+            "chain needs {} bytes, the memory has {}",
+            self.bytes,
+            pages.bytes()
+        );
         out.fill(0);
-        let bus = |offset: usize| mem_bus.wrapping_add(offset as u32);
+        let bus = |offset: usize| pages.bus(offset);
         let base = self.spec.periph_base;
         let clo = periph_bus(base + st::BASE + st::CLO);
         let gplev0 = periph_bus(base + gpio::BASE + gpio::GPLEV0);
@@ -242,8 +250,8 @@ impl ChainLayout {
     }
 
     /// The block and CB the engine is on, from its CONBLK_AD; `None` if not one of our CBs.
-    pub fn position(&self, conblk_ad: u32, mem_bus: u32) -> Option<Position> {
-        let offset = conblk_ad.checked_sub(mem_bus)? as usize;
+    pub fn position(&self, conblk_ad: u32, pages: &BusPages) -> Option<Position> {
+        let offset = pages.offset(conblk_ad)?;
         if offset % dma::CB_BYTES != 0 || offset >= self.ticks_at {
             return None;
         }

@@ -24,6 +24,11 @@ fn spec(k: u32, blocks: u32, words: LevelWords, pacer: (u32, u64), base: u64) ->
     }
 }
 
+/// The layout's memory as one contiguous range at `MEM_BUS`, as the mailbox hands it out.
+fn pages(l: &ChainLayout) -> BusPages {
+    BusPages::contiguous(MEM_BUS, l.bytes())
+}
+
 fn cb(image: &[u32], index: usize) -> &[u32] {
     &image[index * 8..index * 8 + 8]
 }
@@ -47,7 +52,7 @@ fn specs() -> Vec<ChainSpec> {
 fn control_blocks_carry_the_datasheet_values() {
     for s in specs() {
         let l = ChainLayout::new(s).expect("layout");
-        let image = l.image(MEM_BUS);
+        let image = l.image(&pages(&l));
         assert_eq!(image.len() * 4, l.bytes());
         assert_eq!(l.bytes() % 4096, 0);
         let level_bytes = 4 * s.words.count() as u32;
@@ -94,9 +99,9 @@ fn control_blocks_carry_the_datasheet_values() {
 fn the_ring_is_closed_and_every_cb_is_aligned_and_linked_in_order() {
     for s in specs() {
         let l = ChainLayout::new(s).expect("layout");
-        let image = l.image(MEM_BUS);
+        let image = l.image(&pages(&l));
         let total = (s.blocks * l.cbs_per_block()) as usize;
-        assert_eq!(l.first_cb_bus(MEM_BUS), MEM_BUS);
+        assert_eq!(l.first_cb_bus(&pages(&l)), MEM_BUS);
         assert_eq!(MEM_BUS % 32, 0);
         for i in 0..total {
             let next = cb(&image, i)[5];
@@ -137,7 +142,7 @@ fn position_round_trips_every_cb() {
             for c in 0..l.cbs_per_block() {
                 let ad = MEM_BUS + 32 * (b * l.cbs_per_block() + c);
                 assert_eq!(
-                    l.position(ad, MEM_BUS),
+                    l.position(ad, &pages(&l)),
                     Some(Position {
                         block: b,
                         cb_in_block: c
@@ -146,10 +151,10 @@ fn position_round_trips_every_cb() {
             }
         }
         let end = MEM_BUS + 32 * s.blocks * l.cbs_per_block();
-        assert_eq!(l.position(end, MEM_BUS), None, "first byte past the CBs");
-        assert_eq!(l.position(MEM_BUS + 4, MEM_BUS), None, "unaligned");
-        assert_eq!(l.position(MEM_BUS - 32, MEM_BUS), None, "before");
-        assert_eq!(l.position(0, MEM_BUS), None, "idle channel");
+        assert_eq!(l.position(end, &pages(&l)), None, "first byte past the CBs");
+        assert_eq!(l.position(MEM_BUS + 4, &pages(&l)), None, "unaligned");
+        assert_eq!(l.position(MEM_BUS - 32, &pages(&l)), None, "before");
+        assert_eq!(l.position(0, &pages(&l)), None, "idle channel");
     }
 }
 
@@ -191,7 +196,46 @@ fn bad_specs_name_the_setting() {
 fn write_image_overwrites_stale_memory() {
     let l = ChainLayout::new(spec(4, 3, LevelWords::One, PCM, PI3_BASE)).expect("layout");
     let mut mem = vec![0xFFFF_FFFF; l.bytes() / 4];
-    l.write_image(MEM_BUS, &mut mem);
-    assert_eq!(mem, l.image(MEM_BUS));
+    l.write_image(&pages(&l), &mut mem);
+    assert_eq!(mem, l.image(&pages(&l)));
     assert_eq!(mem[l.ticks_offset(2) as usize / 4], 0);
+}
+
+#[test]
+fn scattered_pages_get_each_page_its_own_bus_address() {
+    // 1000 samples × 2 words over 3 blocks: several pages, handed out in a shuffled order,
+    // as pagemap memory is. Every address a CB names must be that byte's own page's.
+    let l = ChainLayout::new(spec(1000, 3, LevelWords::Two, PCM, PI4_BASE)).expect("layout");
+    let n = l.bytes() / 4096;
+    let bus: Vec<u32> = (0..n)
+        .map(|i| 0xC000_0000 + 0x0100_0000 + ((i * 7919) % (4 * n)) as u32 * 4096)
+        .collect();
+    let pages = BusPages::new(bus);
+    let image = l.image(&pages);
+    let total = (l.blocks() * l.cbs_per_block()) as usize;
+    for i in 0..total {
+        let c = cb(&image, i);
+        let next = 32 * ((i + 1) % total);
+        assert_eq!(c[5], pages.bus(next), "NEXTCONBK of CB {i}");
+        let here = l.position(pages.bus(32 * i), &pages).expect("one of ours");
+        assert_eq!(
+            here.block * l.cbs_per_block() + here.cb_in_block,
+            i as u32,
+            "CB {i} found back"
+        );
+        // Destinations in our memory map back to the offset the layout gives.
+        if let Some(off) = pages.offset(c[2]) {
+            assert!(off + c[3] as usize <= l.bytes());
+            // The transfer does not cross into the next page.
+            assert_eq!(
+                off / 4096,
+                (off + c[3] as usize - 1) / 4096,
+                "CB {i} straddles"
+            );
+        }
+    }
+    for b in 0..l.blocks() {
+        let tick_cb = cb(&image, (b * l.cbs_per_block()) as usize);
+        assert_eq!(pages.offset(tick_cb[2]), Some(l.ticks_offset(b) as usize));
+    }
 }

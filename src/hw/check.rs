@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use super::board::{self, Board};
 use super::channel::check_channel;
-use super::dmamem::page_frames;
 use super::pacing;
 use super::pacing::Pacer;
+use super::pagemap::page_frames;
 
 /// One finding of the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,13 +147,24 @@ fn check_board_settings(b: &Board, s: &DmaSettings, push: &mut impl FnMut(&str, 
         Ok(()) => push("DMA channel", true, format!("{ch} ({mask})")),
         Err(e) => push("DMA channel", false, format!("{e} ({mask})")),
     }
+    let shortest = b.shortest_period_us();
     match pacing::plan(s.period_us, b.plld_hz, s.pacer) {
         Ok(p) => push(
             "pacing",
-            true,
+            s.period_us >= shortest,
             format!(
-                "{:?}: {} µs = {} bits at PLLD/{}",
-                s.pacer, s.period_us, p.bits_per_frame, p.divi
+                "{:?}: {} µs = {} bits at PLLD/{}; this board sustains {shortest} µs or longer \
+                 (two control blocks per sample at ~{} ns each){}",
+                s.pacer,
+                s.period_us,
+                p.bits_per_frame,
+                p.divi,
+                b.cb_cost_ns(),
+                if s.period_us < shortest {
+                    ": shorter periods run late (reported as gaps)"
+                } else {
+                    ""
+                }
             ),
         ),
         Err(e) => push("pacing", false, e.to_string()),
@@ -246,6 +257,17 @@ mod tests {
         );
         assert!(finding(&r, "DMA channel").detail.starts_with('7'), "{r:?}");
         assert!(finding(&r, "pacing").ok, "{r:?}");
+        assert!(
+            finding(&r, "pacing").detail.contains("sustains 2 µs"),
+            "{r:?}"
+        );
+        let fast = SamplerConfig {
+            period_us: 1,
+            ..SamplerConfig::default()
+        };
+        let r = check(&paths("pi4b", mem.path()), &(&fast).into());
+        let p = finding(&r, "pacing");
+        assert!(!p.ok && p.detail.contains("run late"), "{p:?}");
         let m = finding(&r, "DMA memory");
         assert!(!m.ok && m.detail.contains("/nonexistent/vcio"), "{m:?}");
         assert!(!r.dma_ready);

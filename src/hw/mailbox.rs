@@ -18,6 +18,12 @@ pub trait MailboxTransport: Send {
     fn call(&self, buf: &mut [u32]) -> Result<(), HwError>;
 }
 
+impl<T: MailboxTransport + ?Sized> MailboxTransport for Box<T> {
+    fn call(&self, buf: &mut [u32]) -> Result<(), HwError> {
+        (**self).call(buf)
+    }
+}
+
 /// A property message with one tag: `[size, REQUEST, tag, value bytes, 0, values…, end tag]`.
 pub fn message(tag: u32, args: &[u32], answer_words: usize) -> Vec<u32> {
     let value_words = args.len().max(answer_words);

@@ -59,16 +59,128 @@ impl PhysMem {
                 source,
             })?;
         Ok(Mapping {
-            map,
+            map: Backing::File(map),
             lead,
             len,
             phys,
         })
     }
+
+    /// Maps the physical pages at `frames` (each page-aligned, one host page each) side by side
+    /// into one window, in the order given: the CPU's uncached view of memory that is not
+    /// physically contiguous (pagemap DMA memory). `phys()` of the result is the first frame.
+    pub fn map_frames(&self, frames: &[u64]) -> Result<Mapping, HwError> {
+        let page = page_size();
+        let len = frames.len() * page as usize;
+        let map_err = |phys: u64, source: std::io::Error| HwError::Map {
+            path: self.path.clone(),
+            phys,
+            len,
+            source,
+        };
+        let first = *frames
+            .first()
+            .ok_or_else(|| map_err(0, std::io::Error::from(std::io::ErrorKind::InvalidInput)))?;
+        if let Some(&bad) = frames.iter().find(|f| *f % page != 0) {
+            return Err(map_err(
+                bad,
+                std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            ));
+        }
+        // SAFETY: a fresh anonymous reservation with no access: it only claims the address
+        // range, which the fixed mappings below replace page by page.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(map_err(first, std::io::Error::last_os_error()));
+        }
+        let pages = RawPages {
+            ptr: base.cast(),
+            len,
+        };
+        for (i, &frame) in frames.iter().enumerate() {
+            let offset = libc::off_t::try_from(frame).map_err(|_| {
+                map_err(
+                    frame,
+                    std::io::Error::from(std::io::ErrorKind::InvalidInput),
+                )
+            })?;
+            // SAFETY: the target lies inside the reservation made above, which this process
+            // owns (MAP_FIXED replaces only it); the file is the memory device.
+            let got = unsafe {
+                libc::mmap(
+                    pages.ptr.add(i * page as usize).cast(),
+                    page as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    std::os::fd::AsRawFd::as_raw_fd(&self.file),
+                    offset,
+                )
+            };
+            if got == libc::MAP_FAILED {
+                // `pages` unmaps the whole range when it drops.
+                return Err(map_err(frame, std::io::Error::last_os_error()));
+            }
+        }
+        Ok(Mapping {
+            map: Backing::Pages(pages),
+            lead: 0,
+            len,
+            phys: first,
+        })
+    }
+}
+
+/// Page-by-page mappings placed side by side in one reserved range; unmapped on drop.
+#[derive(Debug)]
+struct RawPages {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the range is plain shared memory owned by this value; every access goes through the
+// bounds-checked volatile accessors of `Mapping`, as for `MmapRaw` (which is Send + Sync).
+unsafe impl Send for RawPages {}
+// SAFETY: as above: `&RawPages` only hands out the base address.
+unsafe impl Sync for RawPages {}
+
+impl Drop for RawPages {
+    fn drop(&mut self) {
+        // SAFETY: ptr/len are exactly the reservation made in `map_frames`, still mapped.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+/// What a `Mapping` is made of.
+#[derive(Debug)]
+enum Backing {
+    /// One contiguous window of the memory file.
+    File(MmapRaw),
+    /// Pages of the memory file placed side by side.
+    Pages(RawPages),
+}
+
+impl Backing {
+    fn as_mut_ptr(&self) -> *mut u8 {
+        match self {
+            Backing::File(m) => m.as_mut_ptr(),
+            Backing::Pages(p) => p.ptr,
+        }
+    }
 }
 
 /// The system's page size.
-fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf only reads a system constant.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     u64::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
@@ -77,7 +189,7 @@ fn page_size() -> u64 {
 /// A window of physical memory. Unmapped on drop.
 #[derive(Debug)]
 pub struct Mapping {
-    map: MmapRaw,
+    map: Backing,
     lead: usize,
     len: usize,
     phys: u64,
@@ -102,7 +214,7 @@ impl Mapping {
     /// Address of offset 0 in this process, for the teardown registry (which must stop channels
     /// from signal handlers, where no Rust reference can be reached).
     pub(super) fn base_addr(&self) -> usize {
-        self.map.as_ptr() as usize + self.lead
+        self.map.as_mut_ptr() as usize + self.lead
     }
 
     /// Pointer to the aligned u32 at `offset`, after checking it lies inside the mapping.

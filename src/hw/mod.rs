@@ -6,6 +6,7 @@
 //! above this layer).
 
 pub mod board;
+pub mod buspages;
 pub mod chain;
 pub mod channel;
 pub mod check;
@@ -14,9 +15,12 @@ mod devicetree;
 pub mod dmamem;
 pub mod mailbox;
 pub mod mmio;
+pub mod orphan;
 pub mod pacing;
+pub mod pagemap;
 pub mod periph;
 pub mod regs;
+pub mod selftest;
 pub mod teardown;
 
 use std::path::PathBuf;

@@ -4,12 +4,17 @@
 //!
 //! * when its [`ChannelGuard`] drops (normal exit, error paths, unwinding), before the memory,
 //! * from a signal handler on SIGINT, SIGTERM, SIGHUP and SIGQUIT,
+//! * from a signal handler on the crash signals SIGBUS, SIGSEGV, SIGABRT, SIGILL and SIGFPE,
+//!   which then lets the signal's previous (default) action kill the process as before,
 //! * from the panic hook, before the panic unwinds or aborts.
+//!
+//! `kill -9` cannot be caught: for that, the sampler leaves a record in `state_dir` and the
+//! next start stops the orphaned chain (see `orphan`).
 //!
 //! Stopping twice is harmless, so every path simply stops everything registered.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use super::channel::{self, ChannelRegs};
 use super::mmio::Mapping;
@@ -99,10 +104,82 @@ impl ChannelRegs for RawRegs {
     }
 }
 
+/// Signals that mean the process is crashing.
+const CRASH_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGBUS,
+    libc::SIGSEGV,
+    libc::SIGABRT,
+    libc::SIGILL,
+    libc::SIGFPE,
+];
+
+/// The actions the crash signals had before ours (Rust's stack-overflow handler for SIGSEGV
+/// and SIGBUS, the default for the rest), in `CRASH_SIGNALS` order. Set once, before the
+/// handlers are installed; read (lock-free) inside them.
+static PREVIOUS: OnceLock<[libc::sigaction; 5]> = OnceLock::new();
+
+/// The crash handler: stops the channels with register writes only, then lets the signal's
+/// previous action run; should that return (a handler that declines, or a signal sent by
+/// `kill` that no faulting instruction repeats), the default action ends the process.
+extern "C" fn on_crash(sig: libc::c_int) {
+    stop_all();
+    let previous = PREVIOUS
+        .get()
+        .and_then(|p| CRASH_SIGNALS.iter().position(|&s| s == sig).map(|i| p[i]));
+    // SAFETY: sigaction, signal and raise are async-signal-safe (POSIX); the previous action
+    // was read by sigaction itself, so it is a valid one to reinstall.
+    unsafe {
+        if let Some(prev) = previous {
+            libc::sigaction(sig, &prev, std::ptr::null_mut());
+            libc::raise(sig);
+        }
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// Installs `on_crash` for the crash signals, remembering their previous actions.
+fn install_crash_handlers() -> Result<(), HwError> {
+    // SAFETY: all-zero is a valid sigaction (SIG_DFL, empty mask, no flags).
+    let mut previous: [libc::sigaction; 5] = unsafe { std::mem::zeroed() };
+    for (i, &sig) in CRASH_SIGNALS.iter().enumerate() {
+        // SAFETY: reading the current action into our own buffer.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut previous[i]) } != 0 {
+            return Err(HwError::Device(format!(
+                "cannot read the signal {sig} action: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+    }
+    let _ = PREVIOUS.set(previous);
+    for &sig in &CRASH_SIGNALS {
+        // SAFETY: on_crash only does atomics, volatile MMIO and async-signal-safe calls.
+        // SA_NODEFER lets it re-raise the signal at once; SA_ONSTACK keeps it working on a
+        // thread whose stack overflowed (Rust gives every thread an alternate stack).
+        let rc = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_crash as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_NODEFER | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(HwError::Device(format!(
+                "cannot install signal {sig} handler: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Signal handlers and panic hook, installed once.
 fn install() -> Result<(), HwError> {
     let mut result = Ok(());
     INSTALL.call_once(|| {
+        if let Err(e) = install_crash_handlers() {
+            result = Err(e);
+        }
         for sig in [libc::SIGINT, libc::SIGTERM] {
             // SAFETY: stop_all is async-signal-safe (atomics and volatile MMIO only). The
             // program's own SIGINT/SIGTERM handling still runs after it and shuts down cleanly.

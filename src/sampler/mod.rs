@@ -71,6 +71,10 @@ pub struct SamplerCounters {
     pub restarts: u64,
     /// The consumer was lapped and samples were overwritten.
     pub overruns: u64,
+    /// Blocks the engine took measurably longer than `block_samples × period` for (the period
+    /// is shorter than the board sustains): their samples were not at the period, and the
+    /// missing time is reported as a gap before the next block.
+    pub late_blocks: u64,
 }
 
 /// What a sampler is opened with: its settings, and the level words the watched pins need.
@@ -82,11 +86,18 @@ pub struct SamplerSpec<'a> {
     pub settings: &'a SamplerConfig,
     /// Level words per sample: enough for every watched pin.
     pub words: LevelWords,
+    /// Where the DMA backends record their chain, so a run killed with SIGKILL is cleaned up
+    /// by the next start.
+    pub state_dir: &'a std::path::Path,
 }
 
 /// Opens the sampler `spec.settings.backend` names, sized for the watched pins.
 pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, SamplerError> {
-    let SamplerSpec { settings: s, words } = spec.into();
+    let SamplerSpec {
+        settings: s,
+        words,
+        state_dir,
+    } = spec.into();
     match s.backend {
         Backend::Replay => Ok(Box::new(replay::ReplaySampler::open(
             &s.replay,
@@ -94,6 +105,6 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
             s.block_samples,
             words,
         )?)),
-        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(s, words)?)),
+        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(s, words, state_dir)?)),
     }
 }

@@ -6,6 +6,7 @@
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
 mod ring;
+pub mod selftest;
 mod source;
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::shutdown::Shutdown;
 
 use super::ticks::{TickExtender, UtcMapper};
 use super::{Backend, Block, LevelWords, Sampler, SamplerConfig, SamplerCounters, SamplerError};
-use ring::{block_wait_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
+use ring::{block_wait_us, late_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
 
 /// How often the tick → UTC offset is measured again (host µs).
 const UTC_REESTIMATE_US: u64 = 10_000_000;
@@ -35,6 +36,8 @@ pub struct DmaSampler {
     // emulator (if any) outlives both so it can witness the teardown.
     guard: ChannelGuard,
     memory: Box<dyn DmaMemory>,
+    /// Removes the chain's record from `state_dir` once channel and memory are gone.
+    _record: RecordGuard,
     periph: Peripherals,
     layout: ChainLayout,
     plan: pacing::PacingPlan,
@@ -52,6 +55,11 @@ pub struct DmaSampler {
     /// The next completed block is the first after a (re)start: its first samples were taken in
     /// the burst that fills the pacing FIFO, not at the period, so it is dropped.
     skip_next: bool,
+    /// How late (µs) the last block handed on was, measured engine-side: its missing time is
+    /// a gap before the next block.
+    late_prev: Option<u64>,
+    /// The shortest period this board's engine sustains (for the lateness log).
+    shortest_period_us: u32,
     counters: SamplerCounters,
     /// The board, as [`Sampler::model`] names it.
     model: String,
@@ -61,7 +69,11 @@ pub struct DmaSampler {
 impl DmaSampler {
     /// Sets up pacing, memory and the chain for `words` level words per sample, and starts the
     /// channel.
-    pub fn open(s: &SamplerConfig, words: LevelWords) -> Result<DmaSampler, SamplerError> {
+    pub fn open(
+        s: &SamplerConfig,
+        words: LevelWords,
+        state_dir: &std::path::Path,
+    ) -> Result<DmaSampler, SamplerError> {
         let src = source::open(s)?;
         let board = &src.board;
         let channel_no = s.dma_channel.unwrap_or(board.default_dma_channel);
@@ -80,10 +92,14 @@ impl DmaSampler {
         })
         .map_err(settings)?;
         let periph = Peripherals::map(&src.mem, board.periph_base).map_err(hw)?;
+        // A chain a killed run left running goes first: it may hold this very channel, and its
+        // memory is leaked until released.
+        src.recover_orphan(&state_dir);
         let memory = src.allocate(&periph, layout.bytes()).map_err(hw)?;
         let regs =
             Peripherals::map_dma_channel(&src.mem, board.periph_base, channel_no).map_err(hw)?;
         let guard = ChannelGuard::new(regs).map_err(hw)?;
+        let record = RecordGuard::save(&state_dir, &src.record(channel_no, memory.as_ref()));
         info!(
             board = %board.model,
             channel = channel_no,
@@ -97,6 +113,7 @@ impl DmaSampler {
         let mut sampler = DmaSampler {
             guard,
             memory,
+            _record: record,
             periph,
             layout,
             plan,
@@ -109,6 +126,8 @@ impl DmaSampler {
             restart_from: None,
             last_end_us: 0,
             skip_next: true,
+            late_prev: None,
+            shortest_period_us: board.shortest_period_us(),
             counters: SamplerCounters::default(),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
@@ -116,6 +135,15 @@ impl DmaSampler {
             },
             _source: src.keepalive,
         };
+        if s.period_us < board.shortest_period_us() {
+            warn!(
+                period_us = s.period_us,
+                shortest_us = board.shortest_period_us(),
+                board = %board.model,
+                "the sample period is shorter than this board's DMA engine sustains (two control \
+                 blocks per sample): blocks will run late, reported as gaps and dma_late_blocks"
+            );
+        }
         pacing::program(&sampler.periph, &sampler.plan).map_err(hw)?;
         sampler.start_chain();
         Ok(sampler)
@@ -123,10 +151,10 @@ impl DmaSampler {
 
     /// Writes a fresh chain image and starts the channel on it.
     fn start_chain(&mut self) {
-        let bus = self.memory.bus_addr();
-        let image = self.layout.image(bus);
+        let pages = self.memory.pages();
+        let image = self.layout.image(pages);
         self.memory.mapping().copy_in(0, &image);
-        channel::start(self.guard.regs(), self.layout.first_cb_bus(bus));
+        channel::start(self.guard.regs(), self.layout.first_cb_bus(pages));
         self.next = 0;
         self.skip_next = true;
         self.ticks = TickExtender::new();
@@ -178,25 +206,30 @@ impl DmaSampler {
         None
     }
 
-    /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
-    /// during the copy.
-    fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<u64> {
+    /// Copies block `b` into `out`; returns its 64-bit tick and how late the engine finished it
+    /// (see [`late_us`]), or None if the engine overwrote it during the copy.
+    fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<(u64, Option<u64>)> {
         let map = self.memory.mapping();
         let before = map.read32(self.layout.ticks_offset(b));
         out.levels.resize(self.layout.level_words_per_block(), 0);
         map.copy_out(self.layout.levels_offset(b), &mut out.levels);
         let after = map.read32(self.layout.ticks_offset(b));
         // The engine may have come round into block b while we copied it.
-        let engine = self.block_at(channel::status(self.guard.regs()).conblk_ad);
-        (before == after && engine != Some(b)).then(|| self.ticks.extend(after))
-    }
-
-    /// The block the engine is filling when CONBLK_AD reads `conblk`, or None if that is not
-    /// one of our control blocks.
-    fn block_at(&self, conblk: u32) -> Option<u32> {
-        self.layout
-            .position(conblk, self.memory.bus_addr())
-            .map(|p| p.block)
+        let pos = self.layout.position(
+            channel::status(self.guard.regs()).conblk_ad,
+            self.memory.pages(),
+        );
+        if before != after || pos.is_some_and(|p| p.block == b) {
+            return None;
+        }
+        // The next block's tick is this lap's once the engine is past that block's tick CB:
+        // the two ticks then time block b on the engine's side, whatever the consumer did.
+        let next = (b + 1) % self.layout.blocks();
+        let next_done = pos.is_some_and(|p| p.block != next || p.cb_in_block > 0);
+        let late = next_done
+            .then(|| map.read32(self.layout.ticks_offset(next)))
+            .and_then(|nt| late_us(after, nt, self.layout.block_samples(), self.plan.period_us));
+        Some((self.ticks.extend(after), late))
     }
 
     /// How long to wait for the engine when it is at `pos` of the block we want: until that
@@ -220,7 +253,7 @@ impl Sampler for DmaSampler {
             let Some(conblk) = self.check_running() else {
                 continue;
             };
-            let Some(pos) = self.layout.position(conblk, self.memory.bus_addr()) else {
+            let Some(pos) = self.layout.position(conblk, self.memory.pages()) else {
                 // Between two reads of a CB address the engine is always on one of ours; a
                 // foreign one is transient: look again shortly.
                 self.clock.wait(Duration::from_micros(block_wait_us(0)));
@@ -231,18 +264,25 @@ impl Sampler for DmaSampler {
                 continue;
             }
             let b = self.next;
-            let Some(tick) = self.copy_block(b, block) else {
+            let Some((tick, late)) = self.copy_block(b, block) else {
                 // Overwritten while we copied: wait for the engine to finish it; its new tick
                 // then tells how much was lost.
                 continue;
             };
             if std::mem::take(&mut self.skip_next) {
                 self.next = (b + 1) % self.layout.blocks();
+                self.late_prev = None;
                 continue;
             }
             let samples = self.layout.block_samples();
+            let period = u64::from(self.plan.period_us.max(1));
+            // A late previous block moved this block's start by its lateness: that time is a
+            // gap (samples not taken at the period), not a lapped ring.
+            let late_before = self.late_prev.take().unwrap_or(0);
             let lost = match (self.prev_tick, self.restart_from.take()) {
-                (Some(prev), _) => lost_samples(prev, samples, self.plan.period_us, tick),
+                (Some(prev), _) => {
+                    lost_samples(prev + late_before, samples, self.plan.period_us, tick)
+                }
                 (None, Some(last)) => lost_across_restart(last, self.plan.period_us, tick),
                 (None, None) => 0,
             };
@@ -265,7 +305,22 @@ impl Sampler for DmaSampler {
             block.period_us = self.plan.period_us;
             block.words = self.layout.spec().words;
             block.t0_us = self.utc.utc(tick).max(self.last_end_us);
-            block.lost_before = lost;
+            block.lost_before = lost + (late_before + period / 2) / period;
+            if let Some(l) = late {
+                self.counters.late_blocks += 1;
+                if self.counters.late_blocks % 1000 == 1 {
+                    warn!(
+                        late_us = l,
+                        block_us = u64::from(samples) * period,
+                        late_blocks = self.counters.late_blocks,
+                        period_us = self.plan.period_us,
+                        shortest_period_us = self.shortest_period_us,
+                        "the DMA engine cannot keep the sample period: samples are not at the \
+                         period, the missing time is reported as a gap"
+                    );
+                }
+                self.late_prev = Some(l);
+            }
             self.last_end_us = block.end_us();
             self.prev_tick = Some(tick);
             self.next = (b + 1) % self.layout.blocks();
@@ -296,6 +351,44 @@ impl Drop for DmaSampler {
         // an abort on some boards. The guard stops it again (harmless) when it drops.
         channel::stop(self.guard.regs());
         pacing::stop(&self.periph, self.plan.pacer);
+    }
+}
+
+/// The chain's record in `state_dir` (see `hw::orphan`), removed on drop: declared after the
+/// channel guard and the memory, so it goes only once both are.
+struct RecordGuard {
+    /// Where the record was written; None when it could not be.
+    state_dir: Option<std::path::PathBuf>,
+}
+
+impl RecordGuard {
+    /// Writes `record` into `state_dir`; a failure costs only the recovery after a `kill -9`,
+    /// so it is logged, not fatal.
+    fn save(state_dir: &std::path::Path, record: &crate::hw::orphan::ChainRecord) -> Self {
+        match crate::hw::orphan::save(state_dir, record) {
+            Ok(()) => RecordGuard {
+                state_dir: Some(state_dir.to_path_buf()),
+            },
+            Err(e) => {
+                warn!(
+                    state_dir = %state_dir.display(),
+                    error = %e,
+                    "cannot record the DMA chain: after a kill -9 the next start cannot stop it or free its memory"
+                );
+                RecordGuard { state_dir: None }
+            }
+        }
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        // Only our own record: another agent on the same state_dir may have written since.
+        if let Some(dir) = &self.state_dir {
+            if crate::hw::orphan::load(dir).is_some_and(|r| r.pid == std::process::id()) {
+                crate::hw::orphan::forget(dir);
+            }
+        }
     }
 }
 

@@ -39,6 +39,20 @@ pub fn lost_samples(prev_tick: u64, samples: u32, period_us: u32, tick: u64) -> 
     }
 }
 
+/// How much longer than `samples × period_us` a block took (µs), from its own tick and the
+/// next block's (whose tick CB runs right after this block's last paced write), when that is
+/// beyond jitter and the GPU's occasional ~16 µs stall (2 % of the block, at least 20 µs).
+/// `None`: on time, or the two ticks are not from one lap (then the difference is not one
+/// block's duration).
+pub fn late_us(tick: u32, next_tick: u32, samples: u32, period_us: u32) -> Option<u64> {
+    let nominal = u64::from(samples) * u64::from(period_us);
+    let took = u64::from(next_tick.wrapping_sub(tick));
+    // More than 4× the nominal time is not a slow engine (at most ~3× at 1 µs on a Pi 4) but
+    // a tick from another lap.
+    let late = took.saturating_sub(nominal);
+    (late > (nominal / 50).max(20) && took < 4 * nominal.max(1)).then_some(late)
+}
+
 /// Samples lost across a channel restart: the time between the last sample before it and the
 /// first after it, in periods, minus the one period that separates two samples anyway.
 pub fn lost_across_restart(last_sample_tick: u64, period_us: u32, first_tick: u64) -> u64 {
@@ -117,6 +131,24 @@ mod tests {
             lost_samples(1000, 100, 5, 1500 + 1502),
             300,
             "jitter rounds away"
+        );
+    }
+
+    #[test]
+    fn a_block_slower_than_its_period_is_late_by_the_difference() {
+        // 1000 samples at 1 µs on a Pi 4: two CBs of 556 ns each per sample.
+        assert_eq!(late_us(5000, 5000 + 2112, 1000, 1), Some(1112));
+        assert_eq!(late_us(5000, 6000, 1000, 1), None, "on time");
+        assert_eq!(late_us(5000, 6016, 1000, 1), None, "a GPU stall");
+        assert_eq!(
+            late_us(u32::MAX - 10, 2101, 1000, 1),
+            Some(1112),
+            "across the wrap"
+        );
+        assert_eq!(
+            late_us(5000, 4000, 1000, 1),
+            None,
+            "a tick from the previous lap"
         );
     }
 

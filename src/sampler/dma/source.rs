@@ -9,9 +9,11 @@ use std::sync::Arc;
 use crate::emu::{self, Emulator};
 use crate::hw::board::{self, Board};
 use crate::hw::clock::{HostClock, SystemClock};
-use crate::hw::dmamem::{DmaMemory, MailboxMemory, PagemapMemory};
-use crate::hw::mailbox::{Mailbox, MailboxRegisters, Vcio};
+use crate::hw::dmamem::{DmaMemory, MailboxMemory};
+use crate::hw::mailbox::{Mailbox, MailboxRegisters, MailboxTransport, Vcio};
 use crate::hw::mmio::PhysMem;
+use crate::hw::orphan::{self, ChainRecord};
+use crate::hw::pagemap::PagemapMemory;
 use crate::hw::periph::Peripherals;
 use crate::hw::regs::mbox;
 use crate::hw::HwError;
@@ -101,20 +103,100 @@ pub(super) fn open(s: &SamplerConfig) -> Result<Source, SamplerError> {
 }
 
 impl Source {
+    /// The firmware mailbox of this board: `/dev/vcio`, or the emulated board's registers.
+    fn mailbox(&self) -> Result<Mailbox<Box<dyn MailboxTransport>>, HwError> {
+        let transport: Box<dyn MailboxTransport> = match self.memory {
+            MemorySource::BoardMailbox { buffer_phys } => {
+                let regs = self.mem.map(self.board.periph_base + mbox::BASE, 0x40)?;
+                let buffer = self.mem.map(buffer_phys, 4096)?;
+                Box::new(MailboxRegisters::new(
+                    regs,
+                    buffer,
+                    self.board.dram_bus(buffer_phys),
+                ))
+            }
+            MemorySource::Kernel => Box::new(Vcio::open(Path::new(VCIO))?),
+        };
+        Ok(Mailbox::new(transport))
+    }
+
+    /// Stops the chain a previous run left running (killed without teardown) and gives its
+    /// mailbox memory back, as its record in `state_dir` describes. Never fails the start:
+    /// what cannot be done is logged.
+    pub fn recover_orphan(&self, state_dir: &Path) {
+        let Some(r) = orphan::load(state_dir) else {
+            return;
+        };
+        if r.mem_device != self.mem.path() {
+            if !r.mem_device.exists() {
+                // A board file that is gone (an emulated run): nothing left to stop.
+                orphan::forget(state_dir);
+            } else {
+                tracing::warn!(recorded = %r.mem_device.display(), "a DMA chain record for another memory device: left alone");
+            }
+            return;
+        }
+        if orphan::process_alive(r.pid) {
+            tracing::warn!(
+                pid = r.pid,
+                channel = r.channel,
+                "another process recorded a running DMA chain in this state_dir and is still alive: left alone"
+            );
+            return;
+        }
+        if r.periph_base == self.board.periph_base {
+            match Peripherals::map_dma_channel(&self.mem, r.periph_base, r.channel) {
+                Ok(regs) => {
+                    orphan::stop_orphan(&r, &regs);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot map the recorded DMA channel"),
+            }
+        }
+        if let Some(handle) = r.mailbox_handle {
+            let freed = self.mailbox().and_then(|mb| {
+                // Unlock fails harmlessly if it was never locked; release is what frees.
+                let _ = mb.unlock(handle);
+                mb.release(handle)
+            });
+            match freed {
+                Ok(()) => tracing::info!(
+                    handle,
+                    bytes = r.bytes,
+                    "released the DMA memory a previous run left allocated"
+                ),
+                Err(e) => {
+                    tracing::warn!(handle, error = %e, "cannot release the DMA memory a previous run left allocated")
+                }
+            }
+        }
+        orphan::forget(state_dir);
+    }
+
+    /// The record of a chain about to start on `channel` in `memory`.
+    pub fn record(&self, channel: u8, memory: &dyn DmaMemory) -> ChainRecord {
+        let pages = memory.pages();
+        ChainRecord {
+            pid: std::process::id(),
+            mem_device: self.mem.path().to_path_buf(),
+            periph_base: self.board.periph_base,
+            channel,
+            first_bus: pages.first(),
+            bytes: pages.bytes() as u32,
+            pages: pages.pages().to_vec(),
+            mailbox_handle: memory.mailbox_handle(),
+        }
+    }
+
     /// Allocates `bytes` of DMA memory the way this board does it.
     pub fn allocate(
         &self,
-        periph: &Peripherals,
+        _periph: &Peripherals,
         bytes: usize,
     ) -> Result<Box<dyn DmaMemory>, HwError> {
         match self.memory {
-            MemorySource::BoardMailbox { buffer_phys } => {
-                let regs = self.mem.map(periph.base + mbox::BASE, 0x40)?;
-                let buffer = self.mem.map(buffer_phys, 4096)?;
-                let transport =
-                    MailboxRegisters::new(regs, buffer, self.board.dram_bus(buffer_phys));
+            MemorySource::BoardMailbox { .. } => {
                 let m = MailboxMemory::allocate(
-                    Mailbox::new(transport),
+                    self.mailbox()?,
                     &self.mem,
                     bytes,
                     self.board.mailbox_flags,
@@ -134,7 +216,7 @@ impl Source {
                     Ok(m) => Ok(Box::new(m)),
                     Err(mailbox_err) => {
                         tracing::warn!(error = %mailbox_err, "mailbox DMA memory unavailable: trying pagemap");
-                        PagemapMemory::allocate(&self.mem, bytes, self.board.dram_bus_alias)
+                        PagemapMemory::allocate(&self.mem, bytes, &self.board)
                             .map(|m| Box::new(m) as Box<dyn DmaMemory>)
                             // The mailbox error is the useful one: pagemap is a last resort.
                             .map_err(|pagemap_err| {
