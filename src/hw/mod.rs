@@ -4,6 +4,7 @@
 //! Pure parts (register values, control-block layouts, board detection) are unit-tested on any
 //! machine; the parts that touch memory are tested against the emulator in `crate::emu`.
 
+pub mod access;
 pub mod board;
 pub mod chain;
 pub mod channel;
@@ -15,6 +16,8 @@ pub mod mailbox;
 pub mod mmio;
 pub mod pacing;
 pub mod periph;
+#[cfg(test)]
+pub(crate) mod recorder;
 pub mod regs;
 pub mod teardown;
 

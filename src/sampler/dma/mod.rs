@@ -5,6 +5,7 @@
 //! The same code drives a Pi (`backend = "dma"`, `/dev/mem`) and the emulated board
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
+mod copy;
 mod ring;
 mod source;
 
@@ -183,14 +184,17 @@ impl DmaSampler {
     /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
     /// during the copy.
     fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<u64> {
-        let map = self.memory.mapping();
-        let before = map.read32(self.layout.ticks_offset(b));
-        out.levels.resize(self.layout.level_words_per_block(), 0);
-        map.copy_out(self.layout.levels_offset(b), &mut out.levels);
-        let after = map.read32(self.layout.ticks_offset(b));
+        let c = copy::copy_block(
+            self.memory.mapping(),
+            self.guard.regs(),
+            &self.layout,
+            b,
+            &mut out.levels,
+        );
         // The engine may have come round into block b while we copied it.
-        let engine = self.block_at(channel::status(self.guard.regs()).conblk_ad);
-        (before == after && engine != Some(b)).then(|| self.ticks.extend(after))
+        let engine = self.block_at(c.conblk_after);
+        (c.tick_before == c.tick_after && engine != Some(b))
+            .then(|| self.ticks.extend(c.tick_after))
     }
 
     /// The block the engine is filling when CONBLK_AD reads `conblk`, or None if that is not
