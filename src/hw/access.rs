@@ -11,12 +11,18 @@
 //! Everything that reads or writes such memory goes through [`Words`], so a test can substitute
 //! a recorder (`hw::recorder`) and check every access the code makes.
 
+use super::barrier::Barrier;
+
 /// Memory reachable only by aligned 32-bit volatile accesses (registers, DMA memory).
 pub trait Words {
     /// Volatile 32-bit load of the word at byte `offset` (a multiple of 4).
     fn read32(&self, offset: u64) -> u32;
     /// Volatile 32-bit store of the word at byte `offset` (a multiple of 4).
     fn write32(&self, offset: u64, value: u32);
+    /// Issues `barrier` (a recorder logs it instead, so tests can check where barriers sit).
+    fn barrier(&self, barrier: Barrier) {
+        barrier.issue();
+    }
 }
 
 /// Copies `dst.len()` words starting at byte `offset` with one aligned 32-bit load each.

@@ -158,8 +158,9 @@ impl Mapping {
     /// Writes `src` starting at `offset` (control blocks), one aligned 32-bit store each.
     pub fn copy_in(&self, offset: u64, src: &[u32]) {
         self.check_range(offset, src.len() * 4);
+        // No fence here: `fence(SeqCst)` is `dmb ish`, the wrong domain for the DMA engine;
+        // `channel::start` issues `dsb st` before the write that makes the engine read these.
         write_words(self, offset, src);
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Fills `len` bytes at `offset` with zeros.

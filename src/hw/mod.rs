@@ -5,6 +5,7 @@
 //! machine; the parts that touch memory are tested against the emulator in `crate::emu`.
 
 pub mod access;
+pub mod barrier;
 pub mod board;
 pub mod chain;
 pub mod channel;

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::access::Words;
+use super::barrier::Barrier;
 use super::channel::ChannelRegs;
 
 /// One access, as the hardware would see it.
@@ -27,6 +28,8 @@ pub enum Access {
         /// The value stored.
         value: u32,
     },
+    /// A barrier.
+    Barrier(Barrier),
 }
 
 /// The shared, ordered log of accesses.
@@ -96,9 +99,23 @@ impl Words for Region {
             value,
         });
     }
+
+    fn barrier(&self, b: Barrier) {
+        self.log_barrier(b);
+    }
+}
+
+impl Region {
+    fn log_barrier(&self, b: Barrier) {
+        self.log.borrow_mut().push(Access::Barrier(b));
+    }
 }
 
 impl ChannelRegs for Region {
+    fn barrier(&self, b: Barrier) {
+        self.log_barrier(b);
+    }
+
     fn read32(&self, off: u64) -> u32 {
         Words::read32(self, off)
     }

@@ -3,6 +3,7 @@
 //! raises SIGBUS on a 64-bit Pi OS whenever a block does not start 16-byte aligned).
 
 use crate::hw::access::{read_words, Words};
+use crate::hw::barrier::Barrier;
 use crate::hw::chain::ChainLayout;
 use crate::hw::channel::{self, ChannelRegs};
 
@@ -26,9 +27,14 @@ pub(super) fn copy_block(
     b: u32,
     levels: &mut Vec<u32>,
 ) -> Copied {
+    // The caller read CONBLK_AD to learn that block b is complete: none of the block's loads
+    // may be performed before that one (dmb osh: the engine is outside the inner domain).
+    mem.barrier(Barrier::DmaRead);
     let tick_before = mem.read32(layout.ticks_offset(b));
     levels.resize(layout.level_words_per_block(), 0);
     read_words(mem, layout.levels_offset(b), levels);
+    // And the checks that the engine left the block alone must read after the copy.
+    mem.barrier(Barrier::DmaRead);
     let tick_after = mem.read32(layout.ticks_offset(b));
     let conblk_after = channel::status(regs).conblk_ad;
     Copied {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::hw::barrier::Barrier;
 use crate::hw::chain::{ChainLayout, ChainSpec};
 use crate::hw::recorder::{self, Access, Region};
 use crate::hw::regs::dma;
@@ -73,8 +74,36 @@ fn a_block_copy_is_one_aligned_word_load_per_word() {
             "k = {k} {words:?}: one load per level word, in order, nothing else"
         );
         assert!(
-            log.iter().all(|a| matches!(a, Access::Read { .. })),
+            log.iter()
+                .all(|a| matches!(a, Access::Read { .. } | Access::Barrier(_))),
             "a copy never stores: {log:?}"
         );
     }
+}
+
+/// The position read that said the block is complete comes before any load of the block, and
+/// the loads that check the engine stayed out of it come after the copy: `dmb osh` both sides.
+#[test]
+fn the_copy_sits_between_two_dma_read_barriers() {
+    let l = layout(125, LevelWords::One);
+    let log = recorder::log();
+    let mem = Region::new("dma memory", l.bytes() / 4, &log);
+    let regs = Region::new("channel", dma::CHANNEL_REGS_LEN / 4, &log);
+    let mut levels = Vec::new();
+    copy_block(&mem, &regs, &l, 1, &mut levels);
+    let log = log.borrow();
+    let barrier = Access::Barrier(Barrier::DmaRead);
+    assert_eq!(log[0], barrier, "before the first load: {:?}", &log[..3]);
+    let last_level = log
+        .iter()
+        .rposition(|a| matches!(a, Access::Read { region: "dma memory", offset } if *offset >= l.levels_offset(1)))
+        .expect("level loads");
+    assert_eq!(log[last_level + 1], barrier, "after the last level load");
+    assert!(
+        log[last_level + 2..]
+            .iter()
+            .all(|a| matches!(a, Access::Read { .. })),
+        "{:?}",
+        &log[last_level..]
+    );
 }
