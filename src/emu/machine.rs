@@ -11,7 +11,7 @@ use crate::signal::rng::SplitMix64;
 use crate::vcd::{Cursor, Trace};
 
 use super::board_file::{self, DRAM_BYTES, PERIPH_BYTES};
-use super::dma::{requested_stop, Channel, ControlBlock, StopReason};
+use super::dma::{cs_request, Channel, ControlBlock, CsRequest, StopReason};
 use super::mailbox::{Allocator, MailboxAction};
 use super::pacer::{ClockWrite, Pacers, Which};
 use super::{EmuError, EmuEvent};
@@ -200,8 +200,11 @@ impl Machine {
         let cs = self.periph.read32(off + dma::CS);
         let ch = self.channels[usize::from(n)];
         if ch.running {
-            if let Some(why) = requested_stop(cs) {
-                self.stop(n, why);
+            match cs_request(cs) {
+                CsRequest::Reset => self.stop(n, StopReason::Reset),
+                CsRequest::Abort => self.abort(n, cs),
+                CsRequest::Pause => self.stop(n, StopReason::Cleared),
+                CsRequest::Run => {}
             }
         } else if cs & dma::CS_ACTIVE != 0 && cs & (dma::CS_ABORT | dma::CS_RESET) == 0 {
             let cb = self.periph.read32(off + dma::CONBLK_AD);
@@ -215,6 +218,28 @@ impl Machine {
         }
     }
 
+    /// ABORT on a running channel: the CB in hand is dropped and the next one loaded; the
+    /// channel carries on (only a NEXTCONBK of 0 ends it), and the self-clearing bit reads 0.
+    fn abort(&mut self, n: u8, cs: u32) {
+        let off = dma::channel_offset(n);
+        let cb_bus = self.channels[usize::from(n)].cb;
+        let next = match self.translate(cb_bus) {
+            Some(Target::Dram(phys)) if phys + dma::CB_BYTES as u64 <= DRAM_BYTES => {
+                ControlBlock::read(&self.dram, phys).next
+            }
+            _ => 0,
+        };
+        self.event(EmuEvent::ChannelAborted { ch: n, next });
+        if next == 0 {
+            self.stop(n, StopReason::End);
+            return;
+        }
+        self.channels[usize::from(n)].cb = next;
+        self.periph.write32(off + dma::CONBLK_AD, next);
+        self.periph
+            .write32(off + dma::CS, (cs & !dma::CS_ABORT) | dma::CS_ACTIVE);
+    }
+
     fn stop(&mut self, n: u8, why: StopReason) {
         let off = dma::channel_offset(n);
         self.channels[usize::from(n)].running = false;
@@ -223,10 +248,12 @@ impl Machine {
             StopReason::Reset | StopReason::Fault => 0,
             StopReason::End => (cs & !dma::CS_ACTIVE) | dma::CS_END,
             StopReason::Error => (cs & !dma::CS_ACTIVE) | dma::CS_ERROR,
-            StopReason::Abort | StopReason::Cleared => cs & !(dma::CS_ACTIVE | dma::CS_ABORT),
+            StopReason::Abort => cs & !(dma::CS_ACTIVE | dma::CS_ABORT),
+            // Paused: CONBLK_AD is kept, and setting ACTIVE again resumes from it.
+            StopReason::Cleared => (cs & !dma::CS_ACTIVE) | dma::CS_PAUSED,
         };
         self.periph.write32(off + dma::CS, cs);
-        if why != StopReason::Error {
+        if why != StopReason::Error && why != StopReason::Cleared {
             self.periph.write32(off + dma::CONBLK_AD, 0);
         }
         self.event(EmuEvent::ChannelStopped { ch: n, why });

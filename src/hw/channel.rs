@@ -14,9 +14,10 @@ const PRIORITY: u32 = 8;
 /// AXI priority while the pacing FIFO signals PANIC (nearly dry): the highest, because a late
 /// write then costs sample timing.
 const PANIC_PRIORITY: u32 = 15;
-/// Most CS reads `stop` spends waiting for ACTIVE to clear: a few µs on a Pi; bounded because
-/// an aborted channel loads its next CB and may stay active, and a file never clears it.
-pub const STOP_SPIN_READS: u32 = 1000;
+/// Most CS reads `stop` spends waiting for outstanding writes after pausing the channel: Linux
+/// allows 10000 (`bcm2835_dma_abort`); a write stuck on a peripheral that never answers must
+/// not hang a signal handler.
+pub const STOP_SPIN_READS: u32 = 10_000;
 
 /// A channel's registers: the `Mapping` in normal use, a raw pointer in the teardown guard.
 pub trait ChannelRegs {
@@ -108,17 +109,21 @@ pub fn start(regs: &impl ChannelRegs, first_cb_bus: u32) {
     );
 }
 
-/// Stops the channel for good: abort, wait (bounded) for it to go idle, pause, reset, and
-/// forget the chain. Async-signal-safe: register accesses only.
+/// Stops the channel for good, as Linux's `bcm2835_dma_abort` (drivers/dma/bcm2835-dma.c)
+/// does: clear ACTIVE (the engine pauses after the current AXI transfer), wait, bounded, for
+/// WAITING_FOR_OUTSTANDING_WRITES to clear, then RESET; and forget the chain.
+///
+/// Never ABORT: it "will load the next CB and attempt to continue" (BCM2835 ARM Peripherals,
+/// DMA CS register), so in a ring ACTIVE never clears. Async-signal-safe: register accesses
+/// only, and the wait is a bounded spin.
 pub fn stop(regs: &impl ChannelRegs) {
-    regs.write32(dma::CS, dma::CS_ABORT);
+    regs.write32(dma::CS, 0);
     for _ in 0..STOP_SPIN_READS {
-        if regs.read32(dma::CS) & dma::CS_ACTIVE == 0 {
+        if regs.read32(dma::CS) & dma::CS_WAITING_FOR_OUTSTANDING_WRITES == 0 {
             break;
         }
         std::hint::spin_loop();
     }
-    regs.write32(dma::CS, 0);
     regs.write32(dma::CS, dma::CS_RESET);
     regs.write32(dma::CONBLK_AD, 0);
 }

@@ -42,7 +42,7 @@ fn stop_resets_and_forgets_the_chain() {
     assert!(!status(&m).active);
 }
 
-/// Registers whose ACTIVE never clears, counting reads: the spin must give up.
+/// Registers whose outstanding writes never drain, counting reads: the spin must give up.
 struct Stuck {
     reads: Cell<u32>,
     last: Cell<(u64, u32)>,
@@ -51,7 +51,7 @@ struct Stuck {
 impl ChannelRegs for Stuck {
     fn read32(&self, _off: u64) -> u32 {
         self.reads.set(self.reads.get() + 1);
-        dma::CS_ACTIVE
+        dma::CS_WAITING_FOR_OUTSTANDING_WRITES
     }
     fn write32(&self, off: u64, v: u32) {
         self.last.set((off, v));
@@ -127,4 +127,20 @@ fn start_issues_dsb_st_right_before_the_write_that_starts_the_channel() {
         Access::Barrier(Barrier::BeforeStart),
         "the control blocks must be in memory before ACTIVE: {log:?}"
     );
+}
+
+/// A running ring, answered register by register as the datasheet describes (ABORT loads the
+/// next CB and goes on): stop must pause it, let its writes drain and reset it, promptly.
+#[test]
+fn stop_pauses_drains_and_resets_a_running_ring() {
+    let ring = crate::emu::dma::RegisterModel::running_ring(0xC010_0000, 8);
+    stop(&ring);
+    assert_eq!(ring.violations(), Vec::<String>::new());
+    assert!(
+        ring.cs_reads() <= 4,
+        "{} CS reads: the stop spun instead of stopping the engine",
+        ring.cs_reads()
+    );
+    let s = status(&ring);
+    assert!(!s.active && s.conblk_ad == 0, "{s:?}");
 }
