@@ -21,6 +21,15 @@ pub const PS_PER_US: u64 = 1_000_000;
 /// Control blocks executed between two looks at the registers.
 const CBS_PER_POLL: u32 = 1024;
 
+/// The GPLEV1 bits that exist: GPIO 32–53 on the BCM2835/6/7 (54 GPIOs), 32–57 on the
+/// BCM2711 (58 GPIOs: bcm2711.dtsi's gpio node, `gpio-ranges = <&gpio 0 0 58>`).
+pub fn gplev1_mask(board: BoardKind) -> u32 {
+    match board {
+        BoardKind::Pi3 => (1 << (54 - 32)) - 1,
+        BoardKind::Pi4 => (1 << (58 - 32)) - 1,
+    }
+}
+
 /// Where a bus address lands.
 #[derive(Debug, Clone, Copy)]
 enum Target {
@@ -160,7 +169,7 @@ impl Machine {
             Target::Periph(off) if off == st::BASE + st::CHI => (self.timer_us() >> 32) as u32,
             Target::Periph(off) if off == gpio::BASE + gpio::GPLEV0 => self.levels() as u32,
             Target::Periph(off) if off == gpio::BASE + gpio::GPLEV1 => {
-                (self.levels() >> 32) as u32 & 0x003F_FFFF
+                (self.levels() >> 32) as u32 & gplev1_mask(self.board)
             }
             Target::Periph(off) => self.periph.read32(off & !3),
             Target::Dram(p) => self.dram.read32(p),
@@ -434,3 +443,7 @@ impl Machine {
         Step::Done
     }
 }
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

@@ -63,6 +63,16 @@ pub fn check_channel(n: u8, reserved_mask: Option<u32>, lite_ok: bool) -> Result
             dma::MAX_CHANNEL
         )));
     }
+    // Channel 15 sits apart (0xE05000) and is the VideoCore's: Linux's driver never hands it
+    // out (BCM2835_DMA_MAX_DMA_CHAN_SUPPORTED is 14 in drivers/dma/bcm2835-dma.c). Only a
+    // device tree whose mask names it explicitly lets us take it.
+    if n == 15 && !matches!(reserved_mask, Some(m) if m & (1 << 15) != 0) {
+        return Err(refuse(
+            "channel 15 is the firmware's; it is used only when the device tree's \
+             brcm,dma-channel-mask hands it out"
+                .into(),
+        ));
+    }
     if let Some(mask) = reserved_mask {
         if mask & (1 << n) == 0 {
             let free: Vec<String> = (0..=dma::MAX_CHANNEL)

@@ -105,7 +105,10 @@ fn channel_checks() {
     let msg = field_of(check_channel(7, None, false));
     assert!(msg.contains("lite"), "{msg}");
     assert!(check_channel(5, None, false).is_ok());
-    assert!(check_channel(15, None, false).is_ok());
+    // Channel 15 only when a mask hands it out explicitly.
+    let msg = field_of(check_channel(15, None, false));
+    assert!(msg.contains("15") && msg.contains("mask"), "{msg}");
+    assert!(check_channel(15, Some(0xFFFF), false).is_ok());
 }
 
 #[test]

@@ -8,6 +8,7 @@
 mod copy;
 mod ring;
 mod source;
+mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec, Position};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
 use crate::hw::periph::Peripherals;
-use crate::hw::regs::{dma, st};
+use crate::hw::regs::dma;
 use crate::hw::teardown::{self, ChannelGuard};
 use crate::hw::{channel, pacing, HwError};
 use crate::shutdown::Shutdown;
@@ -124,30 +125,30 @@ impl DmaSampler {
         Ok(sampler)
     }
 
-    /// Writes a fresh chain image and starts the channel on it.
+    /// Writes a fresh chain image and starts the channel on it, measuring the tick → UTC
+    /// offset just before the start (see [`start`]). The tick timeline carries on across
+    /// restarts, so gaps across one are measured on it.
     fn start_chain(&mut self) {
         let bus = self.memory.bus_addr();
         let image = self.layout.image(bus);
         self.memory.mapping().copy_in(0, &image);
-        channel::start(self.guard.regs(), self.layout.first_cb_bus(bus));
+        let e = start::estimate_then_start(
+            &self.periph.st,
+            self.guard.regs(),
+            &*self.clock,
+            self.layout.first_cb_bus(bus),
+        );
+        e.apply(&mut self.ticks, &mut self.utc);
+        self.last_estimate_host_us = e.after;
         self.next = 0;
         self.skip_next = true;
-        self.ticks = TickExtender::new();
-        self.estimate_utc();
     }
 
-    /// Measures the tick → UTC offset: a CPU read of CLO between two host clock reads.
+    /// Measures the tick → UTC offset again: a CPU read of CLO between two host clock reads.
     fn estimate_utc(&mut self) {
-        let before = self.clock.utc_us();
-        let clo = self.periph.st.read32(st::CLO);
-        let after = self.clock.utc_us();
-        let tick = match self.ticks.last() {
-            // Extend against the ring's ticks so both share one 64-bit timeline.
-            Some(_) => self.ticks.clone().extend(clo),
-            None => u64::from(clo),
-        };
-        self.utc.estimate(before, tick, after);
-        self.last_estimate_host_us = after;
+        let e = start::Estimate::take(&self.periph.st, &*self.clock);
+        e.apply(&mut self.ticks, &mut self.utc);
+        self.last_estimate_host_us = e.after;
     }
 
     /// CONBLK_AD of the running channel; if the channel stopped on its own, says why, restarts
