@@ -41,6 +41,8 @@ pub struct Stats {
     pub dma_restarts: AtomicU64,
     /// Times the consumer was lapped by the DMA engine (samples overwritten).
     pub overruns: AtomicU64,
+    /// Times the DMA engine made no progress (pacing lost) and was restarted.
+    pub dma_stalls: AtomicU64,
     /// Successful (re)connections to the broker.
     pub connects: AtomicU64,
     /// Connection attempts that failed or connections that dropped.
@@ -67,6 +69,7 @@ impl Default for Stats {
             samples_lost: AtomicU64::new(0),
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
+            dma_stalls: AtomicU64::new(0),
             connects: AtomicU64::new(0),
             connection_errors: AtomicU64::new(0),
         }
@@ -117,6 +120,7 @@ impl Stats {
             samples_lost: Stats::get(&self.samples_lost),
             dma_restarts: Stats::get(&self.dma_restarts),
             overruns: Stats::get(&self.overruns),
+            dma_stalls: Stats::get(&self.dma_stalls),
             connects: Stats::get(&self.connects),
             connection_errors: Stats::get(&self.connection_errors),
         }
@@ -160,6 +164,8 @@ pub struct Snapshot {
     pub dma_restarts: u64,
     /// [`Stats::overruns`].
     pub overruns: u64,
+    /// [`Stats::dma_stalls`].
+    pub dma_stalls: u64,
     /// [`Stats::connects`].
     pub connects: u64,
     /// [`Stats::connection_errors`].

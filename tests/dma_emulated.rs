@@ -320,3 +320,89 @@ fn odd_block_sizes_give_the_replayed_edges() {
         }
     }
 }
+
+/// Runs `config` like [`run`] on another thread; if no result comes within a generous wall-clock
+/// bound the sampler is told to shut down and the test fails (a hung sampler, not a hung test).
+fn run_bounded(config: Config, until_us: u64, what: &str) -> Run {
+    let shutdown = Shutdown::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = shutdown.clone();
+    let t = std::thread::spawn(move || {
+        let mut s = sampler::open(&config).expect("sampler opens");
+        let mut pipeline = Pipeline::new(&config.inputs);
+        let mut block = Block::new(s.period_us(), s.words());
+        let mut out = Run::default();
+        let mut prev_end: Option<u64> = None;
+        for _ in 0..10_000_000 {
+            if !s.next_block(&mut block, &stop).expect("next block") {
+                break;
+            }
+            if prev_end.is_none() {
+                out.first_us = block.t0_us;
+            }
+            if block.lost_before > 0 {
+                out.lost += block.lost_before;
+                out.gaps
+                    .push((prev_end.unwrap_or(0), block.t0_us, block.lost_before));
+            }
+            pipeline.process(&block, &mut out.edges);
+            prev_end = Some(block.end_us());
+            if block.t0_us >= START_US + until_us {
+                break;
+            }
+        }
+        out.counters = s.counters();
+        out.edges.retain(|e| e.t_us < START_US + until_us);
+        let _ = tx.send(out);
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => {
+            let _ = t.join();
+            out
+        }
+        Err(_) => {
+            shutdown.trigger();
+            let _ = t.join();
+            panic!("{what}: no end within 60 s: the sampler hangs");
+        }
+    }
+}
+
+/// Audio takes the pacer's clock 50 ms in: the chain waits forever with ACTIVE set. The
+/// watchdog notices, counts a stall, reprograms the pacer, restarts the chain and reports the
+/// lost time as one gap; edges keep coming afterwards.
+#[test]
+fn a_stolen_pacer_is_a_counted_stall_and_a_gap_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    for pacer in ["pcm", "pwm"] {
+        let extra = format!(
+            "period_us = 5\nblock_samples = 100\nbuffer_ms = 10\npacer = \"{pacer}\"\n\
+             [sampler.emulated.faults]\npacer_stolen_after_ms = 50"
+        );
+        let dma = run_bounded(config("emulated", &sig, &extra, &[17, 18]), 200_000, pacer);
+        assert_eq!(dma.counters.stalls, 1, "{pacer}: {:?}", dma.counters);
+        assert_eq!(dma.gaps.len(), 1, "{pacer}: one gap: {:?}", dma.gaps);
+        let (prev_end, start, lost) = dma.gaps[0];
+        assert!(
+            start - prev_end >= 10_000 && lost * 5 + 5 >= start - prev_end,
+            "{pacer}: the gap covers the stall: {:?}",
+            dma.gaps
+        );
+        let late = dma
+            .edges
+            .iter()
+            .filter(|e| e.t_us > START_US + 120_000)
+            .count();
+        assert!(late > 50, "{pacer}: edges after the recovery: {late}");
+    }
+}
+
+#[test]
+fn pcm_is_the_default_pacer() {
+    assert_eq!(
+        edgetap::config::SamplerConfig::default().pacer,
+        edgetap::config::Pacer::Pcm,
+        "PWM is the analogue audio output"
+    );
+}

@@ -91,6 +91,10 @@ impl Sampling<'_> {
             &self.stats.overruns,
             overruns.saturating_sub(chain.counted.overruns),
         );
+        Stats::add(
+            &self.stats.dma_stalls,
+            now.stalls.saturating_sub(chain.counted.stalls),
+        );
         chain.counted = now;
         let Chain {
             pipeline,

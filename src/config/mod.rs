@@ -122,7 +122,7 @@ pub struct SamplerConfig {
     /// DMA backends: how much signal the ring of blocks holds (ms) before an unread block is
     /// overwritten (an overrun, reported as a gap).
     pub buffer_ms: u32,
-    /// DMA backends: the FIFO that paces sampling.
+    /// DMA backends: the FIFO that paces sampling (PCM by default: PWM is analogue audio).
     pub pacer: Pacer,
     /// DMA backends: the DMA channel; unset: the board's default (14 on Pi ≤ 3, 7 on Pi 4).
     pub dma_channel: Option<u8>,
@@ -141,7 +141,7 @@ impl Default for SamplerConfig {
             period_us: 5,
             block_samples: 1000,
             buffer_ms: 100,
-            pacer: Pacer::Pwm,
+            pacer: Pacer::Pcm,
             dma_channel: None,
             mem_device: PathBuf::from("/dev/mem"),
             replay: ReplayConfig::default(),
@@ -231,6 +231,9 @@ pub struct FaultsConfig {
     pub consumer_stall_after_ms: u32,
     /// The system timer starts this many µs before its 2^32 wrap; 0 = starts at 0.
     pub clo_before_wrap_us: u32,
+    /// Another user stops the pacer's clock this long after the channel first starts (ms),
+    /// once; 0 = never.
+    pub pacer_stolen_after_ms: u32,
 }
 
 /// One watched pin and its filters. All filter times 0 = pass-through.

@@ -70,6 +70,7 @@ pub struct Machine {
     rng: SplitMix64,
     next_stall_ps: u64,
     reset_done: bool,
+    pacer_stolen: bool,
     cb_cost_ps: u64,
     /// The time `run_until` may reach.
     target_ps: u64,
@@ -115,6 +116,7 @@ impl Machine {
             next_stall_ps: u64::from(faults.stall_every_ms) * 1000 * PS_PER_US,
             faults,
             reset_done: false,
+            pacer_stolen: false,
             cb_cost_ps: u64::from(cb_cost_ns) * 1000,
             target_ps: 0,
             blocks: [
@@ -321,6 +323,7 @@ impl Machine {
     pub fn run_until(&mut self, target_ps: u64) -> u64 {
         self.target_ps = target_ps;
         self.fault_reset();
+        self.fault_steal_pacer();
         let mut executed = 0;
         let mut idle_until = target_ps;
         for n in 0..=dma::MAX_CHANNEL {
@@ -365,6 +368,26 @@ impl Machine {
                 self.event(EmuEvent::ChannelResetByFault { ch: n });
                 self.stop(n, StopReason::Fault);
             }
+        }
+    }
+
+    /// Another user (analogue audio going idle) stops the PWM and PCM clocks once,
+    /// `pacer_stolen_after_ms` after a channel first started: with the password, as a driver
+    /// would, so the clock manager takes it. A paced chain then waits for a DREQ that never
+    /// comes, with ACTIVE still set, until the agent programs the clock again.
+    fn fault_steal_pacer(&mut self) {
+        if self.faults.pacer_stolen_after_ms == 0 || self.pacer_stolen {
+            return;
+        }
+        let at = u64::from(self.faults.pacer_stolen_after_ms) * 1000 * PS_PER_US;
+        let started = self.channels.iter().filter_map(|c| c.first_start_ps).min();
+        if started.is_some_and(|s| self.now_ps >= s + at) {
+            self.pacer_stolen = true;
+            for ctl in [cm::PWMCTL, cm::PCMCTL] {
+                self.blocks[0].write32(ctl, cm::PASSWD | cm::SRC_OSC);
+            }
+            self.poll_registers();
+            self.event(EmuEvent::PacerStolen);
         }
     }
 

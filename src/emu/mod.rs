@@ -80,6 +80,8 @@ pub enum EmuEvent {
         /// The CB loaded next.
         next: u32,
     },
+    /// Fault injection stopped the pacing clocks (another user took them).
+    PacerStolen,
     /// Fault injection reset a running channel.
     ChannelResetByFault {
         /// Channel number.

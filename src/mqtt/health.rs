@@ -34,6 +34,7 @@ pub const STATS_KEYS: &[&str] = &[
     "overruns",
     "samples_lost",
     "dma_restarts",
+    "dma_stalls",
     "connects",
     "reconnects",
     "connection_errors",
@@ -97,6 +98,7 @@ struct Payload<'a> {
     overruns: u64,
     samples_lost: u64,
     dma_restarts: u64,
+    dma_stalls: u64,
     connects: u64,
     reconnects: u64,
     connection_errors: u64,
@@ -150,6 +152,7 @@ pub fn stats_json(r: &StatsReport<'_>) -> String {
         overruns: a.overruns,
         samples_lost: a.samples_lost,
         dma_restarts: a.dma_restarts,
+        dma_stalls: a.dma_stalls,
         connects: a.connects,
         reconnects: a.connects.saturating_sub(1),
         connection_errors: a.connection_errors,
@@ -194,6 +197,7 @@ mod tests {
         after.overruns = 5;
         after.samples_lost = 600;
         after.dma_restarts = 1;
+        after.dma_stalls = 2;
         after.connects = 3;
         after.connection_errors = 9;
         after.spool_bytes = 4096;
@@ -230,7 +234,7 @@ mod tests {
                 r#""edges_per_s_by_pin":{"4":0.1,"17":1.0,"18":2000.0,"27":0.0},"#,
                 r#""batches_sent":1043,"batches_spooled":7,"batches_replayed":6,"#,
                 r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
-                r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"#,
+                r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"dma_stalls":2,"#,
                 r#""connects":3,"reconnects":2,"connection_errors":9,"#,
                 r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
                 r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,

@@ -150,6 +150,8 @@ pub struct SamplerCounters {
     pub restarts: u64,
     /// The consumer was lapped and samples were overwritten.
     pub overruns: u64,
+    /// The engine made no progress for several block times (a lost DREQ) and was restarted.
+    pub stalls: u64,
 }
 
 /// Opens the sampler `config.sampler.backend` names, sized for the watched pins.

@@ -9,6 +9,7 @@ mod copy;
 mod ring;
 mod source;
 mod start;
+mod watchdog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,7 @@ use crate::shutdown::Shutdown;
 use super::ticks::{TickExtender, UtcMapper};
 use super::{Block, LevelWords, Sampler, SamplerCounters, SamplerError};
 use ring::{block_wait_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
+use watchdog::Watchdog;
 
 /// How often the tick → UTC offset is measured again (host µs).
 const UTC_REESTIMATE_US: u64 = 10_000_000;
@@ -56,6 +58,8 @@ pub struct DmaSampler {
     /// the burst that fills the pacing FIFO, not at the period, so it is dropped.
     skip_next: bool,
     counters: SamplerCounters,
+    /// Notices a chain that stopped moving with ACTIVE still set (a lost DREQ).
+    watchdog: Watchdog,
     /// The board, as [`Sampler::model`] names it.
     model: String,
     _source: source::Keepalive,
@@ -114,6 +118,10 @@ impl DmaSampler {
             last_end_us: 0,
             skip_next: true,
             counters: SamplerCounters::default(),
+            watchdog: Watchdog::new(
+                u64::from(s.period_us) * u64::from(s.block_samples),
+                src.clock.utc_us(),
+            ),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
                 Backend::Dma | Backend::Replay => board.model.clone(),
@@ -142,6 +150,7 @@ impl DmaSampler {
         self.last_estimate_host_us = e.after;
         self.next = 0;
         self.skip_next = true;
+        self.watchdog.rearm(self.clock.utc_us());
     }
 
     /// Measures the tick → UTC offset again: a CPU read of CLO between two host clock reads.
@@ -171,15 +180,47 @@ impl DmaSampler {
             restarts = self.counters.restarts,
             "DMA channel stopped by itself: rebuilding the chain and restarting"
         );
+        self.restart();
+        None
+    }
+
+    /// Stops the channel and starts a fresh chain; the samples in between are reported as a
+    /// gap once the first new block arrives (see `next_block`).
+    fn restart(&mut self) {
         channel::stop(self.guard.regs());
         let last_sample = self.prev_tick.map(|t| {
             t + u64::from(self.layout.block_samples() - 1) * u64::from(self.plan.period_us)
         });
         self.start_chain();
-        // The gap is measured once the first new block arrives (see `next_block`).
         self.prev_tick = None;
         self.restart_from = last_sample.or(self.restart_from);
-        None
+    }
+
+    /// Feeds the watchdog the engine's position; on a stall (neither CONBLK_AD nor the tick
+    /// word moved for a few block times) reprograms the pacer and restarts the chain.
+    /// Returns whether it did.
+    fn recovered_stall(&mut self, conblk: u32, pos: Position) -> Result<bool, SamplerError> {
+        let tick = self
+            .memory
+            .mapping()
+            .read32(self.layout.ticks_offset(pos.block));
+        let Some(still_us) = self.watchdog.observe(conblk, tick, self.clock.utc_us()) else {
+            return Ok(false);
+        };
+        self.counters.stalls += 1;
+        warn!(
+            still_us,
+            limit_us = self.watchdog.limit_us(),
+            conblk = format_args!("{conblk:#010x}"),
+            pacer = ?self.plan.pacer,
+            stalls = self.counters.stalls,
+            "DMA chain made no progress (pacing DREQ lost: did another user take the pacer or its \
+             clock?): reprogramming the pacer and restarting the chain"
+        );
+        channel::stop(self.guard.regs());
+        pacing::program(&self.periph, &self.plan).map_err(hw)?;
+        self.restart();
+        Ok(true)
     }
 
     /// Copies block `b` into `out`; returns its 64-bit tick, or None if the engine overwrote it
@@ -233,6 +274,9 @@ impl Sampler for DmaSampler {
                 self.clock.wait(Duration::from_micros(block_wait_us(0)));
                 continue;
             };
+            if self.recovered_stall(conblk, pos)? {
+                continue;
+            }
             if ready(self.next, pos.block) == Ready::Wait {
                 self.clock.wait(self.wait_for_block(pos));
                 continue;
