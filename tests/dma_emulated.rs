@@ -406,3 +406,62 @@ fn pcm_is_the_default_pacer() {
         "PWM is the analogue audio output"
     );
 }
+
+/// Another user's chain runs on channel 7 of an emulated Pi 4 (HDMI audio took it in
+/// pigpio#579): naming it is refused unless `dma_force`; leaving the channel unset picks a
+/// free one and leaves the other chain running.
+#[test]
+fn a_channel_someone_else_runs_on_is_never_taken_unasked() {
+    use edgetap::emu::{EmuEvent, EmuOptions, Emulator, Mode, StopReason};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    let faults = "[sampler.emulated.faults]\nforeign_channels = [7]";
+    let extra =
+        format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\ndma_channel = 7\n{faults}");
+    let e = sampler::open(&config("emulated", &sig, &extra, &[17]))
+        .err()
+        .expect("channel 7 is taken")
+        .to_string();
+    assert!(
+        e.starts_with("sampler.dma_channel: channel 7 is in use") && e.contains("dma_force"),
+        "{e}"
+    );
+    let forced = format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\ndma_channel = 7\ndma_force = true\n{faults}");
+    let dma = run(&config("emulated", &sig, &forced, &[17, 18]), 20_000);
+    assert!(!dma.edges.is_empty(), "forced onto channel 7, it samples");
+
+    // Unset: attach to an emulator we can watch.
+    let unset = format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\n{faults}");
+    let mut c = config("emulated", &sig, &unset, &[17, 18]);
+    let mut opts = EmuOptions::from_config(&c.sampler).expect("options");
+    opts.mode = Mode::Realtime;
+    let emu = Emulator::start(opts).expect("emulator");
+    c.sampler.emulated.mem = Some(emu.mem_path().to_path_buf());
+    {
+        let mut s = sampler::open(&c).expect("a free channel is picked");
+        let mut block = Block::new(s.period_us(), s.words());
+        for _ in 0..3 {
+            assert!(s.next_block(&mut block, &Shutdown::new()).expect("block"));
+        }
+    }
+    let events = emu.events();
+    let ours: Vec<u8> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            EmuEvent::ChannelStarted { ch, cb } if *cb >= 0xC010_0000 => Some(*ch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ours,
+        vec![8],
+        "the highest free channel of mask 0x1f5: {events:?}"
+    );
+    assert!(
+        !events.iter().any(|(_, e)| matches!(
+            e,
+            EmuEvent::ChannelStopped { ch: 7, why } if *why != StopReason::End
+        )),
+        "the other user's chain on 7 was left alone: {events:?}"
+    );
+}

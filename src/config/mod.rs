@@ -126,6 +126,8 @@ pub struct SamplerConfig {
     pub pacer: Pacer,
     /// DMA backends: the DMA channel; unset: the board's default (14 on Pi ≤ 3, 7 on Pi 4).
     pub dma_channel: Option<u8>,
+    /// DMA backends: take the channel even if another user's chain is on it (it is reset).
+    pub dma_force: bool,
     /// DMA backend: the physical-memory device (a Pi's `/dev/mem`).
     pub mem_device: PathBuf,
     /// Settings of the replay backend.
@@ -143,6 +145,7 @@ impl Default for SamplerConfig {
             buffer_ms: 100,
             pacer: Pacer::Pcm,
             dma_channel: None,
+            dma_force: false,
             mem_device: PathBuf::from("/dev/mem"),
             replay: ReplayConfig::default(),
             emulated: EmulatedConfig::default(),
@@ -231,6 +234,9 @@ pub struct FaultsConfig {
     pub consumer_stall_after_ms: u32,
     /// The system timer starts this many µs before its 2^32 wrap; 0 = starts at 0.
     pub clo_before_wrap_us: u32,
+    /// Channels another user's chain runs on when the board starts (it waits on a DREQ the
+    /// emulator never raises, so it stays ACTIVE).
+    pub foreign_channels: Vec<u8>,
     /// Another user stops the pacer's clock this long after the channel first starts (ms),
     /// once; 0 = never.
     pub pacer_stolen_after_ms: u32,

@@ -30,6 +30,30 @@ pub fn gplev1_mask(board: BoardKind) -> u32 {
     }
 }
 
+/// Below the DMA memory the mailbox hands out: where other users' chains live.
+const FOREIGN_CHAINS_PHYS: u64 = 0x8000;
+
+/// Starts another user's one-CB ring on channel `ch`: an SPI TX write (PERMAP 6) gated on a
+/// DREQ the emulator never raises, so the channel stays ACTIVE on a CONBLK_AD that is not ours.
+fn foreign_chain(periph: &Mapping, dram: &Mapping, ch: u8, i: usize) {
+    let phys = FOREIGN_CHAINS_PHYS + i as u64 * dma::CB_BYTES as u64;
+    let bus = mem::BUS_ALIAS_DIRECT | phys as u32;
+    let cb = [
+        dma::TI_DEST_DREQ | dma::ti_permap(6) | dma::TI_WAIT_RESP,
+        bus,
+        regs::periph_bus(0x20_4004),
+        4,
+        0,
+        bus,
+        0,
+        0,
+    ];
+    dram.copy_in(phys, &cb);
+    let off = dma::channel_offset(ch);
+    periph.write32(off + dma::CONBLK_AD, bus);
+    periph.write32(off + dma::CS, dma::CS_ACTIVE);
+}
+
 /// Where a bus address lands.
 #[derive(Debug, Clone, Copy)]
 enum Target {
@@ -94,6 +118,11 @@ impl Machine {
         let periph = mem.map(base, PERIPH_BYTES as usize)?;
         for ch in dma::FIRST_LITE..=dma::LAST_LITE {
             periph.write32(dma::channel_offset(ch) + dma::DEBUG, dma::DEBUG_LITE);
+        }
+        for (i, &ch) in faults.foreign_channels.iter().enumerate() {
+            if ch <= dma::MAX_CHANNEL {
+                foreign_chain(&periph, &mem.map(0, DRAM_BYTES as usize)?, ch, i);
+            }
         }
         let clo_start = match faults.clo_before_wrap_us {
             0 => 0,
@@ -420,7 +449,9 @@ impl Machine {
         let which = match cb.dreq() {
             Some(dma::PERMAP_PWM) => Some(Which::Pwm),
             Some(dma::PERMAP_PCM_TX) => Some(Which::Pcm),
-            _ => None,
+            // A DREQ of a peripheral the emulator does not model never comes.
+            Some(_) => return Step::Blocked,
+            None => None,
         };
         if let Some(which) = which {
             let Some(at) = self.pacers.fifo(which).accept_at(self.now_ps) else {

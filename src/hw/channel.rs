@@ -151,6 +151,23 @@ pub struct ChannelStatus {
     pub conblk_ad: u32,
 }
 
+/// Why a channel we have not started yet is someone else's, or None if it is free: ACTIVE
+/// (running, even paused chains read CONBLK_AD ≠ 0), or a CONBLK_AD that is not ours (another
+/// user's chain, e.g. Linux's dmaengine for HDMI audio, pigpio#579). Linux treats CONBLK_AD = 0
+/// as idle (`bcm2835_dma_abort`).
+pub fn in_use(s: &ChannelStatus) -> Option<String> {
+    if s.active {
+        Some(format!("ACTIVE, CONBLK_AD {:#010x}", s.conblk_ad))
+    } else if s.conblk_ad != 0 {
+        Some(format!(
+            "holds another chain (CONBLK_AD {:#010x}, paused or not yet started)",
+            s.conblk_ad
+        ))
+    } else {
+        None
+    }
+}
+
 /// Reads the channel's state.
 pub fn status(regs: &impl ChannelRegs) -> ChannelStatus {
     let cs = regs.read32(dma::CS);

@@ -72,10 +72,7 @@ impl DmaSampler {
         let words = LevelWords::for_pins(config.pins());
         let src = source::open(config)?;
         let board = &src.board;
-        let channel_no = s.dma_channel.unwrap_or(board.default_dma_channel);
-        board
-            .check_dma_channel(channel_no, true)
-            .map_err(settings)?;
+        let channel_no = choose_channel(&src, s.dma_channel, s.dma_force)?;
         let plan = pacing::plan(s.period_us, board.plld_hz, s.pacer).map_err(settings)?;
         let layout = ChainLayout::new(ChainSpec {
             block_samples: s.block_samples,
@@ -348,6 +345,62 @@ impl Drop for DmaSampler {
         channel::stop(self.guard.regs());
         pacing::stop(&self.periph, self.plan.pacer);
     }
+}
+
+/// The channel to use: the configured one if nobody else's chain is on it (or `force`), else
+/// the first free candidate of the board (see [`Board::dma_channel_candidates`]).
+fn choose_channel(
+    src: &source::Source,
+    configured: Option<u8>,
+    force: bool,
+) -> Result<u8, SamplerError> {
+    let board = &src.board;
+    let look = |n: u8| -> Result<Option<String>, SamplerError> {
+        let regs = Peripherals::map_dma_channel(&src.mem, board.periph_base, n).map_err(hw)?;
+        Ok(channel::in_use(&channel::status(&regs)))
+    };
+    if let Some(n) = configured {
+        board.check_dma_channel(n, true).map_err(settings)?;
+        return match look(n)? {
+            None => Ok(n),
+            Some(why) if force => {
+                warn!(
+                    channel = n,
+                    why, "DMA channel in use: taking it (sampler.dma_force)"
+                );
+                Ok(n)
+            }
+            Some(why) => Err(SamplerError::Settings {
+                field: "sampler.dma_channel".into(),
+                reason: format!(
+                    "channel {n} is in use by another user ({why}); choose another, leave \
+                     sampler.dma_channel unset to pick a free one, or set sampler.dma_force = true"
+                ),
+            }),
+        };
+    }
+    let candidates = board.dma_channel_candidates();
+    let mut busy = Vec::new();
+    for &n in &candidates {
+        match look(n)? {
+            None => {
+                info!(
+                    channel = n,
+                    mask = ?board.dma_channel_mask,
+                    "picked a free DMA channel (sampler.dma_channel unset)"
+                );
+                return Ok(n);
+            }
+            Some(why) => busy.push(format!("{n}: {why}")),
+        }
+    }
+    Err(SamplerError::Settings {
+        field: "sampler.dma_channel".into(),
+        reason: format!(
+            "no free DMA channel among {candidates:?} ({})",
+            busy.join("; ")
+        ),
+    })
 }
 
 /// A hardware refusal of a setting, as a sampler error.
