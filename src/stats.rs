@@ -43,6 +43,8 @@ pub struct Stats {
     pub overruns: AtomicU64,
     /// DMA blocks that took longer than their samples × the period (engine too slow).
     pub dma_late_blocks: AtomicU64,
+    /// Times the DMA engine made no progress (pacing lost) and was restarted.
+    pub dma_stalls: AtomicU64,
     /// Successful (re)connections to the broker.
     pub connects: AtomicU64,
     /// Connection attempts that failed or connections that dropped.
@@ -70,6 +72,7 @@ impl Default for Stats {
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
             dma_late_blocks: AtomicU64::new(0),
+            dma_stalls: AtomicU64::new(0),
             connects: AtomicU64::new(0),
             connection_errors: AtomicU64::new(0),
         }
@@ -121,6 +124,7 @@ impl Stats {
             dma_restarts: Stats::get(&self.dma_restarts),
             overruns: Stats::get(&self.overruns),
             dma_late_blocks: Stats::get(&self.dma_late_blocks),
+            dma_stalls: Stats::get(&self.dma_stalls),
             connects: Stats::get(&self.connects),
             connection_errors: Stats::get(&self.connection_errors),
         }
@@ -166,6 +170,8 @@ pub struct Snapshot {
     pub overruns: u64,
     /// [`Stats::dma_late_blocks`].
     pub dma_late_blocks: u64,
+    /// [`Stats::dma_stalls`].
+    pub dma_stalls: u64,
     /// [`Stats::connects`].
     pub connects: u64,
     /// [`Stats::connection_errors`].

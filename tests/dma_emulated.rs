@@ -362,3 +362,172 @@ fn validation_states_the_shortest_period_the_emulated_board_sustains() {
         "{msg}"
     );
 }
+
+/// Blocks of 125, 250 or 333 samples (× 1 or 2 words) start off a 16-byte boundary: the block
+/// copy must still give exactly the replayed edges (on a Pi it also must not fault: the copy is
+/// aligned 32-bit loads only, which the unit tests of the copy check access by access).
+#[test]
+fn odd_block_sizes_give_the_replayed_edges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    for block_samples in [125u32, 250, 333] {
+        for pins in [&[17u8, 18][..], &[17, 18, 40][..]] {
+            let extra = format!("period_us = 5\nblock_samples = {block_samples}\nbuffer_ms = 10");
+            let replay = run(&config("replay", &sig, &extra, pins), 80_000);
+            let dma = run(&config("emulated", &sig, &extra, pins), 80_000);
+            let what = format!("block_samples {block_samples}, pins {pins:?}");
+            assert_eq!(dma.lost, 0, "{what}");
+            assert_same_runs(&replay, &dma, 5, &what);
+        }
+    }
+}
+
+/// Runs `config` like [`run`] on another thread; if no result comes within a generous wall-clock
+/// bound the sampler is told to shut down and the test fails (a hung sampler, not a hung test).
+fn run_bounded(config: Config, until_us: u64, what: &str) -> Run {
+    let shutdown = Shutdown::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = shutdown.clone();
+    let t = std::thread::spawn(move || {
+        let mut s = sampler::open(&config).expect("sampler opens");
+        let mut pipeline = Pipeline::new(&config.inputs);
+        let mut block = Block::new(s.period_us(), s.words());
+        let mut out = Run::default();
+        let mut prev_end: Option<u64> = None;
+        for _ in 0..10_000_000 {
+            if !s.next_block(&mut block, &stop).expect("next block") {
+                break;
+            }
+            if prev_end.is_none() {
+                out.first_us = block.t0_us;
+            }
+            if block.lost_before > 0 {
+                out.lost += block.lost_before;
+                out.gaps
+                    .push((prev_end.unwrap_or(0), block.t0_us, block.lost_before));
+            }
+            pipeline.process(&block, &mut out.edges);
+            prev_end = Some(block.end_us());
+            if block.t0_us >= START_US + until_us {
+                break;
+            }
+        }
+        out.counters = s.counters();
+        out.edges.retain(|e| e.t_us < START_US + until_us);
+        let _ = tx.send(out);
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => {
+            let _ = t.join();
+            out
+        }
+        Err(_) => {
+            shutdown.trigger();
+            let _ = t.join();
+            panic!("{what}: no end within 60 s: the sampler hangs");
+        }
+    }
+}
+
+/// Audio takes the pacer's clock 50 ms in: the chain waits forever with ACTIVE set. The
+/// watchdog notices, counts a stall, reprograms the pacer, restarts the chain and reports the
+/// lost time as one gap; edges keep coming afterwards.
+#[test]
+fn a_stolen_pacer_is_a_counted_stall_and_a_gap_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    for pacer in ["pcm", "pwm"] {
+        let extra = format!(
+            "period_us = 5\nblock_samples = 100\nbuffer_ms = 10\npacer = \"{pacer}\"\n\
+             [sampler.emulated.faults]\npacer_stolen_after_ms = 50"
+        );
+        let dma = run_bounded(config("emulated", &sig, &extra, &[17, 18]), 200_000, pacer);
+        assert_eq!(dma.counters.stalls, 1, "{pacer}: {:?}", dma.counters);
+        assert_eq!(dma.gaps.len(), 1, "{pacer}: one gap: {:?}", dma.gaps);
+        let (prev_end, start, lost) = dma.gaps[0];
+        assert!(
+            start - prev_end >= 10_000 && lost * 5 + 5 >= start - prev_end,
+            "{pacer}: the gap covers the stall: {:?}",
+            dma.gaps
+        );
+        let late = dma
+            .edges
+            .iter()
+            .filter(|e| e.t_us > START_US + 120_000)
+            .count();
+        assert!(late > 50, "{pacer}: edges after the recovery: {late}");
+    }
+}
+
+#[test]
+fn pcm_is_the_default_pacer() {
+    assert_eq!(
+        edgetap::config::SamplerConfig::default().pacer,
+        edgetap::config::Pacer::Pcm,
+        "PWM is the analogue audio output"
+    );
+}
+
+/// Another user's chain runs on channel 7 of an emulated Pi 4 (HDMI audio took it in
+/// pigpio#579): naming it is refused unless `dma_force`; leaving the channel unset picks a
+/// free one and leaves the other chain running.
+#[test]
+fn a_channel_someone_else_runs_on_is_never_taken_unasked() {
+    use edgetap::emu::{EmuEvent, EmuOptions, Emulator, Mode, StopReason};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = signal(dir.path(), 1);
+    // Channel 7 is Linux's to hand out on a Pi 4 (mask 0x01f5), the firmware's on a Pi 3.
+    let pi4 = |mut c: Config| {
+        c.sampler.emulated.board = edgetap::config::BoardKind::Pi4;
+        c
+    };
+    let faults = "[sampler.emulated.faults]\nforeign_channels = [7]";
+    let extra =
+        format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\ndma_channel = 7\n{faults}");
+    let e = sampler::open(&pi4(config("emulated", &sig, &extra, &[17])))
+        .err()
+        .expect("channel 7 is taken")
+        .to_string();
+    assert!(
+        e.starts_with("sampler.dma_channel: channel 7 is in use") && e.contains("dma_force"),
+        "{e}"
+    );
+    let forced = format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\ndma_channel = 7\ndma_force = true\n{faults}");
+    let dma = run(&pi4(config("emulated", &sig, &forced, &[17, 18])), 20_000);
+    assert!(!dma.edges.is_empty(), "forced onto channel 7, it samples");
+
+    // Unset: attach to an emulator we can watch.
+    let unset = format!("period_us = 5\nblock_samples = 100\nbuffer_ms = 10\n{faults}");
+    let mut c = pi4(config("emulated", &sig, &unset, &[17, 18]));
+    let mut opts = EmuOptions::from_config(&c.sampler.emulated).expect("options");
+    opts.mode = Mode::Realtime;
+    let emu = Emulator::start(opts).expect("emulator");
+    c.sampler.emulated.mem = Some(emu.mem_path().to_path_buf());
+    {
+        let mut s = sampler::open(&c).expect("a free channel is picked");
+        let mut block = Block::new(s.period_us(), s.words());
+        for _ in 0..3 {
+            assert!(s.next_block(&mut block, &Shutdown::new()).expect("block"));
+        }
+    }
+    let events = emu.events();
+    let ours: Vec<u8> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            EmuEvent::ChannelStarted { ch, cb } if *cb >= 0xC010_0000 => Some(*ch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ours,
+        vec![8],
+        "the highest free channel of mask 0x1f5: {events:?}"
+    );
+    assert!(
+        !events.iter().any(|(_, e)| matches!(
+            e,
+            EmuEvent::ChannelStopped { ch: 7, why } if *why != StopReason::End
+        )),
+        "the other user's chain on 7 was left alone: {events:?}"
+    );
+}

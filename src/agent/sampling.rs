@@ -96,6 +96,10 @@ impl Sampling<'_> {
             &self.stats.dma_late_blocks,
             now.late_blocks.saturating_sub(state.counted.late_blocks),
         );
+        Stats::add(
+            &self.stats.dma_stalls,
+            now.stalls.saturating_sub(state.counted.stalls),
+        );
         state.counted = now;
         let SamplingState {
             pipeline,

@@ -90,6 +90,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         buffer_ms,
         pacer,
         dma_channel,
+        dma_force,
         mem_device,
         replay,
         emulated,
@@ -100,6 +101,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         || *buffer_ms != new.buffer_ms
         || *pacer != new.pacer
         || *dma_channel != new.dma_channel
+        || *dma_force != new.dma_force
         || *mem_device != new.mem_device
         || replay_changed(replay, &new.replay)
         || emulated_changed(emulated, &new.emulated);
@@ -138,6 +140,8 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         consumer_stall_ms,
         consumer_stall_after_ms,
         clo_before_wrap_us,
+        foreign_channels,
+        pacer_stolen_after_ms,
     } = faults;
     let f = &new.faults;
     *board != new.board
@@ -153,4 +157,6 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         || *consumer_stall_ms != f.consumer_stall_ms
         || *consumer_stall_after_ms != f.consumer_stall_after_ms
         || *clo_before_wrap_us != f.clo_before_wrap_us
+        || *foreign_channels != f.foreign_channels
+        || *pacer_stolen_after_ms != f.pacer_stolen_after_ms
 }

@@ -111,15 +111,149 @@ impl ControlBlock {
     }
 }
 
-/// What the agent asked of a channel through CS, seen by the emulator.
-pub fn requested_stop(cs: u32) -> Option<StopReason> {
+/// What a CS value written by the agent asks of a running channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsRequest {
+    /// RESET: the channel stops and forgets its chain.
+    Reset,
+    /// ABORT: the current CB is abandoned and the next one loaded; the channel goes on ("will
+    /// load the next CB and attempt to continue", datasheet, CS.ABORT). We take the hostile
+    /// reading that ACTIVE stays set whatever the same write says: a stop must never rely on it.
+    Abort,
+    /// ACTIVE cleared: the channel pauses, keeping CONBLK_AD, and resumes when it is set again.
+    Pause,
+    /// Nothing new.
+    Run,
+}
+
+/// What the CS value `cs` asks of a running channel.
+pub fn cs_request(cs: u32) -> CsRequest {
     if cs & dma::CS_RESET != 0 {
-        Some(StopReason::Reset)
+        CsRequest::Reset
     } else if cs & dma::CS_ABORT != 0 {
-        Some(StopReason::Abort)
+        CsRequest::Abort
     } else if cs & dma::CS_ACTIVE == 0 {
-        Some(StopReason::Cleared)
+        CsRequest::Pause
     } else {
-        None
+        CsRequest::Run
+    }
+}
+
+/// One channel answered synchronously, register access by register access, running a ring of
+/// `len` control blocks: every CS read lets the engine finish one CB. For tests of register
+/// sequences (the stop), whose intermediate states the polling emulator never sees.
+#[cfg(test)]
+#[derive(Debug)]
+pub struct RegisterModel {
+    state: std::cell::RefCell<ModelState>,
+}
+
+#[cfg(test)]
+#[derive(Debug, Default)]
+struct ModelState {
+    first: u32,
+    len: u32,
+    /// Index of the CB being executed; None: no chain (CONBLK_AD 0).
+    cb: Option<u32>,
+    active: bool,
+    /// CS reads for which AXI writes stay outstanding after a pause.
+    outstanding: u32,
+    cs_reads: u32,
+    violations: Vec<String>,
+}
+
+#[cfg(test)]
+impl RegisterModel {
+    /// A channel already running a ring of `len` CBs starting at bus address `first`.
+    pub fn running_ring(first: u32, len: u32) -> RegisterModel {
+        RegisterModel {
+            state: std::cell::RefCell::new(ModelState {
+                first,
+                len,
+                cb: Some(0),
+                active: true,
+                ..ModelState::default()
+            }),
+        }
+    }
+
+    /// Register sequences the hardware would have suffered from.
+    pub fn violations(&self) -> Vec<String> {
+        self.state.borrow().violations.clone()
+    }
+
+    /// CS reads so far.
+    pub fn cs_reads(&self) -> u32 {
+        self.state.borrow().cs_reads
+    }
+}
+
+#[cfg(test)]
+impl crate::hw::channel::ChannelRegs for RegisterModel {
+    fn read32(&self, off: u64) -> u32 {
+        let mut s = self.state.borrow_mut();
+        match off {
+            dma::CS => {
+                s.cs_reads += 1;
+                if s.active {
+                    // Time passes: the engine finishes a CB and loads the next.
+                    s.cb = s.cb.map(|i| (i + 1) % s.len);
+                }
+                let waiting = if s.outstanding > 0 {
+                    s.outstanding -= 1;
+                    dma::CS_WAITING_FOR_OUTSTANDING_WRITES
+                } else {
+                    0
+                };
+                let paused = if !s.active && s.cb.is_some() {
+                    dma::CS_PAUSED
+                } else {
+                    0
+                };
+                u32::from(s.active) | paused | waiting
+            }
+            dma::CONBLK_AD => s.cb.map_or(0, |i| s.first + i * dma::CB_BYTES as u32),
+            _ => 0,
+        }
+    }
+
+    fn write32(&self, off: u64, v: u32) {
+        let mut s = self.state.borrow_mut();
+        match off {
+            dma::CS => match cs_request(v) {
+                CsRequest::Reset => {
+                    if s.active {
+                        s.violations
+                            .push("RESET while the engine runs (not paused)".into());
+                    }
+                    if s.outstanding > 0 {
+                        s.violations
+                            .push("RESET with AXI writes outstanding".into());
+                    }
+                    *s = ModelState {
+                        cs_reads: s.cs_reads,
+                        violations: std::mem::take(&mut s.violations),
+                        ..ModelState::default()
+                    };
+                }
+                CsRequest::Abort if s.active => s.cb = s.cb.map(|i| (i + 1) % s.len),
+                CsRequest::Abort => {}
+                CsRequest::Pause => {
+                    if s.active {
+                        // The CB in flight still has a write out on the bus.
+                        s.outstanding = 2;
+                    }
+                    s.active = false;
+                }
+                CsRequest::Run => s.active = s.cb.is_some(),
+            },
+            dma::CONBLK_AD => {
+                if s.active {
+                    s.violations.push("CONBLK_AD written while running".into());
+                }
+                s.cb = (v != 0).then(|| v.wrapping_sub(s.first) / dma::CB_BYTES as u32);
+            }
+            _ => {}
+        }
     }
 }

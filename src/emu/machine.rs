@@ -14,7 +14,7 @@ use crate::signal::rng::SplitMix64;
 use crate::vcd::{Cursor, Trace};
 
 use super::board_file::{self, DRAM_BYTES, PERIPH_BYTES};
-use super::dma::{requested_stop, Channel, ControlBlock, StopReason};
+use super::dma::{cs_request, Channel, ControlBlock, CsRequest, StopReason};
 use super::mailbox::{Allocator, MailboxAction};
 use super::pacer::{ClockWrite, Pacers, Which};
 use super::{EmuError, EmuEvent};
@@ -23,6 +23,39 @@ use super::{EmuError, EmuEvent};
 pub const PS_PER_US: u64 = 1_000_000;
 /// Control blocks executed between two looks at the registers.
 const CBS_PER_POLL: u32 = 1024;
+
+/// The GPLEV1 bits that exist: GPIO 32–53 on the BCM2835/6/7 (54 GPIOs), 32–57 on the
+/// BCM2711 (58 GPIOs: bcm2711.dtsi's gpio node, `gpio-ranges = <&gpio 0 0 58>`).
+pub fn gplev1_mask(board: BoardKind) -> u32 {
+    match board {
+        BoardKind::Pi1 | BoardKind::Pi3 => (1 << (54 - 32)) - 1,
+        BoardKind::Pi4 => (1 << (58 - 32)) - 1,
+    }
+}
+
+/// Below the DMA memory the mailbox hands out: where other users' chains live.
+const FOREIGN_CHAINS_PHYS: u64 = 0x8000;
+
+/// Starts another user's one-CB ring on channel `ch`: an SPI TX write (PERMAP 6) gated on a
+/// DREQ the emulator never raises, so the channel stays ACTIVE on a CONBLK_AD that is not ours.
+fn foreign_chain(periph: &Mapping, dram: &Mapping, ch: u8, i: usize) {
+    let phys = FOREIGN_CHAINS_PHYS + i as u64 * dma::CB_BYTES as u64;
+    let bus = mem::BUS_ALIAS_DIRECT | phys as u32;
+    let cb = [
+        dma::TI_DEST_DREQ | dma::ti_permap(6) | dma::TI_WAIT_RESP,
+        bus,
+        regs::periph_bus(0x20_4004),
+        4,
+        0,
+        bus,
+        0,
+        0,
+    ];
+    dram.copy_in(phys, &cb);
+    let off = dma::channel_offset(ch);
+    periph.write32(off + dma::CONBLK_AD, bus);
+    periph.write32(off + dma::CS, dma::CS_ACTIVE);
+}
 
 /// Where a bus address lands.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +97,7 @@ pub struct Machine {
     rng: SplitMix64,
     next_stall_ps: u64,
     reset_done: bool,
+    pacer_stolen: bool,
     cb_cost_ps: u64,
     /// The time `run_until` may reach.
     target_ps: u64,
@@ -88,6 +122,11 @@ impl Machine {
         for ch in dma::FIRST_LITE..=dma::LAST_LITE {
             periph.write32(dma::channel_offset(ch) + dma::DEBUG, dma::DEBUG_LITE);
         }
+        for (i, &ch) in faults.foreign_channels.iter().enumerate() {
+            if ch <= dma::MAX_CHANNEL {
+                foreign_chain(&periph, &mem.map(0, DRAM_BYTES as usize)?, ch, i);
+            }
+        }
         let clo_start = match faults.clo_before_wrap_us {
             0 => 0,
             n => 0u32.wrapping_sub(n),
@@ -109,6 +148,7 @@ impl Machine {
             next_stall_ps: u64::from(faults.stall_every_ms) * 1000 * PS_PER_US,
             faults,
             reset_done: false,
+            pacer_stolen: false,
             cb_cost_ps: u64::from(cb_cost_ns) * 1000,
             target_ps: 0,
             blocks: [
@@ -170,7 +210,7 @@ impl Machine {
             Target::Periph(off) if off == st::BASE + st::CHI => (self.timer_us() >> 32) as u32,
             Target::Periph(off) if off == gpio::BASE + gpio::GPLEV0 => self.levels() as u32,
             Target::Periph(off) if off == gpio::BASE + gpio::GPLEV1 => {
-                (self.levels() >> 32) as u32 & 0x003F_FFFF
+                (self.levels() >> 32) as u32 & gplev1_mask(self.board)
             }
             Target::Periph(off) => self.periph.read32(off & !3),
             Target::Dram(p) => self.dram.read32(p),
@@ -210,8 +250,11 @@ impl Machine {
         let cs = self.periph.read32(off + dma::CS);
         let ch = self.channels[usize::from(n)];
         if ch.running {
-            if let Some(why) = requested_stop(cs) {
-                self.stop(n, why);
+            match cs_request(cs) {
+                CsRequest::Reset => self.stop(n, StopReason::Reset),
+                CsRequest::Abort => self.abort(n, cs),
+                CsRequest::Pause => self.stop(n, StopReason::Cleared),
+                CsRequest::Run => {}
             }
         } else if cs & dma::CS_ACTIVE != 0 && cs & (dma::CS_ABORT | dma::CS_RESET) == 0 {
             let cb = self.periph.read32(off + dma::CONBLK_AD);
@@ -230,6 +273,28 @@ impl Machine {
         }
     }
 
+    /// ABORT on a running channel: the CB in hand is dropped and the next one loaded; the
+    /// channel carries on (only a NEXTCONBK of 0 ends it), and the self-clearing bit reads 0.
+    fn abort(&mut self, n: u8, cs: u32) {
+        let off = dma::channel_offset(n);
+        let cb_bus = self.channels[usize::from(n)].cb;
+        let next = match self.translate(cb_bus) {
+            Some(Target::Dram(phys)) if phys + dma::CB_BYTES as u64 <= DRAM_BYTES => {
+                ControlBlock::read(&self.dram, phys).next
+            }
+            _ => 0,
+        };
+        self.event(EmuEvent::ChannelAborted { ch: n, next });
+        if next == 0 {
+            self.stop(n, StopReason::End);
+            return;
+        }
+        self.channels[usize::from(n)].cb = next;
+        self.periph.write32(off + dma::CONBLK_AD, next);
+        self.periph
+            .write32(off + dma::CS, (cs & !dma::CS_ABORT) | dma::CS_ACTIVE);
+    }
+
     fn stop(&mut self, n: u8, why: StopReason) {
         let off = dma::channel_offset(n);
         self.channels[usize::from(n)].running = false;
@@ -238,10 +303,12 @@ impl Machine {
             StopReason::Reset | StopReason::Fault => 0,
             StopReason::End => (cs & !dma::CS_ACTIVE) | dma::CS_END,
             StopReason::Error => (cs & !dma::CS_ACTIVE) | dma::CS_ERROR,
-            StopReason::Abort | StopReason::Cleared => cs & !(dma::CS_ACTIVE | dma::CS_ABORT),
+            StopReason::Abort => cs & !(dma::CS_ACTIVE | dma::CS_ABORT),
+            // Paused: CONBLK_AD is kept, and setting ACTIVE again resumes from it.
+            StopReason::Cleared => (cs & !dma::CS_ACTIVE) | dma::CS_PAUSED,
         };
         self.periph.write32(off + dma::CS, cs);
-        if why != StopReason::Error {
+        if why != StopReason::Error && why != StopReason::Cleared {
             self.periph.write32(off + dma::CONBLK_AD, 0);
         }
         self.event(EmuEvent::ChannelStopped { ch: n, why });
@@ -299,6 +366,7 @@ impl Machine {
     pub fn run_until(&mut self, target_ps: u64) -> u64 {
         self.target_ps = target_ps;
         self.fault_reset();
+        self.fault_steal_pacer();
         let mut executed = 0;
         let mut idle_until = target_ps;
         for n in 0..=dma::MAX_CHANNEL {
@@ -351,6 +419,26 @@ impl Machine {
         }
     }
 
+    /// Another user (analogue audio going idle) stops the PWM and PCM clocks once,
+    /// `pacer_stolen_after_ms` after a channel first started: with the password, as a driver
+    /// would, so the clock manager takes it. A paced chain then waits for a DREQ that never
+    /// comes, with ACTIVE still set, until the agent programs the clock again.
+    fn fault_steal_pacer(&mut self) {
+        if self.faults.pacer_stolen_after_ms == 0 || self.pacer_stolen {
+            return;
+        }
+        let at = u64::from(self.faults.pacer_stolen_after_ms) * 1000 * PS_PER_US;
+        let started = self.channels.iter().filter_map(|c| c.first_start_ps).min();
+        if started.is_some_and(|s| self.now_ps >= s + at) {
+            self.pacer_stolen = true;
+            for ctl in [cm::PWMCTL, cm::PCMCTL] {
+                self.blocks[0].write32(ctl, cm::PASSWD | cm::SRC_OSC);
+            }
+            self.poll_registers();
+            self.event(EmuEvent::PacerStolen);
+        }
+    }
+
     /// Executes the control block channel `n` is on.
     fn step(&mut self, n: u8) -> Step {
         let cb_bus = self.channels[usize::from(n)].cb;
@@ -380,7 +468,9 @@ impl Machine {
         let which = match cb.dreq() {
             Some(dma::PERMAP_PWM) => Some(Which::Pwm),
             Some(dma::PERMAP_PCM_TX) => Some(Which::Pcm),
-            _ => None,
+            // A DREQ of a peripheral the emulator does not model never comes.
+            Some(_) => return Step::Blocked,
+            None => None,
         };
         if let Some(which) = which {
             let Some(at) = self.pacers.fifo(which).accept_at(self.now_ps) else {

@@ -75,6 +75,15 @@ pub enum EmuEvent {
         /// Why.
         why: StopReason,
     },
+    /// ABORT dropped a running channel's CB; it went on at `next` (0: the chain ended).
+    ChannelAborted {
+        /// Channel number.
+        ch: u8,
+        /// The CB loaded next.
+        next: u32,
+    },
+    /// Fault injection stopped the pacing clocks (another user took them).
+    PacerStolen,
     /// Fault injection reset a running channel.
     ChannelResetByFault {
         /// Channel number.

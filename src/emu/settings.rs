@@ -60,4 +60,10 @@ pub struct FaultsConfig {
     pub consumer_stall_after_ms: u32,
     /// The system timer starts this many µs before its 2^32 wrap; 0 = starts at 0.
     pub clo_before_wrap_us: u32,
+    /// Channels another user's chain runs on when the board starts (it waits on a DREQ the
+    /// emulator never raises, so it stays ACTIVE).
+    pub foreign_channels: Vec<u8>,
+    /// Another user stops the pacer's clock this long after the channel first starts (ms),
+    /// once; 0 = never.
+    pub pacer_stolen_after_ms: u32,
 }

@@ -196,11 +196,35 @@ impl Board {
         let model = decode_revision(revision)
             .map(|(_, m)| m)
             .unwrap_or_default();
+        // The masks of those boards' device trees (tests/fixtures/boards), so channel
+        // choice runs on the emulated board as on a Pi.
+        // bcm283x.dtsi gives the BCM2835/6/7 boards the same mask.
+        let mask = match kind {
+            BoardKind::Pi1 | BoardKind::Pi3 => 0x7F35,
+            BoardKind::Pi4 => 0x01F5,
+        };
         Board {
             model,
             revision,
+            dma_channel_mask: Some(mask),
             ..figures(soc)
         }
+    }
+
+    /// Channels to try when the config names none: the board's default first, then the
+    /// others the device tree leaves to Linux, highest first (Linux hands its pool out lowest
+    /// first), each passing [`Board::check_dma_channel`].
+    pub fn dma_channel_candidates(&self) -> Vec<u8> {
+        let mut v = vec![self.default_dma_channel];
+        if let Some(mask) = self.dma_channel_mask {
+            v.extend(
+                (0..=super::regs::dma::MAX_CHANNEL)
+                    .rev()
+                    .filter(|&c| mask & (1 << c) != 0 && c != self.default_dma_channel),
+            );
+        }
+        v.retain(|&c| self.check_dma_channel(c, true).is_ok());
+        v
     }
 
     /// Checks DMA channel `n` on this board: [`check_channel`] with the board's mask, plus the

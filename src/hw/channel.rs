@@ -3,6 +3,7 @@
 //! `stop` runs on the teardown path, possibly inside a signal handler: it only does volatile
 //! register accesses (no allocation, locks or syscalls) and its waits are bounded spins.
 
+use super::barrier::Barrier;
 use super::mmio::Mapping;
 use super::regs::{dma, place};
 use super::HwError;
@@ -13,9 +14,10 @@ const PRIORITY: u32 = 8;
 /// AXI priority while the pacing FIFO signals PANIC (nearly dry): the highest, because a late
 /// write then costs sample timing.
 const PANIC_PRIORITY: u32 = 15;
-/// Most CS reads `stop` spends waiting for ACTIVE to clear: a few µs on a Pi; bounded because
-/// an aborted channel loads its next CB and may stay active, and a file never clears it.
-pub const STOP_SPIN_READS: u32 = 1000;
+/// Most CS reads `stop` spends waiting for outstanding writes after pausing the channel: Linux
+/// allows 10000 (`bcm2835_dma_abort`); a write stuck on a peripheral that never answers must
+/// not hang a signal handler.
+pub const STOP_SPIN_READS: u32 = 10_000;
 
 /// A channel's registers: the `Mapping` in normal use, a raw pointer in the teardown guard.
 pub trait ChannelRegs {
@@ -23,6 +25,10 @@ pub trait ChannelRegs {
     fn read32(&self, off: u64) -> u32;
     /// Volatile write of the register at `off` in the channel block.
     fn write32(&self, off: u64, v: u32);
+    /// Issues `barrier` (a recorder logs it instead, so tests can check where barriers sit).
+    fn barrier(&self, barrier: Barrier) {
+        barrier.issue();
+    }
 }
 
 impl ChannelRegs for Mapping {
@@ -57,6 +63,16 @@ pub fn check_channel(n: u8, reserved_mask: Option<u32>, lite_ok: bool) -> Result
             dma::MAX_CHANNEL
         )));
     }
+    // Channel 15 sits apart (0xE05000) and is the VideoCore's: Linux's driver never hands it
+    // out (BCM2835_DMA_MAX_DMA_CHAN_SUPPORTED is 14 in drivers/dma/bcm2835-dma.c). Only a
+    // device tree whose mask names it explicitly lets us take it.
+    if n == 15 && !matches!(reserved_mask, Some(m) if m & (1 << 15) != 0) {
+        return Err(refuse(
+            "channel 15 is the firmware's; it is used only when the device tree's \
+             brcm,dma-channel-mask hands it out"
+                .into(),
+        ));
+    }
     if let Some(mask) = reserved_mask {
         if mask & (1 << n) == 0 {
             let free: Vec<String> = (0..=dma::MAX_CHANNEL)
@@ -80,12 +96,16 @@ pub fn check_channel(n: u8, reserved_mask: Option<u32>, lite_ok: bool) -> Result
     Ok(())
 }
 
-/// Resets the channel and starts it on the chain at `first_cb_bus`.
+/// Resets the channel and starts it on the chain at `first_cb_bus`; a `dsb st` orders every
+/// earlier store (the control blocks) before the write that starts it.
 pub fn start(regs: &impl ChannelRegs, first_cb_bus: u32) {
     regs.write32(dma::CS, dma::CS_RESET);
     // Error bits are write-1-to-clear; a stale one would make the channel look failed.
     regs.write32(dma::DEBUG, dma::DEBUG_ERRORS);
     regs.write32(dma::CONBLK_AD, first_cb_bus);
+    // The control blocks were written through another mapping: they must have reached memory
+    // before the engine is told to fetch them (Linux: the wmb() in writel before CS ACTIVE).
+    regs.barrier(Barrier::BeforeStart);
     regs.write32(
         dma::CS,
         dma::CS_ACTIVE
@@ -99,17 +119,21 @@ pub fn start(regs: &impl ChannelRegs, first_cb_bus: u32) {
     );
 }
 
-/// Stops the channel for good: abort, wait (bounded) for it to go idle, pause, reset, and
-/// forget the chain. Async-signal-safe: register accesses only.
+/// Stops the channel for good, as Linux's `bcm2835_dma_abort` (drivers/dma/bcm2835-dma.c)
+/// does: clear ACTIVE (the engine pauses after the current AXI transfer), wait, bounded, for
+/// WAITING_FOR_OUTSTANDING_WRITES to clear, then RESET; and forget the chain.
+///
+/// Never ABORT: it "will load the next CB and attempt to continue" (BCM2835 ARM Peripherals,
+/// DMA CS register), so in a ring ACTIVE never clears. Async-signal-safe: register accesses
+/// only, and the wait is a bounded spin.
 pub fn stop(regs: &impl ChannelRegs) {
-    regs.write32(dma::CS, dma::CS_ABORT);
+    regs.write32(dma::CS, 0);
     for _ in 0..STOP_SPIN_READS {
-        if regs.read32(dma::CS) & dma::CS_ACTIVE == 0 {
+        if regs.read32(dma::CS) & dma::CS_WAITING_FOR_OUTSTANDING_WRITES == 0 {
             break;
         }
         std::hint::spin_loop();
     }
-    regs.write32(dma::CS, 0);
     regs.write32(dma::CS, dma::CS_RESET);
     regs.write32(dma::CONBLK_AD, 0);
 }
@@ -127,6 +151,23 @@ pub struct ChannelStatus {
     pub conblk_ad: u32,
 }
 
+/// Why a channel we have not started yet is someone else's, or None if it is free: ACTIVE
+/// (running, even paused chains read CONBLK_AD ≠ 0), or a CONBLK_AD that is not ours (another
+/// user's chain, e.g. Linux's dmaengine for HDMI audio, pigpio#579). Linux treats CONBLK_AD = 0
+/// as idle (`bcm2835_dma_abort`).
+pub fn in_use(s: &ChannelStatus) -> Option<String> {
+    if s.active {
+        Some(format!("ACTIVE, CONBLK_AD {:#010x}", s.conblk_ad))
+    } else if s.conblk_ad != 0 {
+        Some(format!(
+            "holds another chain (CONBLK_AD {:#010x}, paused or not yet started)",
+            s.conblk_ad
+        ))
+    } else {
+        None
+    }
+}
+
 /// Reads the channel's state.
 pub fn status(regs: &impl ChannelRegs) -> ChannelStatus {
     let cs = regs.read32(dma::CS);
@@ -139,113 +180,5 @@ pub fn status(regs: &impl ChannelRegs) -> ChannelStatus {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hw::mmio::PhysMem;
-    use std::cell::Cell;
-
-    fn channel_file() -> (tempfile::NamedTempFile, Mapping) {
-        let f = tempfile::NamedTempFile::new().expect("temp file");
-        // The file must cover the channel's page, or touching it raises SIGBUS.
-        f.as_file()
-            .set_len(dma::channel_offset(5) + 4096)
-            .expect("set_len");
-        let m = PhysMem::open(f.path())
-            .expect("open")
-            .map(dma::channel_offset(5), dma::CHANNEL_REGS_LEN)
-            .expect("map");
-        (f, m)
-    }
-
-    #[test]
-    fn start_leaves_the_documented_registers() {
-        let (_f, m) = channel_file();
-        m.write32(dma::DEBUG, 0);
-        start(&m, 0xDE40_0000);
-        assert_eq!(m.read32(dma::CONBLK_AD), 0xDE40_0000);
-        assert_eq!(
-            m.read32(dma::CS),
-            0x1000_0000 | 0x00F0_0000 | 0x0008_0000 | 1
-        );
-        assert_eq!(m.read32(dma::DEBUG), 0b111);
-        let s = status(&m);
-        assert!(s.active && !s.error);
-        assert_eq!(s.conblk_ad, 0xDE40_0000);
-    }
-
-    #[test]
-    fn stop_resets_and_forgets_the_chain() {
-        let (_f, m) = channel_file();
-        start(&m, 0xDE40_0000);
-        stop(&m);
-        assert_eq!(m.read32(dma::CS), dma::CS_RESET);
-        assert_eq!(m.read32(dma::CONBLK_AD), 0);
-        assert!(!status(&m).active);
-    }
-
-    /// Registers whose ACTIVE never clears, counting reads: the spin must give up.
-    struct Stuck {
-        reads: Cell<u32>,
-        last: Cell<(u64, u32)>,
-    }
-
-    impl ChannelRegs for Stuck {
-        fn read32(&self, _off: u64) -> u32 {
-            self.reads.set(self.reads.get() + 1);
-            dma::CS_ACTIVE
-        }
-        fn write32(&self, off: u64, v: u32) {
-            self.last.set((off, v));
-        }
-    }
-
-    #[test]
-    fn stop_is_bounded_when_the_engine_never_goes_idle() {
-        let regs = Stuck {
-            reads: Cell::new(0),
-            last: Cell::new((0, 0)),
-        };
-        stop(&regs);
-        assert_eq!(regs.reads.get(), STOP_SPIN_READS);
-        assert_eq!(regs.last.get(), (dma::CONBLK_AD, 0));
-    }
-
-    #[test]
-    fn status_reports_errors() {
-        let (_f, m) = channel_file();
-        m.write32(dma::CS, dma::CS_ERROR);
-        m.write32(dma::DEBUG, dma::DEBUG_READ_ERROR | dma::DEBUG_LITE);
-        let s = status(&m);
-        assert!(s.error && !s.active);
-        assert_eq!(s.debug_errors, dma::DEBUG_READ_ERROR);
-    }
-
-    fn field_of(r: Result<(), HwError>) -> String {
-        match r {
-            Err(HwError::Settings { field, reason }) => format!("{field}: {reason}"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn channel_checks() {
-        assert!(field_of(check_channel(16, None, true)).starts_with("sampler.dma_channel: 16"));
-        // Pi ≤ 3's mask: 14 (the default) is Linux's, 15 and 6 are the firmware's.
-        assert!(check_channel(14, Some(0x7F35), true).is_ok());
-        let msg = field_of(check_channel(6, Some(0x7F35), true));
-        assert!(msg.contains("firmware") && msg.contains("0x7f35"), "{msg}");
-        assert!(
-            msg.contains("0, 2, 4, 5, 8, 9, 10, 11, 12, 13, 14"),
-            "{msg}"
-        );
-        assert!(check_channel(15, Some(0x7F35), true).is_err());
-        // Pi 4's mask: 7 (the default) is usable, 11–14 are not the legacy engine's.
-        assert!(check_channel(7, Some(0x01F5), true).is_ok());
-        assert!(check_channel(12, Some(0x01F5), true).is_err());
-        // Lite channels only when allowed.
-        let msg = field_of(check_channel(7, None, false));
-        assert!(msg.contains("lite"), "{msg}");
-        assert!(check_channel(5, None, false).is_ok());
-        assert!(check_channel(15, None, false).is_ok());
-    }
-}
+#[path = "channel_tests.rs"]
+mod tests;

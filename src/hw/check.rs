@@ -7,7 +7,6 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use super::board::{self, Board};
-use super::channel::check_channel;
 use super::pacing;
 use super::pacing::Pacer;
 use super::pagemap::page_frames;
@@ -111,16 +110,8 @@ pub fn check(paths: &CheckPaths, s: &DmaSettings) -> Report {
         memory.is_ok(),
         memory.clone().unwrap_or_else(|e| e),
     );
-    let root = is_root();
-    push(
-        "privileges",
-        root,
-        if root {
-            "running as root".to_string()
-        } else {
-            "not root: /dev/mem and the pagemap need root (or CAP_SYS_RAWIO)".to_string()
-        },
-    );
+    let (root, why) = privileges(is_root());
+    push("privileges", root, why);
     let dma_ready = findings.iter().all(|f| f.ok) && mem_ok;
     let verdict = match (&board, dma_ready) {
         (_, true) => "the dma backend can run here".to_string(),
@@ -143,7 +134,8 @@ fn check_board_settings(b: &Board, s: &DmaSettings, push: &mut impl FnMut(&str, 
         Some(m) => format!("kernel mask {m:#06x}"),
         None => "no kernel mask found".to_string(),
     };
-    match check_channel(ch, b.dma_channel_mask, true) {
+    // The same rule `DmaSampler::open` applies (mask, channel 15, the BCM2711's DMA4 channels).
+    match b.check_dma_channel(ch, true) {
         Ok(()) => push("DMA channel", true, format!("{ch} ({mask})")),
         Err(e) => push("DMA channel", false, format!("{e} ({mask})")),
     }
@@ -197,7 +189,25 @@ fn memory_method(paths: &CheckPaths) -> Result<String, String> {
     let probe = vec![1u8; 4096];
     match page_frames(&paths.pagemap, probe.as_ptr() as u64, 1) {
         Ok(_) => Ok(format!("pagemap fallback ({vcio_err})")),
-        Err(e) => Err(format!("no mailbox ({vcio_err}) and no pagemap: {e}")),
+        Err(e) => Err(format!(
+            "no mailbox ({vcio_err}) and no pagemap (frame numbers need CAP_SYS_ADMIN): {e}"
+        )),
+    }
+}
+
+/// The privileges finding: `/dev/mem` needs CAP_SYS_RAWIO, and `/proc/self/pagemap` shows
+/// frame numbers only to CAP_SYS_ADMIN (others read PFN 0; Documentation/admin-guide/mm/
+/// pagemap.rst, since Linux 4.2).
+fn privileges(root: bool) -> (bool, String) {
+    if root {
+        (true, "running as root".into())
+    } else {
+        (
+            false,
+            "not root: /dev/mem needs CAP_SYS_RAWIO, and the pagemap fallback needs \
+             CAP_SYS_ADMIN to see frame numbers"
+                .into(),
+        )
     }
 }
 
@@ -273,6 +283,27 @@ mod tests {
         assert!(!r.dma_ready);
         assert!(r.verdict.contains("would fail"), "{}", r.verdict);
         assert!(r.render().contains("FAIL DMA memory"));
+    }
+
+    #[test]
+    fn check_refuses_the_channels_open_refuses() {
+        let mem = tempfile::NamedTempFile::new().expect("temp");
+        // A Pi 400 whose device tree has no mask: 11-14 are DMA4 engines all the same.
+        for ch in [11, 12, 14, 15] {
+            let s = SamplerConfig {
+                dma_channel: Some(ch),
+                ..SamplerConfig::default()
+            };
+            let r = check(&paths("pi400", mem.path()), &(&s).into());
+            let f = finding(&r, "DMA channel");
+            assert!(!f.ok, "channel {ch}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn the_privileges_finding_names_the_capabilities() {
+        let (ok, why) = privileges(false);
+        assert!(!ok && why.contains("CAP_SYS_ADMIN") && why.contains("CAP_SYS_RAWIO"));
     }
 
     #[test]

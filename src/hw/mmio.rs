@@ -11,6 +11,7 @@ use std::ptr;
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use super::access::{read_words, write_words, Words};
 use super::HwError;
 
 /// An open physical-memory file (`/dev/mem` or the emulated board).
@@ -179,6 +180,16 @@ impl Backing {
     }
 }
 
+impl Words for Mapping {
+    fn read32(&self, offset: u64) -> u32 {
+        Mapping::read32(self, offset)
+    }
+
+    fn write32(&self, offset: u64, value: u32) {
+        Mapping::write32(self, offset, value)
+    }
+}
+
 /// The system's page size.
 pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf only reads a system constant.
@@ -245,34 +256,23 @@ impl Mapping {
         unsafe { ptr::write_volatile(p, value) }
     }
 
-    /// Copies `dst.len()` words starting at `offset` in one bulk copy (uncached memory costs
-    /// hundreds of ns per access on a Pi; a wide copy amortises that, word-by-word reads do not).
+    /// Copies `dst.len()` words starting at `offset`, one aligned 32-bit volatile load each:
+    /// never `memcpy`, whose wide and unaligned loads fault on a Device mapping (see
+    /// [`super::access`]).
     ///
     /// The caller must only copy memory nobody writes during the copy (a completed DMA block);
     /// the sampler checks block ticks afterwards to detect a lapped ring.
     pub fn copy_out(&self, offset: u64, dst: &mut [u32]) {
-        if dst.is_empty() {
-            return;
-        }
-        let bytes = dst.len() * 4;
-        self.check_range(offset, bytes);
-        let src = self.word(offset);
-        // SAFETY: the range [offset, offset + bytes) was checked to lie inside the mapping, and
-        // `dst` is a distinct Rust-owned buffer of exactly `dst.len()` words.
-        unsafe { ptr::copy_nonoverlapping(src.cast_const(), dst.as_mut_ptr(), dst.len()) }
+        self.check_range(offset, dst.len() * 4);
+        read_words(self, offset, dst);
     }
 
-    /// Writes `src` starting at `offset` (control blocks), then a fence so the DMA engine sees
-    /// them before any register write that follows.
+    /// Writes `src` starting at `offset` (control blocks), one aligned 32-bit store each.
     pub fn copy_in(&self, offset: u64, src: &[u32]) {
-        if src.is_empty() {
-            return;
-        }
         self.check_range(offset, src.len() * 4);
-        for (i, &w) in src.iter().enumerate() {
-            self.write32(offset + 4 * i as u64, w);
-        }
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        // No fence here: `fence(SeqCst)` is `dmb ish`, the wrong domain for the DMA engine;
+        // `channel::start` issues `dsb st` before the write that makes the engine read these.
+        write_words(self, offset, src);
     }
 
     /// Fills `len` bytes at `offset` with zeros.

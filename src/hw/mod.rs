@@ -5,6 +5,8 @@
 //! machine; the parts that touch memory are tested against the emulated board (`emu`, which sits
 //! above this layer).
 
+pub mod access;
+pub mod barrier;
 pub mod board;
 pub mod buspages;
 pub mod chain;
@@ -19,6 +21,8 @@ pub mod orphan;
 pub mod pacing;
 pub mod pagemap;
 pub mod periph;
+#[cfg(test)]
+pub(crate) mod recorder;
 pub mod regs;
 pub mod selftest;
 pub mod teardown;

@@ -75,6 +75,8 @@ pub struct SamplerCounters {
     /// is shorter than the board sustains): their samples were not at the period, and the
     /// missing time is reported as a gap before the next block.
     pub late_blocks: u64,
+    /// The engine made no progress for several block times (a lost DREQ) and was restarted.
+    pub stalls: u64,
 }
 
 /// What a sampler is opened with: its settings, and the level words the watched pins need.

@@ -42,10 +42,12 @@ pub struct SamplerConfig {
     /// DMA backends: how much signal the ring of blocks holds (ms) before an unread block is
     /// overwritten (an overrun, reported as a gap).
     pub buffer_ms: u32,
-    /// DMA backends: the FIFO that paces sampling.
+    /// DMA backends: the FIFO that paces sampling (PCM by default: PWM is analogue audio).
     pub pacer: Pacer,
     /// DMA backends: the DMA channel; unset: the board's default (14 on Pi ≤ 3, 7 on Pi 4).
     pub dma_channel: Option<u8>,
+    /// DMA backends: take the channel even if another user's chain is on it (it is reset).
+    pub dma_force: bool,
     /// DMA backend: the physical-memory device (a Pi's `/dev/mem`).
     pub mem_device: PathBuf,
     /// Settings of the replay backend.
@@ -61,8 +63,9 @@ impl Default for SamplerConfig {
             period_us: 5,
             block_samples: 1000,
             buffer_ms: 100,
-            pacer: Pacer::Pwm,
+            pacer: Pacer::Pcm,
             dma_channel: None,
+            dma_force: false,
             mem_device: PathBuf::from("/dev/mem"),
             replay: ReplayConfig::default(),
             emulated: EmulatedConfig::default(),

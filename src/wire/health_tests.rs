@@ -25,6 +25,7 @@ fn counters() -> (Snapshot, Snapshot) {
     after.overruns = 5;
     after.samples_lost = 600;
     after.dma_restarts = 1;
+    after.dma_stalls = 2;
     after.connects = 3;
     after.connection_errors = 9;
     after.spool_bytes = 4096;
@@ -61,7 +62,7 @@ fn payload_is_exactly_the_contract() {
             r#""edges_per_s_by_pin":{"4":0.1,"17":1.0,"18":2000.0,"27":0.0},"#,
             r#""batches_sent":1043,"batches_spooled":7,"batches_replayed":6,"#,
             r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
-            r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"dma_late_blocks":0,"#,
+            r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"dma_stalls":2,"dma_late_blocks":0,"#,
             r#""connects":3,"reconnects":2,"connection_errors":9,"#,
             r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
             r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,

@@ -5,9 +5,12 @@
 //! The same code drives a Pi (`backend = "dma"`, `/dev/mem`) and the emulated board
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
+mod copy;
 mod ring;
 pub mod selftest;
 mod source;
+mod start;
+mod watchdog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +21,7 @@ use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec, Position};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
 use crate::hw::periph::Peripherals;
-use crate::hw::regs::{dma, st};
+use crate::hw::regs::dma;
 use crate::hw::teardown::{self, ChannelGuard};
 use crate::hw::{channel, pacing, HwError};
 use crate::shutdown::Shutdown;
@@ -26,6 +29,7 @@ use crate::shutdown::Shutdown;
 use super::ticks::{TickExtender, UtcMapper};
 use super::{Backend, Block, LevelWords, Sampler, SamplerConfig, SamplerCounters, SamplerError};
 use ring::{block_wait_us, late_us, lost_across_restart, lost_samples, ready, samples_left, Ready};
+use watchdog::Watchdog;
 
 /// How often the tick → UTC offset is measured again (host µs).
 const UTC_REESTIMATE_US: u64 = 10_000_000;
@@ -61,6 +65,8 @@ pub struct DmaSampler {
     /// The shortest period this board's engine sustains (for the lateness log).
     shortest_period_us: u32,
     counters: SamplerCounters,
+    /// Notices a chain that stopped moving with ACTIVE still set (a lost DREQ).
+    watchdog: Watchdog,
     /// The board, as [`Sampler::model`] names it.
     model: String,
     _source: source::Keepalive,
@@ -76,10 +82,10 @@ impl DmaSampler {
     ) -> Result<DmaSampler, SamplerError> {
         let src = source::open(s)?;
         let board = &src.board;
-        let channel_no = s.dma_channel.unwrap_or(board.default_dma_channel);
-        board
-            .check_dma_channel(channel_no, true)
-            .map_err(settings)?;
+        // A chain a killed run left running goes first: it may hold this very channel (which
+        // would then look taken by someone else), and its memory is leaked until released.
+        src.recover_orphan(state_dir);
+        let channel_no = choose_channel(&src, s.dma_channel, s.dma_force)?;
         let plan = pacing::plan(s.period_us, board.plld_hz, s.pacer).map_err(settings)?;
         let layout = ChainLayout::new(ChainSpec {
             block_samples: s.block_samples,
@@ -92,14 +98,11 @@ impl DmaSampler {
         })
         .map_err(settings)?;
         let periph = Peripherals::map(&src.mem, board.periph_base).map_err(hw)?;
-        // A chain a killed run left running goes first: it may hold this very channel, and its
-        // memory is leaked until released.
-        src.recover_orphan(&state_dir);
         let memory = src.allocate(&periph, layout.bytes()).map_err(hw)?;
         let regs =
             Peripherals::map_dma_channel(&src.mem, board.periph_base, channel_no).map_err(hw)?;
         let guard = ChannelGuard::new(regs).map_err(hw)?;
-        let record = RecordGuard::save(&state_dir, &src.record(channel_no, memory.as_ref()));
+        let record = RecordGuard::save(state_dir, &src.record(channel_no, memory.as_ref()));
         info!(
             board = %board.model,
             channel = channel_no,
@@ -129,6 +132,10 @@ impl DmaSampler {
             late_prev: None,
             shortest_period_us: board.shortest_period_us(),
             counters: SamplerCounters::default(),
+            watchdog: Watchdog::new(
+                u64::from(s.period_us) * u64::from(s.block_samples),
+                src.clock.utc_us(),
+            ),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
                 Backend::Dma | Backend::Replay => board.model.clone(),
@@ -149,30 +156,31 @@ impl DmaSampler {
         Ok(sampler)
     }
 
-    /// Writes a fresh chain image and starts the channel on it.
+    /// Writes a fresh chain image and starts the channel on it, measuring the tick → UTC
+    /// offset just before the start (see [`start`]). The tick timeline carries on across
+    /// restarts, so gaps across one are measured on it.
     fn start_chain(&mut self) {
         let pages = self.memory.pages();
         let image = self.layout.image(pages);
         self.memory.mapping().copy_in(0, &image);
-        channel::start(self.guard.regs(), self.layout.first_cb_bus(pages));
+        let e = start::estimate_then_start(
+            &self.periph.st,
+            self.guard.regs(),
+            &*self.clock,
+            self.layout.first_cb_bus(pages),
+        );
+        e.apply(&mut self.ticks, &mut self.utc);
+        self.last_estimate_host_us = e.after;
         self.next = 0;
         self.skip_next = true;
-        self.ticks = TickExtender::new();
-        self.estimate_utc();
+        self.watchdog.rearm(self.clock.utc_us());
     }
 
-    /// Measures the tick → UTC offset: a CPU read of CLO between two host clock reads.
+    /// Measures the tick → UTC offset again: a CPU read of CLO between two host clock reads.
     fn estimate_utc(&mut self) {
-        let before = self.clock.utc_us();
-        let clo = self.periph.st.read32(st::CLO);
-        let after = self.clock.utc_us();
-        let tick = match self.ticks.last() {
-            // Extend against the ring's ticks so both share one 64-bit timeline.
-            Some(_) => self.ticks.clone().extend(clo),
-            None => u64::from(clo),
-        };
-        self.utc.estimate(before, tick, after);
-        self.last_estimate_host_us = after;
+        let e = start::Estimate::take(&self.periph.st, &*self.clock);
+        e.apply(&mut self.ticks, &mut self.utc);
+        self.last_estimate_host_us = e.after;
     }
 
     /// CONBLK_AD of the running channel; if the channel stopped on its own, says why, restarts
@@ -195,31 +203,62 @@ impl DmaSampler {
             restarts = self.counters.restarts,
             "DMA channel stopped by itself: rebuilding the chain and restarting"
         );
+        self.restart();
+        None
+    }
+
+    /// Stops the channel and starts a fresh chain; the samples in between are reported as a
+    /// gap once the first new block arrives (see `next_block`).
+    fn restart(&mut self) {
         channel::stop(self.guard.regs());
         let last_sample = self.prev_tick.map(|t| {
             t + u64::from(self.layout.block_samples() - 1) * u64::from(self.plan.period_us)
         });
         self.start_chain();
-        // The gap is measured once the first new block arrives (see `next_block`).
         self.prev_tick = None;
         self.restart_from = last_sample.or(self.restart_from);
-        None
+    }
+
+    /// Feeds the watchdog the engine's position; on a stall (neither CONBLK_AD nor the tick
+    /// word moved for a few block times) reprograms the pacer and restarts the chain.
+    /// Returns whether it did.
+    fn recovered_stall(&mut self, conblk: u32, pos: Position) -> Result<bool, SamplerError> {
+        let tick = self
+            .memory
+            .mapping()
+            .read32(self.layout.ticks_offset(pos.block));
+        let Some(still_us) = self.watchdog.observe(conblk, tick, self.clock.utc_us()) else {
+            return Ok(false);
+        };
+        self.counters.stalls += 1;
+        warn!(
+            still_us,
+            limit_us = self.watchdog.limit_us(),
+            conblk = format_args!("{conblk:#010x}"),
+            pacer = ?self.plan.pacer,
+            stalls = self.counters.stalls,
+            "DMA chain made no progress (pacing DREQ lost: did another user take the pacer or its \
+             clock?): reprogramming the pacer and restarting the chain"
+        );
+        channel::stop(self.guard.regs());
+        pacing::program(&self.periph, &self.plan).map_err(hw)?;
+        self.restart();
+        Ok(true)
     }
 
     /// Copies block `b` into `out`; returns its 64-bit tick and how late the engine finished it
     /// (see [`late_us`]), or None if the engine overwrote it during the copy.
     fn copy_block(&mut self, b: u32, out: &mut Block) -> Option<(u64, Option<u64>)> {
-        let map = self.memory.mapping();
-        let before = map.read32(self.layout.ticks_offset(b));
-        out.levels.resize(self.layout.level_words_per_block(), 0);
-        map.copy_out(self.layout.levels_offset(b), &mut out.levels);
-        let after = map.read32(self.layout.ticks_offset(b));
-        // The engine may have come round into block b while we copied it.
-        let pos = self.layout.position(
-            channel::status(self.guard.regs()).conblk_ad,
-            self.memory.pages(),
+        let c = copy::copy_block(
+            self.memory.mapping(),
+            self.guard.regs(),
+            &self.layout,
+            b,
+            &mut out.levels,
         );
-        if before != after || pos.is_some_and(|p| p.block == b) {
+        // The engine may have come round into block b while we copied it.
+        let pos = self.layout.position(c.conblk_after, self.memory.pages());
+        if c.tick_before != c.tick_after || pos.is_some_and(|p| p.block == b) {
             return None;
         }
         // The next block's tick is this lap's once the engine is past that block's tick CB:
@@ -227,9 +266,16 @@ impl DmaSampler {
         let next = (b + 1) % self.layout.blocks();
         let next_done = pos.is_some_and(|p| p.block != next || p.cb_in_block > 0);
         let late = next_done
-            .then(|| map.read32(self.layout.ticks_offset(next)))
-            .and_then(|nt| late_us(after, nt, self.layout.block_samples(), self.plan.period_us));
-        Some((self.ticks.extend(after), late))
+            .then(|| self.memory.mapping().read32(self.layout.ticks_offset(next)))
+            .and_then(|nt| {
+                late_us(
+                    c.tick_after,
+                    nt,
+                    self.layout.block_samples(),
+                    self.plan.period_us,
+                )
+            });
+        Some((self.ticks.extend(c.tick_after), late))
     }
 
     /// How long to wait for the engine when it is at `pos` of the block we want: until that
@@ -259,6 +305,9 @@ impl Sampler for DmaSampler {
                 self.clock.wait(Duration::from_micros(block_wait_us(0)));
                 continue;
             };
+            if self.recovered_stall(conblk, pos)? {
+                continue;
+            }
             if ready(self.next, pos.block) == Ready::Wait {
                 self.clock.wait(self.wait_for_block(pos));
                 continue;
@@ -390,6 +439,62 @@ impl Drop for RecordGuard {
             }
         }
     }
+}
+
+/// The channel to use: the configured one if nobody else's chain is on it (or `force`), else
+/// the first free candidate of the board (see [`Board::dma_channel_candidates`]).
+fn choose_channel(
+    src: &source::Source,
+    configured: Option<u8>,
+    force: bool,
+) -> Result<u8, SamplerError> {
+    let board = &src.board;
+    let look = |n: u8| -> Result<Option<String>, SamplerError> {
+        let regs = Peripherals::map_dma_channel(&src.mem, board.periph_base, n).map_err(hw)?;
+        Ok(channel::in_use(&channel::status(&regs)))
+    };
+    if let Some(n) = configured {
+        board.check_dma_channel(n, true).map_err(settings)?;
+        return match look(n)? {
+            None => Ok(n),
+            Some(why) if force => {
+                warn!(
+                    channel = n,
+                    why, "DMA channel in use: taking it (sampler.dma_force)"
+                );
+                Ok(n)
+            }
+            Some(why) => Err(SamplerError::Settings {
+                field: "sampler.dma_channel".into(),
+                reason: format!(
+                    "channel {n} is in use by another user ({why}); choose another, leave \
+                     sampler.dma_channel unset to pick a free one, or set sampler.dma_force = true"
+                ),
+            }),
+        };
+    }
+    let candidates = board.dma_channel_candidates();
+    let mut busy = Vec::new();
+    for &n in &candidates {
+        match look(n)? {
+            None => {
+                info!(
+                    channel = n,
+                    mask = ?board.dma_channel_mask,
+                    "picked a free DMA channel (sampler.dma_channel unset)"
+                );
+                return Ok(n);
+            }
+            Some(why) => busy.push(format!("{n}: {why}")),
+        }
+    }
+    Err(SamplerError::Settings {
+        field: "sampler.dma_channel".into(),
+        reason: format!(
+            "no free DMA channel among {candidates:?} ({})",
+            busy.join("; ")
+        ),
+    })
 }
 
 /// A hardware refusal of a setting, as a sampler error.
