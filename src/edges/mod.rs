@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod decode;
 pub mod filter;
+pub mod order;
 
 use serde::{Deserialize, Serialize};
 
