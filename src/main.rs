@@ -44,10 +44,10 @@ enum Command {
         /// Stop after this much signal time (seconds); default: until the signal ends or Ctrl-C.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-        format: Format,
-        /// Output file (default: standard output).
+        /// Output format (default: from the extension of --out, `.vcd` or `.jsonl`; else jsonl).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Output file (default: standard output); its extension picks the format.
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
         /// Self-test of the DMA teardown: panic inside the sampling loop after SECS seconds.
@@ -136,7 +136,7 @@ enum EmuBoard {
     Pi4,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// JSON lines, one edge per line.
     Jsonl,
@@ -197,6 +197,7 @@ fn dispatch(command: Command) -> Result<()> {
             out,
             panic_after,
         } => {
+            let format = capture_format(format, out.as_deref())?;
             let config = load_config(&config)?;
             let out: Box<dyn Write> = match out {
                 Some(path) => Box::new(
@@ -381,6 +382,30 @@ impl<W: Write> Write for PanicAfter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// The capture format: `--format` if given, else the extension of `--out` (`.vcd`, `.jsonl`),
+/// else JSON lines; `--format` contradicting a known extension is refused.
+fn capture_format(format: Option<Format>, out: Option<&std::path::Path>) -> Result<Format> {
+    let ext = out
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let by_ext = match ext.as_deref() {
+        Some("vcd") => Some(Format::Vcd),
+        Some("jsonl" | "ndjson") => Some(Format::Jsonl),
+        _ => None,
+    };
+    match (format, by_ext) {
+        (Some(f), Some(e)) if f != e => anyhow::bail!(
+            "--format {} contradicts the extension of --out {} (.{}): drop --format or rename the file",
+            f.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default(),
+            out.map(|p| p.display().to_string()).unwrap_or_default(),
+            ext.unwrap_or_default()
+        ),
+        (Some(f), _) => Ok(f),
+        (None, e) => Ok(e.unwrap_or(Format::Jsonl)),
     }
 }
 

@@ -329,3 +329,31 @@ fn vcd_capture_of_pins_with_a_glitch_filter_is_in_time_order() {
     let again = edges(&capture(&config(dir.path(), &vcd, 5, plain), &[]));
     assert_eq!(again.len(), jsonl.len());
 }
+
+#[test]
+fn the_output_format_follows_the_file_extension_and_a_contradiction_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS);
+    let vcd = dir.path().join("out.vcd");
+    let run = capture(&cfg, &["--out", vcd.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(text.contains("$enddefinitions"), "not a VCD: {text}");
+
+    let jsonl = dir.path().join("out.jsonl");
+    let run = capture(&cfg, &["--out", jsonl.to_str().unwrap()]);
+    assert!(run.status.success());
+    assert!(std::fs::read_to_string(&jsonl).unwrap().starts_with('{'));
+
+    let run = capture(&cfg, &["--format", "jsonl", "--out", vcd.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("--format jsonl") && err.contains(".vcd"),
+        "{err}"
+    );
+}
