@@ -357,3 +357,21 @@ fn the_output_format_follows_the_file_extension_and_a_contradiction_is_refused()
         "{err}"
     );
 }
+
+#[test]
+fn a_signal_that_drives_none_of_the_watched_pins_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let signal = dir.path().join("bus.vcd");
+    std::fs::write(
+        &signal,
+        "$timescale 1 us $end\n$scope module m $end\n$var wire 1 ! clk $end\n\
+         $var wire 1 \" data $end\n$upscope $end\n$enddefinitions $end\n#0\n0!\n#5\n1!\n#10\n",
+    )
+    .unwrap();
+    let cfg = config(dir.path(), &signal, 1, "[[inputs]]\npin = 17\n");
+    let run = capture(&cfg, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("WARN"), "{err}");
+    assert!(err.contains("clk, data") && err.contains("gpio17"), "{err}");
+}

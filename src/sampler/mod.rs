@@ -157,12 +157,25 @@ pub fn open(config: &Config) -> Result<Box<dyn Sampler>, SamplerError> {
     let s = &config.sampler;
     let words = LevelWords::for_pins(config.pins());
     match s.backend {
-        Backend::Replay => Ok(Box::new(replay::ReplaySampler::open(
-            &s.replay,
-            s.period_us,
-            s.block_samples,
-            words,
-        )?)),
+        Backend::Replay => {
+            let trace = replay::ReplaySampler::load(&s.replay)?;
+            warn_uncovered(&s.replay.signal, &trace, config);
+            Ok(Box::new(replay::ReplaySampler::from_trace(
+                trace,
+                &s.replay,
+                s.period_us,
+                s.block_samples,
+                words,
+            )?))
+        }
         Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(config)?)),
+    }
+}
+
+/// Warns when the replayed or emulated `signal` leaves watched pins undriven: they would
+/// look like quiet inputs.
+pub(crate) fn warn_uncovered(signal: &std::path::Path, trace: &crate::vcd::Trace, config: &Config) {
+    if let Some(problem) = crate::vcd::uncovered(trace, config.pins()) {
+        tracing::warn!(signal = %signal.display(), "{problem}");
     }
 }

@@ -73,6 +73,11 @@ pub(super) fn open(config: &Config) -> Result<Source, SamplerError> {
                     Some(path) => (None, path.clone(), Arc::new(SystemClock)),
                     None => {
                         let e = emu::EmuOptions::from_config(s)
+                            .inspect(|o| {
+                                if let Some(t) = &o.signal {
+                                    crate::sampler::warn_uncovered(&s.emulated.signal, t, config);
+                                }
+                            })
                             .and_then(Emulator::start)
                             .map_err(|e| SamplerError::Emulator(e.to_string()))?;
                         let path = e.mem_path().to_path_buf();
