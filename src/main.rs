@@ -221,7 +221,12 @@ fn dispatch(command: Command) -> Result<()> {
                 None => Default::default(),
             };
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
-            print_out(&edgetap::hw::check::check(&paths, &sampler).render())
+            let report = edgetap::hw::check::check(&paths, &sampler);
+            print_out(&report.render())?;
+            match report.failures() {
+                0 => Ok(()),
+                n => anyhow::bail!("check: {n} finding(s) marked FAIL"),
+            }
         }
         Command::Emulator {
             board,
