@@ -259,12 +259,14 @@ fn dispatch(command: Command) -> Result<()> {
     }
 }
 
-/// A shutdown that SIGINT or SIGTERM triggers (for the commands without an async runtime).
+/// A shutdown that SIGINT, SIGTERM or SIGHUP triggers (for the commands without an async
+/// runtime).
 fn shutdown_on_signals() -> Result<Shutdown> {
     let shutdown = Shutdown::new();
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
     ])
     .context("install signal handlers")?;
     let trigger = shutdown.clone();
@@ -298,19 +300,25 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }
 
-/// Triggers `shutdown` on SIGINT or SIGTERM; a second signal exits at once.
+/// Triggers `shutdown` on SIGINT, SIGTERM or SIGHUP (a closing SSH session: a clean stop, not
+/// an abrupt death); a second signal exits at once.
 fn spawn_signal_handler(shutdown: Shutdown) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt()).context("install SIGINT handler")?;
     let mut term = signal(SignalKind::terminate()).context("install SIGTERM handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("install SIGHUP handler")?;
     tokio::spawn(async move {
         for n in 0.. {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
+            let name = tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            };
             if n == 0 {
-                info!("stopping: flushing batches, then disconnecting (signal again to exit now)");
+                info!(
+                    signal = name,
+                    "stopping: flushing batches, then disconnecting (signal again to exit now)"
+                );
                 shutdown.trigger();
             } else {
                 warn!("second signal: exiting without a clean shutdown");

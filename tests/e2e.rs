@@ -235,3 +235,25 @@ fn sigint_flushes_and_publishes_offline() {
         assert_eq!(w[1].seq, w[0].seq + 1);
     }
 }
+
+#[test]
+fn sighup_is_a_clean_stop() {
+    // An SSH session closing sends SIGHUP: the agent must flush and leave, not die at once.
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let signal = demo_signal(dir.path(), 2);
+    let config = agent_config(dir.path(), &signal, broker.port(), true, true);
+    let sub = Subscriber::connect(broker.port(), "edgetap/#");
+    let agent = AgentProcess::start(&config, &[]);
+    sub.wait_for(
+        |m| m.topic == "edgetap/e2e-1/edges",
+        Duration::from_secs(10),
+    )
+    .expect("edges flow");
+    agent.signal("HUP");
+    let exit = agent.wait(Duration::from_secs(15));
+    assert!(exit.status.success(), "{:?}\n{}", exit.status, exit.stderr);
+    assert!(exit.stderr.contains("SIGHUP"), "{}", exit.stderr);
+    let msgs = sub.collect_until(|m| m.last().is_some_and(is_offline), Duration::from_secs(5));
+    assert!(msgs.last().is_some_and(is_offline));
+}
