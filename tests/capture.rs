@@ -375,3 +375,47 @@ fn a_signal_that_drives_none_of_the_watched_pins_is_warned_about() {
     assert!(err.contains("WARN"), "{err}");
     assert!(err.contains("clk, data") && err.contains("gpio17"), "{err}");
 }
+
+#[test]
+fn environment_values_are_typed_by_their_key_and_strays_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgetap"));
+        cmd.args(["config", "check"]).arg(&cfg);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = check(&[
+        ("EDGETAP__MQTT__PASSWORD", "98765432"),
+        ("EDGETAP__DEVICE_ID", "12345"),
+        ("EDGETAP__MQTT__USERNAME", "0123"),
+        ("EDGETAP_MQTT__PORT", "1999"),
+    ]);
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    assert!(text.contains("device_id = \"12345\""), "{text}");
+    assert!(text.contains("username = \"0123\""), "{text}");
+    assert!(
+        !text.contains("98765432") && !err.contains("98765432"),
+        "{text}{err}"
+    );
+    assert!(
+        err.contains("EDGETAP_MQTT__PORT"),
+        "a stray variable must be warned about: {err}"
+    );
+    assert!(!text.contains("port = 1999"), "{text}");
+
+    let out = check(&[("EDGETAP__MQTT__PORT", "18x")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mqtt.port") && err.contains("environment variable EDGETAP__MQTT__PORT"),
+        "{err}"
+    );
+}

@@ -8,6 +8,7 @@
 mod changes;
 mod envelope;
 mod load;
+mod overrides;
 mod persist;
 mod remote;
 mod validate;
