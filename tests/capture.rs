@@ -419,3 +419,41 @@ fn environment_values_are_typed_by_their_key_and_strays_are_warned_about() {
         "{err}"
     );
 }
+
+#[test]
+fn stats_keys_named_in_the_default_config_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("config/default.toml")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let named: Vec<&str> = config
+        .split("(stats:")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter_map(|inner| {
+            inner
+                .split(|c: char| c == '#' || c.is_whitespace())
+                .rfind(|w| !w.is_empty())
+        })
+        .collect();
+    assert!(!named.is_empty());
+    for key in named {
+        assert!(
+            readme.contains(&format!("\"{key}\":")),
+            "stats has no key `{key}`"
+        );
+    }
+}
+
+#[test]
+fn a_pin_off_the_40_pin_header_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let run = capture(&cfg, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("inputs[2].pin: GPIO 40 is not on the 40-pin header"),
+        "{err}"
+    );
+    assert!(!err.contains("GPIO 17 is not"), "{err}");
+}

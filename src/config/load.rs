@@ -98,7 +98,27 @@ fn load_with_env(
     let mut config = from_value(tree).map_err(|e| annotate(e, &layers))?;
     resolve_paths(&mut config, &base_dir);
     config.validate().map_err(|e| annotate(e, &layers))?;
+    if with_env {
+        warn_off_header(&config);
+    }
     Ok(config)
+}
+
+/// Highest GPIO on the 40-pin header of every Pi since the B+ (GPIO 0–27).
+const HEADER_MAX_PIN: u8 = 27;
+
+/// A pin above GPIO 27 exists on the chip but is not on the 40-pin header (only a Compute
+/// Module brings it out): most likely a typo, so it is said, not refused.
+fn warn_off_header(config: &Config) {
+    for (i, input) in config.inputs.iter().enumerate() {
+        if input.pin > HEADER_MAX_PIN {
+            tracing::warn!(
+                "inputs[{i}].pin: GPIO {} is not on the 40-pin header (GPIO 0-{HEADER_MAX_PIN}); \
+                 only a Compute Module brings it out",
+                input.pin
+            );
+        }
+    }
 }
 
 /// Every key with its default value (`null` for optional ones), to type overrides by.
