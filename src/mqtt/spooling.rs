@@ -69,7 +69,7 @@ impl Backlog {
         let (spool, recovery) = Spool::open(opts)?;
         Stats::add(
             &stats.spool_torn,
-            (recovery.torn.len() + recovery.skipped.len()) as u64,
+            (recovery.torn.len() + recovery.skipped.len() + recovery.set_aside.len()) as u64,
         );
         if recovery.records > 0 {
             info!(

@@ -62,6 +62,9 @@ pub struct Recovery {
     pub bytes: u64,
     /// Torn or corrupt records cut off at the end of a segment, oldest first.
     pub torn: Vec<Torn>,
+    /// Segments this build cannot read (another format version), renamed with an
+    /// `.unreadable` suffix and left alone.
+    pub set_aside: Vec<PathBuf>,
     /// Damaged bytes in the middle of a segment, skipped up to the next intact record (every
     /// record after them is kept), oldest first; `cut_bytes` is the length skipped.
     pub skipped: Vec<Torn>,

@@ -45,11 +45,14 @@ pub fn recover(dir: &Path, cursor: Option<Cursor>) -> Result<Recovered, SpoolErr
                     continue;
                 }
                 HeaderCheck::Version(version) => {
-                    return Err(SpoolError::Version {
-                        path,
-                        version,
-                        supported: segment::VERSION,
-                    })
+                    // Unreadable here (a newer edgetap wrote it): kept for that version, out
+                    // of the way, so this spool goes on working.
+                    let reason = format!(
+                        "segment format version {version}; this build reads 1 to {}",
+                        segment::VERSION
+                    );
+                    set_aside(&mut report, &path, &reason);
+                    continue;
                 }
                 HeaderCheck::Torn => {
                     cut(
@@ -166,6 +169,24 @@ fn cut(report: &mut Recovery, file: PathBuf, offset: u64, cut_bytes: u64, reason
         cut_bytes,
         reason,
     });
+}
+
+/// Suffix given to a segment set aside.
+pub const SET_ASIDE_SUFFIX: &str = ".unreadable";
+
+/// Renames a segment this build cannot read to `<name>.unreadable` (no longer a segment name,
+/// so it is never scanned again), logs and counts it; a failed rename leaves it where it is.
+fn set_aside(report: &mut Recovery, path: &Path, reason: &str) {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(SET_ASIDE_SUFFIX);
+    let aside = PathBuf::from(aside);
+    match fs::rename(path, &aside) {
+        Ok(()) => tracing::warn!(file = %path.display(), moved_to = %aside.display(), %reason,
+            "spool: unreadable segment set aside; spooling goes on"),
+        Err(e) => tracing::warn!(file = %path.display(), %reason, error = %e,
+            "spool: unreadable segment skipped (cannot rename it)"),
+    }
+    report.set_aside.push(path.to_path_buf());
 }
 
 /// Deletes a segment of ours that holds nothing to replay; a failure costs only disk space.

@@ -422,14 +422,18 @@ fn foreign_files_are_left_untouched() {
 }
 
 #[test]
-fn a_newer_segment_format_is_refused_by_name() {
+fn a_segment_of_an_unknown_format_is_set_aside_and_the_spool_works() {
     let dir = tempfile::tempdir().unwrap();
     let name = segment::file_name(3);
     fs::write(dir.path().join(&name), b"ETSPOOL\x09more").unwrap();
-    let err = Spool::open(opts(dir.path())).err().unwrap();
-    assert!(matches!(err, SpoolError::Version { version: 9, .. }));
-    assert!(err.to_string().contains(&name), "{err}");
-    assert!(dir.path().join(&name).exists());
+    let (mut spool, recovery) = open(&opts(dir.path()));
+    assert_eq!(recovery.set_aside, vec![dir.path().join(&name)]);
+    assert!(!dir.path().join(&name).exists());
+    let aside = dir.path().join(format!("{name}.unreadable"));
+    assert_eq!(fs::read(&aside).unwrap(), b"ETSPOOL\x09more");
+    let id = spool.append(b"x").unwrap().id.unwrap();
+    assert_eq!(id.0.segment, 4, "segment numbers never go back");
+    assert_eq!(payloads(&drain(&mut spool)), vec![b"x".to_vec()]);
 }
 
 #[test]
