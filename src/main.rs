@@ -147,7 +147,10 @@ enum Format {
 fn main() {
     let cli = Cli::parse();
     init_logging(&cli.log);
-    if let Err(e) = dispatch(cli.command) {
+    let result = dispatch(cli.command);
+    // A thread may still hold an emulated board when main returns: its file must not stay.
+    edgetap::emu::board_file::remove_temporaries();
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -322,6 +325,7 @@ fn spawn_signal_handler(shutdown: Shutdown) -> Result<()> {
                 shutdown.trigger();
             } else {
                 warn!("second signal: exiting without a clean shutdown");
+                edgetap::emu::board_file::remove_temporaries();
                 std::process::exit(130);
             }
         }
