@@ -242,9 +242,7 @@ fn dispatch(command: Command) -> Result<()> {
         } => {
             let config = config::load(ConfigSource::File(&file), &overrides)
                 .with_context(|| format!("config {}", file.display()))?;
-            let text = toml::to_string_pretty(&config.redacted())
-                .context("cannot print the effective config")?;
-            print_out(&format!("# {}: valid\n{text}", file.display()))
+            print_out(&effective_config_text(&file, config)?)
         }
         Command::Signal {
             command: SignalCommand::Demo { seconds, out },
@@ -260,6 +258,115 @@ fn dispatch(command: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// What `config check` prints: the config the agent would run with (file, environment,
+/// `--set`, then the remote layer persisted in `state_dir`), keys set by the remote layer
+/// marked, and the device id and state directory it used.
+fn effective_config_text(file: &std::path::Path, config: Config) -> Result<String> {
+    let state = config.state_dir.join(config::STATE_FILE);
+    let mut head = format!(
+        "# {}: valid\n# device_id = {:?}, state_dir = {}\n",
+        file.display(),
+        config.device_id,
+        config.state_dir.display()
+    );
+    let (effective, remote_keys) = match config::overlay(config.clone(), &config.state_dir) {
+        Ok(remote) if remote.version() > 0 => {
+            let keys = changed_keys(
+                &serde_json::to_value(config.redacted())?,
+                &serde_json::to_value(remote.config().redacted())?,
+            );
+            head += &format!(
+                "# remote layer {} (version {}) sets: {} (marked `# remote`)\n",
+                state.display(),
+                remote.version(),
+                if keys.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    keys.join(", ")
+                }
+            );
+            (remote.config().clone(), keys)
+        }
+        Ok(_) => {
+            head += &format!("# remote layer: none ({} absent)\n", state.display());
+            (config, Vec::new())
+        }
+        Err(e) => {
+            head += &format!("# remote layer: not applied ({e})\n");
+            (config, Vec::new())
+        }
+    };
+    let text = toml::to_string_pretty(&effective.redacted())
+        .context("cannot print the effective config")?;
+    Ok(head + &mark_remote(&text, &remote_keys))
+}
+
+/// Dotted keys whose values differ between `a` and `b` (tables compared key by key, anything
+/// else whole).
+fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    fn walk(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let null = serde_json::Value::Null;
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(
+                        &path,
+                        x.get(k).unwrap_or(&null),
+                        y.get(k).unwrap_or(&null),
+                        out,
+                    );
+                }
+            }
+            _ if a != b => out.push(prefix.to_owned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", a, b, &mut out);
+    out
+}
+
+/// Appends `# remote` to the TOML lines of `keys` (and to the headers of whole arrays of
+/// tables the remote layer replaced, such as `[[inputs]]`).
+fn mark_remote(text: &str, keys: &[String]) -> String {
+    let mut table = String::new();
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let mut remote = false;
+        if let Some(name) = trimmed
+            .strip_prefix("[[")
+            .and_then(|t| t.strip_suffix("]]"))
+        {
+            table = name.to_owned();
+            remote = keys.contains(&table);
+        } else if let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            table = name.to_owned();
+        } else if let Some((key, _)) = trimmed.split_once(" = ") {
+            let path = if table.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{table}.{key}")
+            };
+            remote = keys.contains(&path);
+        }
+        out.push_str(line);
+        if remote {
+            out.push_str("  # remote");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// A shutdown that SIGINT, SIGTERM or SIGHUP triggers (for the commands without an async

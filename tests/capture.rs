@@ -457,3 +457,41 @@ fn a_pin_off_the_40_pin_header_is_warned_about() {
     );
     assert!(!err.contains("GPIO 17 is not"), "{err}");
 }
+
+#[test]
+fn config_check_shows_the_remote_layer_and_marks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let state = dir.path().join("state");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text = text.replacen(
+        "device_id = \"test\"",
+        &format!("device_id = \"test\"\nstate_dir = \"{}\"", state.display()),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("remote-config.json"),
+        r#"{"version":3,"patch":{"batch":{"max_edges":64}}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("max_edges = 64  # remote"), "{text}");
+    assert!(
+        text.contains("version 3") && text.contains("batch.max_edges"),
+        "{text}"
+    );
+    assert!(text.contains("device_id = \"test\""), "{text}");
+    assert!(text.contains(&state.display().to_string()), "{text}");
+}
