@@ -151,9 +151,26 @@ fn main() {
     // A thread may still hold an emulated board when main returns: its file must not stay.
     edgetap::emu::board_file::remove_temporaries();
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_text(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, `: `-separated like `{:#}`, but a cause whose text the message
+/// already holds (an OS error both quoted and chained) is not repeated.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Writes CLI output to stdout; a reader that went away (`edgetap config check … | head`) is not

@@ -495,3 +495,34 @@ fn config_check_shows_the_remote_layer_and_marks_it() {
     assert!(text.contains("device_id = \"test\""), "{text}");
     assert!(text.contains(&state.display().to_string()), "{text}");
 }
+
+#[test]
+fn a_port_in_use_is_said_once_with_the_override_that_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let extra = format!(
+        "state_dir = \"{}\"\n{BASIC_INPUTS}[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\n\
+         embedded_broker = true\n",
+        dir.path().join("state").display()
+    );
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    // Top-level keys must precede the first table.
+    let text = text.replacen(
+        "[sampler]",
+        &format!("{}\n[sampler]", extra.lines().next().unwrap()),
+        1,
+    ) + &extra.lines().skip(1).collect::<Vec<_>>().join("\n");
+    std::fs::write(&cfg, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    assert!(err.contains("--set mqtt.port="), "{err}");
+    drop(taken);
+}
