@@ -526,3 +526,23 @@ fn a_port_in_use_is_said_once_with_the_override_that_fixes_it() {
     assert!(err.contains("--set mqtt.port="), "{err}");
     drop(taken);
 }
+
+#[test]
+fn a_value_out_of_range_is_explained_without_rust_type_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&cfg)
+        .args(["--set", "sampler.dma_channel=300"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("sampler.dma_channel"), "{err}");
+    assert!(!err.contains("u8"), "{err}");
+    assert!(
+        err.contains("0 to 255") && err.contains("--set sampler.dma_channel="),
+        "{err}"
+    );
+}

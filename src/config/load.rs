@@ -161,7 +161,7 @@ pub fn from_value(tree: serde_json::Value) -> Result<Config, ConfigError> {
         let field = e.path().to_string();
         ConfigError::Invalid(vec![FieldError::new(
             if field == "." { String::new() } else { field },
-            e.into_inner().to_string(),
+            overrides::plain_types(&e.into_inner().to_string()),
         )])
     })
 }

@@ -78,6 +78,38 @@ pub fn lookup<'a>(tree: &'a Value, key: &str) -> Option<&'a Value> {
     key.split('.').try_fold(tree, |node, part| node.get(part))
 }
 
+/// A deserialization message in the user's words: Rust type names (`expected u8`) become the
+/// range they stand for.
+pub fn plain_types(reason: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number from 0 up"),
+        ("expected usize", "expected a whole number from 0 up"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ];
+    let mut out = reason.to_owned();
+    for (rust, plain) in NAMES {
+        // Whole words only: `expected u8` must not touch `expected u16`'s text.
+        let mut at = 0;
+        while let Some(i) = out[at..].find(rust).map(|i| i + at) {
+            let end = i + rust.len();
+            if out[end..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                at = end;
+                continue;
+            }
+            out.replace_range(i..end, plain);
+            at = i + plain.len();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[path = "overrides_tests.rs"]
 mod tests;

@@ -44,3 +44,16 @@ fn set_arguments_name_their_origin_without_the_value() {
     assert!(!o.origin.contains("secret"));
     assert_eq!(from_set("no-equals"), None);
 }
+
+#[test]
+fn rust_type_names_become_ranges() {
+    assert_eq!(
+        plain_types("invalid value: integer `300`, expected u8"),
+        "invalid value: integer `300`, expected a whole number from 0 to 255"
+    );
+    assert_eq!(
+        plain_types("invalid type: string \"x\", expected u16"),
+        "invalid type: string \"x\", expected a whole number from 0 to 65535"
+    );
+    assert_eq!(plain_types("expected a string"), "expected a string");
+}
