@@ -156,6 +156,21 @@ fn main() {
     }
 }
 
+/// Refuses to start when `state_dir` cannot be created or written: the spool would be off
+/// for the whole run, silently losing every batch of the next outage.
+fn check_state_dir(dir: &std::path::Path) -> Result<()> {
+    let advice = "the agent keeps its spool and state there and needs permission to create \
+                  and write files in it; fix the directory or its permissions, set state_dir, \
+                  or run without a spool (spool.enabled = false)";
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("state_dir {} cannot be created ({advice})", dir.display()))?;
+    let probe = dir.join(format!(".edgetap-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("state_dir {} is not writable ({advice})", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// The error and its causes, `: `-separated like `{:#}`, but a cause whose text the message
 /// already holds (an OS error both quoted and chained) is not repeated.
 fn error_text(e: &anyhow::Error) -> String {
@@ -207,6 +222,9 @@ fn dispatch(command: Command) -> Result<()> {
             summary_every,
         } => {
             let config = load_config(&config)?;
+            if config.spool.enabled {
+                check_state_dir(&config.state_dir)?;
+            }
             let every = summary_every.unwrap_or(if io::stdout().is_terminal() { 2 } else { 0 });
             run_agent(config, every)
         }

@@ -546,3 +546,47 @@ fn a_value_out_of_range_is_explained_without_rust_type_names() {
         "{err}"
     );
 }
+
+#[test]
+fn run_refuses_a_state_dir_it_cannot_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let state = blocker.join("state");
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "device_id = \"test\"",
+        &format!("device_id = \"test\"\nstate_dir = \"{}\"", state.display()),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    // Bounded: an agent that starts anyway would wait for its unreachable broker for ever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--set", "mqtt.port=1", "--set", "mqtt.host=127.0.0.1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started_anyway = child.try_wait().unwrap().is_none();
+    if started_anyway {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !started_anyway,
+        "the agent started without a usable state_dir: {err}"
+    );
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&state.display().to_string()) && err.contains("permission"),
+        "{err}"
+    );
+    assert!(err.contains("spool.enabled = false"), "{err}");
+}
