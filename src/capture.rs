@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::block::Block;
 use crate::config::Config;
+use crate::edges::order::TimeOrder;
 use crate::edges::Edge;
 use crate::pipeline::Pipeline;
 use crate::sampler::{self, SamplerError};
@@ -47,7 +48,8 @@ pub struct CaptureSummary {
 }
 
 /// Samples per `config` until the signal ends, `duration_us` of signal time has been covered, or
-/// `shutdown` is triggered; writes every filtered edge to `out` in `format`.
+/// `shutdown` is triggered; writes every filtered edge to `out` in `format`, in time order across
+/// pins (held back by at most the largest `glitch_us`, see [`TimeOrder`]).
 pub fn capture<W: Write>(
     config: &Config,
     duration_us: Option<u64>,
@@ -62,6 +64,10 @@ pub fn capture<W: Write>(
     let mut summary = CaptureSummary::default();
     let mut sink = Sink::new(format, out, config);
     let mut start_us = None;
+    let mut order = TimeOrder::new(TimeOrder::bound_for(
+        config.inputs.iter().map(|i| i.glitch_us),
+    ));
+    let mut written: Result<(), CaptureError> = Ok(());
     while !shutdown.is_triggered() && sampler.next_block(&mut block, shutdown)? {
         let start = *start_us.get_or_insert(block.t0_us);
         let limit = duration_us.map(|d| start.saturating_add(d));
@@ -82,16 +88,36 @@ pub fn capture<W: Write>(
             summary.samples_lost += gap.samples;
         }
         summary.rate_limited += pipeline.rate_limited().iter().map(|r| r.edges).sum::<u64>();
-        for e in &edges {
-            sink.edge(e)?;
+        for &e in &edges {
+            order.push(e);
         }
-        summary.edges += edges.len() as u64;
+        if let Some(last) = pipeline.last_sample_us() {
+            order.release(last, &mut |e| {
+                write_edge(&mut sink, &e, &mut written, &mut summary)
+            });
+        }
+        std::mem::replace(&mut written, Ok(()))?;
         if limit.is_some_and(|l| block.end_us() >= l) {
             break;
         }
     }
+    order.drain(&mut |e| write_edge(&mut sink, &e, &mut written, &mut summary));
+    written?;
     sink.finish()?;
     Ok(summary)
+}
+
+/// Writes one released edge unless an earlier write failed (the first error is kept).
+fn write_edge<W: Write>(
+    sink: &mut Sink<W>,
+    e: &Edge,
+    written: &mut Result<(), CaptureError>,
+    summary: &mut CaptureSummary,
+) {
+    if written.is_ok() {
+        *written = sink.edge(e);
+        summary.edges += u64::from(written.is_ok());
+    }
 }
 
 /// The writer for one format; VCD needs its header written once the origin is known.

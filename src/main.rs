@@ -47,10 +47,10 @@ enum Command {
         /// Stop after this much signal time (seconds); default: until the signal ends or Ctrl-C.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-        format: Format,
-        /// Output file (default: standard output).
+        /// Output format (default: from the extension of --out, `.vcd` or `.jsonl`; else jsonl).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Output file (default: standard output); its extension picks the format.
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
         /// Self-test of the DMA teardown: panic inside the sampling loop after SECS seconds.
@@ -148,7 +148,7 @@ enum EmuBoard {
     Pi4,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// JSON lines, one edge per line.
     Jsonl,
@@ -159,10 +159,45 @@ enum Format {
 fn main() {
     let cli = Cli::parse();
     init_logging(&cli.log);
-    if let Err(e) = dispatch(cli.command) {
-        eprintln!("error: {e:#}");
+    let result = dispatch(cli.command);
+    // A thread may still hold an emulated board when main returns: its file must not stay.
+    edgetap::emu::board_file::remove_temporaries();
+    if let Err(e) = result {
+        eprintln!("error: {}", error_text(&e));
         std::process::exit(1);
     }
+}
+
+/// Refuses to start when `state_dir` cannot be created or written: the spool would be off
+/// for the whole run, silently losing every batch of the next outage.
+fn check_state_dir(dir: &std::path::Path) -> Result<()> {
+    let advice = "the agent keeps its spool and state there and needs permission to create \
+                  and write files in it; fix the directory or its permissions, set state_dir, \
+                  or run without a spool (spool.enabled = false)";
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("state_dir {} cannot be created ({advice})", dir.display()))?;
+    let probe = dir.join(format!(".edgetap-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("state_dir {} is not writable ({advice})", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The error and its causes, `: `-separated like `{:#}`, but a cause whose text the message
+/// already holds (an OS error both quoted and chained) is not repeated.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Writes CLI output to stdout; a reader that went away (`edgetap config check … | head`) is not
@@ -199,6 +234,9 @@ fn dispatch(command: Command) -> Result<()> {
             summary_every,
         } => {
             let config = load_config(&config)?;
+            if config.spool.enabled {
+                check_state_dir(&config.state_dir)?;
+            }
             let every = summary_every.unwrap_or(if io::stdout().is_terminal() { 2 } else { 0 });
             run_agent(config, every)
         }
@@ -209,6 +247,7 @@ fn dispatch(command: Command) -> Result<()> {
             out,
             panic_after,
         } => {
+            let format = capture_format(format, out.as_deref())?;
             let config = load_config(&config)?;
             let out: Box<dyn Write> = match out {
                 Some(path) => Box::new(
@@ -232,7 +271,12 @@ fn dispatch(command: Command) -> Result<()> {
                 None => Default::default(),
             };
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
-            print_out(&edgetap::hw::check::check(&paths, &(&sampler).into()).render())
+            let report = edgetap::hw::check::check(&paths, &(&sampler).into());
+            print_out(&report.render())?;
+            match report.failures() {
+                0 => Ok(()),
+                n => anyhow::bail!("check: {n} finding(s) marked FAIL"),
+            }
         }
         Command::Emulator {
             board,
@@ -254,9 +298,7 @@ fn dispatch(command: Command) -> Result<()> {
         } => {
             let config = config::load(ConfigSource::File(&file), &overrides)
                 .with_context(|| format!("config {}", file.display()))?;
-            let text = toml::to_string_pretty(&config.redacted())
-                .context("cannot print the effective config")?;
-            print_out(&format!("# {}: valid\n{text}", file.display()))
+            print_out(&effective_config_text(&file, config)?)
         }
         Command::Signal {
             command: SignalCommand::Demo { seconds, out },
@@ -274,12 +316,123 @@ fn dispatch(command: Command) -> Result<()> {
     }
 }
 
-/// A shutdown that SIGINT or SIGTERM triggers (for the commands without an async runtime).
+/// What `config check` prints: the config the agent would run with (file, environment,
+/// `--set`, then the remote layer persisted in `state_dir`), keys set by the remote layer
+/// marked, and the device id and state directory it used.
+fn effective_config_text(file: &std::path::Path, config: Config) -> Result<String> {
+    let state = config.state_dir.join(config::STATE_FILE);
+    let mut head = format!(
+        "# {}: valid\n# device_id = {:?}, state_dir = {}\n",
+        file.display(),
+        config.device_id,
+        config.state_dir.display()
+    );
+    let (effective, remote_keys) = match config::overlay(config.clone(), &config.state_dir) {
+        Ok(remote) if remote.version() > 0 => {
+            let keys = changed_keys(
+                &serde_json::to_value(config.redacted())?,
+                &serde_json::to_value(remote.config().redacted())?,
+            );
+            head += &format!(
+                "# remote layer {} (version {}) sets: {} (marked `# remote`)\n",
+                state.display(),
+                remote.version(),
+                if keys.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    keys.join(", ")
+                }
+            );
+            (remote.config().clone(), keys)
+        }
+        Ok(_) => {
+            head += &format!("# remote layer: none ({} absent)\n", state.display());
+            (config, Vec::new())
+        }
+        Err(e) => {
+            head += &format!("# remote layer: not applied ({e})\n");
+            (config, Vec::new())
+        }
+    };
+    let text = toml::to_string_pretty(&effective.redacted())
+        .context("cannot print the effective config")?;
+    Ok(head + &mark_remote(&text, &remote_keys))
+}
+
+/// Dotted keys whose values differ between `a` and `b` (tables compared key by key, anything
+/// else whole).
+fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    fn walk(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let null = serde_json::Value::Null;
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(
+                        &path,
+                        x.get(k).unwrap_or(&null),
+                        y.get(k).unwrap_or(&null),
+                        out,
+                    );
+                }
+            }
+            _ if a != b => out.push(prefix.to_owned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", a, b, &mut out);
+    out
+}
+
+/// Appends `# remote` to the TOML lines of `keys` (and to the headers of whole arrays of
+/// tables the remote layer replaced, such as `[[inputs]]`).
+fn mark_remote(text: &str, keys: &[String]) -> String {
+    let mut table = String::new();
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let mut remote = false;
+        if let Some(name) = trimmed
+            .strip_prefix("[[")
+            .and_then(|t| t.strip_suffix("]]"))
+        {
+            table = name.to_owned();
+            remote = keys.contains(&table);
+        } else if let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            table = name.to_owned();
+        } else if let Some((key, _)) = trimmed.split_once(" = ") {
+            let path = if table.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{table}.{key}")
+            };
+            remote = keys.contains(&path);
+        }
+        out.push_str(line);
+        if remote {
+            out.push_str("  # remote");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A shutdown that SIGINT, SIGTERM or SIGHUP triggers (for the commands without an async
+/// runtime).
 fn shutdown_on_signals() -> Result<Shutdown> {
     let shutdown = Shutdown::new();
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
     ])
     .context("install signal handlers")?;
     let trigger = shutdown.clone();
@@ -314,22 +467,29 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }
 
-/// Triggers `shutdown` on SIGINT or SIGTERM; a second signal exits at once.
+/// Triggers `shutdown` on SIGINT, SIGTERM or SIGHUP (a closing SSH session: a clean stop, not
+/// an abrupt death); a second signal exits at once.
 fn spawn_signal_handler(shutdown: Shutdown) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt()).context("install SIGINT handler")?;
     let mut term = signal(SignalKind::terminate()).context("install SIGTERM handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("install SIGHUP handler")?;
     tokio::spawn(async move {
         for n in 0.. {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
+            let name = tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            };
             if n == 0 {
-                info!("stopping: flushing batches, then disconnecting (signal again to exit now)");
+                info!(
+                    signal = name,
+                    "stopping: flushing batches, then disconnecting (signal again to exit now)"
+                );
                 shutdown.trigger();
             } else {
                 warn!("second signal: exiting without a clean shutdown");
+                edgetap::emu::board_file::remove_temporaries();
                 std::process::exit(130);
             }
         }
@@ -403,6 +563,30 @@ impl<W: Write> Write for PanicAfter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// The capture format: `--format` if given, else the extension of `--out` (`.vcd`, `.jsonl`),
+/// else JSON lines; `--format` contradicting a known extension is refused.
+fn capture_format(format: Option<Format>, out: Option<&std::path::Path>) -> Result<Format> {
+    let ext = out
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let by_ext = match ext.as_deref() {
+        Some("vcd") => Some(Format::Vcd),
+        Some("jsonl" | "ndjson") => Some(Format::Jsonl),
+        _ => None,
+    };
+    match (format, by_ext) {
+        (Some(f), Some(e)) if f != e => anyhow::bail!(
+            "--format {} contradicts the extension of --out {} (.{}): drop --format or rename the file",
+            f.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default(),
+            out.map(|p| p.display().to_string()).unwrap_or_default(),
+            ext.unwrap_or_default()
+        ),
+        (Some(f), _) => Ok(f),
+        (None, e) => Ok(e.unwrap_or(Format::Jsonl)),
     }
 }
 

@@ -290,3 +290,303 @@ fn a_reader_that_goes_away_is_not_a_crash() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The demo's inputs: a glitch filter on 17 releases its edges up to 1 ms late, stamped with
+/// their original time, while 18 toggles every 500 µs.
+const DEMO_INPUTS: &str = "[[inputs]]\npin = 17\nglitch_us = 1000\n[[inputs]]\npin = 18\n\
+[[inputs]]\npin = 27\nlockout_us = 50000\n";
+
+#[test]
+fn vcd_capture_of_pins_with_a_glitch_filter_is_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let signal = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/signals/demo.vcd");
+    let cfg = config(dir.path(), &signal, 5, DEMO_INPUTS);
+    let vcd = dir.path().join("demo.vcd");
+    let run = capture(
+        &cfg,
+        &[
+            "--format",
+            "vcd",
+            "--duration",
+            "3",
+            "--out",
+            vcd.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Captured again from the VCD (no filters): the same edges as the JSON lines, in time order.
+    let jsonl = edges(&capture(&cfg, &["--duration", "3"]));
+    assert!(jsonl.iter().any(|e| e.pin == 17) && jsonl.iter().any(|e| e.pin == 18));
+    assert!(
+        jsonl.windows(2).all(|w| w[0].t_us <= w[1].t_us),
+        "JSON lines are not in time order across pins"
+    );
+    let plain = "[[inputs]]\npin = 17\n[[inputs]]\npin = 18\n[[inputs]]\npin = 27\n";
+    let again = edges(&capture(&config(dir.path(), &vcd, 5, plain), &[]));
+    assert_eq!(again.len(), jsonl.len());
+}
+
+#[test]
+fn the_output_format_follows_the_file_extension_and_a_contradiction_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 1, BASIC_INPUTS);
+    let vcd = dir.path().join("out.vcd");
+    let run = capture(&cfg, &["--out", vcd.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(text.contains("$enddefinitions"), "not a VCD: {text}");
+
+    let jsonl = dir.path().join("out.jsonl");
+    let run = capture(&cfg, &["--out", jsonl.to_str().unwrap()]);
+    assert!(run.status.success());
+    assert!(std::fs::read_to_string(&jsonl).unwrap().starts_with('{'));
+
+    let run = capture(&cfg, &["--format", "jsonl", "--out", vcd.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("--format jsonl") && err.contains(".vcd"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_signal_that_drives_none_of_the_watched_pins_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let signal = dir.path().join("bus.vcd");
+    std::fs::write(
+        &signal,
+        "$timescale 1 us $end\n$scope module m $end\n$var wire 1 ! clk $end\n\
+         $var wire 1 \" data $end\n$upscope $end\n$enddefinitions $end\n#0\n0!\n#5\n1!\n#10\n",
+    )
+    .unwrap();
+    let cfg = config(dir.path(), &signal, 1, "[[inputs]]\npin = 17\n");
+    let run = capture(&cfg, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("WARN"), "{err}");
+    assert!(err.contains("clk, data") && err.contains("gpio17"), "{err}");
+}
+
+#[test]
+fn environment_values_are_typed_by_their_key_and_strays_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgetap"));
+        cmd.args(["config", "check"]).arg(&cfg);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = check(&[
+        ("EDGETAP__MQTT__PASSWORD", "98765432"),
+        ("EDGETAP__DEVICE_ID", "12345"),
+        ("EDGETAP__MQTT__USERNAME", "0123"),
+        ("EDGETAP_MQTT__PORT", "1999"),
+    ]);
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    assert!(text.contains("device_id = \"12345\""), "{text}");
+    assert!(text.contains("username = \"0123\""), "{text}");
+    assert!(
+        !text.contains("98765432") && !err.contains("98765432"),
+        "{text}{err}"
+    );
+    assert!(
+        err.contains("EDGETAP_MQTT__PORT"),
+        "a stray variable must be warned about: {err}"
+    );
+    assert!(!text.contains("port = 1999"), "{text}");
+
+    let out = check(&[("EDGETAP__MQTT__PORT", "18x")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mqtt.port") && err.contains("environment variable EDGETAP__MQTT__PORT"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stats_keys_named_in_the_default_config_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("config/default.toml")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let named: Vec<&str> = config
+        .split("(stats:")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter_map(|inner| {
+            inner
+                .split(|c: char| c == '#' || c.is_whitespace())
+                .rfind(|w| !w.is_empty())
+        })
+        .collect();
+    assert!(!named.is_empty());
+    for key in named {
+        assert!(
+            readme.contains(&format!("\"{key}\":")),
+            "stats has no key `{key}`"
+        );
+    }
+}
+
+#[test]
+fn a_pin_off_the_40_pin_header_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let run = capture(&cfg, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("inputs[2].pin: GPIO 40 is not on the 40-pin header"),
+        "{err}"
+    );
+    assert!(!err.contains("GPIO 17 is not"), "{err}");
+}
+
+#[test]
+fn config_check_shows_the_remote_layer_and_marks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let state = dir.path().join("state");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text = text.replacen(
+        "device_id = \"test\"",
+        &format!("device_id = \"test\"\nstate_dir = \"{}\"", state.display()),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("remote-config.json"),
+        r#"{"version":3,"patch":{"batch":{"max_edges":64}}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("max_edges = 64  # remote"), "{text}");
+    assert!(
+        text.contains("version 3") && text.contains("batch.max_edges"),
+        "{text}"
+    );
+    assert!(text.contains("device_id = \"test\""), "{text}");
+    assert!(text.contains(&state.display().to_string()), "{text}");
+}
+
+#[test]
+fn a_port_in_use_is_said_once_with_the_override_that_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let extra = format!(
+        "state_dir = \"{}\"\n{BASIC_INPUTS}[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\n\
+         embedded_broker = true\n",
+        dir.path().join("state").display()
+    );
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    // Top-level keys must precede the first table.
+    let text = text.replacen(
+        "[sampler]",
+        &format!("{}\n[sampler]", extra.lines().next().unwrap()),
+        1,
+    ) + &extra.lines().skip(1).collect::<Vec<_>>().join("\n");
+    std::fs::write(&cfg, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    assert!(err.contains("--set mqtt.port="), "{err}");
+    drop(taken);
+}
+
+#[test]
+fn a_value_out_of_range_is_explained_without_rust_type_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["config", "check"])
+        .arg(&cfg)
+        .args(["--set", "sampler.dma_channel=300"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("sampler.dma_channel"), "{err}");
+    assert!(!err.contains("u8"), "{err}");
+    assert!(
+        err.contains("0 to 255") && err.contains("--set sampler.dma_channel="),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_refuses_a_state_dir_it_cannot_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let state = blocker.join("state");
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "device_id = \"test\"",
+        &format!("device_id = \"test\"\nstate_dir = \"{}\"", state.display()),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    // Bounded: an agent that starts anyway would wait for its unreachable broker for ever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--set", "mqtt.port=1", "--set", "mqtt.host=127.0.0.1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started_anyway = child.try_wait().unwrap().is_none();
+    if started_anyway {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !started_anyway,
+        "the agent started without a usable state_dir: {err}"
+    );
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&state.display().to_string()) && err.contains("permission"),
+        "{err}"
+    );
+    assert!(err.contains("spool.enabled = false"), "{err}");
+}

@@ -187,7 +187,8 @@ fn a_panic_stops_the_channel_before_memory_is_released() {
 fn check_says_plainly_that_this_is_not_a_pi() {
     let out = edgetap().arg("check").output().expect("run check");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    // A FAIL line means a non-zero exit, so scripts and provisioning can rely on it.
+    assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL board"), "{text}");
     assert!(text.contains("not a Raspberry Pi"), "{text}");
     assert!(text.contains("backend = \"emulated\""), "{text}");

@@ -1,8 +1,10 @@
 //! Layered loading: file, then `EDGETAP__SECTION__KEY` environment variables, then CLI overrides
-//! (`key.path=value`). Layers are merged by the `config` crate, then deserialized through
-//! `serde_path_to_error` so a type error names the full key (`inputs[1].pin`).
+//! (`key.path=value`). The file is read by the `config` crate; the other layers are typed by the
+//! key they set ([`overrides`]); the result is deserialized through `serde_path_to_error` so a
+//! type error names the full key (`inputs[1].pin`) and where a bad value came from.
 
 use super::error::{ConfigError, FieldError};
+use super::overrides::{self, Override};
 use super::Config;
 use std::path::Path;
 
@@ -20,13 +22,10 @@ pub enum ConfigSource<'a> {
     },
 }
 
-/// Environment variable prefix: `EDGETAP__MQTT__PORT=1884` sets `mqtt.port`.
-pub const ENV_PREFIX: &str = "EDGETAP";
-
 /// Loads, merges, deserializes and validates the configuration.
 ///
-/// `overrides` are `key.path=value` strings; values are read as JSON when they parse
-/// (`10`, `true`, `[1,2]`) and as plain strings otherwise.
+/// `overrides` are `key.path=value` strings; each value is typed by the key it sets (text stays
+/// text: `mqtt.password=0123` is the string `0123`; numbers, booleans, lists as JSON).
 pub fn load(source: ConfigSource<'_>, overrides: &[String]) -> Result<Config, ConfigError> {
     load_with_env(source, overrides, true)
 }
@@ -41,7 +40,7 @@ fn load_with_env(
     overrides: &[String],
     with_env: bool,
 ) -> Result<Config, ConfigError> {
-    use ::config::{Environment, File, FileFormat};
+    use ::config::{File, FileFormat};
     let mut builder = ::config::Config::builder();
     let base_dir = match source {
         ConfigSource::File(path) => {
@@ -59,27 +58,101 @@ fn load_with_env(
             base_dir.to_path_buf()
         }
     };
-    if with_env {
-        builder = builder.add_source(
-            Environment::with_prefix(ENV_PREFIX)
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        );
-    }
     let merged = builder
         .build()
         .map_err(|e| ConfigError::Load(e.to_string()))?;
     let mut tree: serde_json::Value = merged
         .try_deserialize()
         .map_err(|e| ConfigError::Load(e.to_string()))?;
-    for o in overrides {
-        apply_override(&mut tree, o)?;
+    let mut layers = Vec::new();
+    if with_env {
+        let (found, strays) = overrides::from_env(
+            // A variable that is not UTF-8 cannot be one of ours.
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        );
+        for name in strays {
+            tracing::warn!(
+                variable = %name,
+                "environment variable {name} matches no config key and is ignored \
+                 (overrides are spelled EDGETAP__SECTION__KEY, with two underscores)"
+            );
+        }
+        layers.extend(found);
     }
-    let mut config = from_value(tree)?;
+    for item in overrides {
+        layers.push(overrides::from_set(item).ok_or_else(|| {
+            ConfigError::Load(format!(
+                "override `{item}` is not of the form key.path=value"
+            ))
+        })?);
+    }
+    let defaults = defaults_tree();
+    for o in &layers {
+        let probe = overrides::lookup(&tree, &o.key)
+            .filter(|v| !v.is_null())
+            .or_else(|| overrides::lookup(&defaults, &o.key));
+        let value = overrides::typed(&o.key, &o.raw, probe);
+        apply_override(&mut tree, &o.key, value)?;
+    }
+    let mut config = from_value(tree).map_err(|e| annotate(e, &layers))?;
     resolve_paths(&mut config, &base_dir);
-    config.validate()?;
+    config.validate().map_err(|e| annotate(e, &layers))?;
+    if with_env {
+        warn_off_header(&config);
+    }
     Ok(config)
+}
+
+/// Highest GPIO on the 40-pin header of every Pi since the B+ (GPIO 0–27).
+const HEADER_MAX_PIN: u8 = 27;
+
+/// A pin above GPIO 27 exists on the chip but is not on the 40-pin header (only a Compute
+/// Module brings it out): most likely a typo, so it is said, not refused.
+fn warn_off_header(config: &Config) {
+    for (i, input) in config.inputs.iter().enumerate() {
+        if input.pin > HEADER_MAX_PIN {
+            tracing::warn!(
+                "inputs[{i}].pin: GPIO {} is not on the 40-pin header (GPIO 0-{HEADER_MAX_PIN}); \
+                 only a Compute Module brings it out",
+                input.pin
+            );
+        }
+    }
+}
+
+/// Every key with its default value (`null` for optional ones), to type overrides by.
+fn defaults_tree() -> serde_json::Value {
+    from_value(serde_json::json!({ "device_id": "" }))
+        .ok()
+        .and_then(|c| serde_json::to_value(c).ok())
+        .unwrap_or_default()
+}
+
+/// Names the environment variable or `--set` a refused value came from, and hides the value
+/// of a secret.
+fn annotate(err: ConfigError, layers: &[Override]) -> ConfigError {
+    let ConfigError::Invalid(fields) = err else {
+        return err;
+    };
+    let fields = fields
+        .into_iter()
+        .map(|mut f| {
+            let covers = |key: &str| {
+                f.field == key
+                    || f.field.starts_with(&format!("{key}."))
+                    || f.field.starts_with(&format!("{key}["))
+            };
+            if overrides::SECRET_KEYS.iter().any(|k| covers(k)) {
+                f.reason = "refused (the value is a secret and not shown)".into();
+            }
+            if let Some(o) = layers.iter().rev().find(|o| covers(&o.key)) {
+                f.reason = format!("{} (from {})", f.reason, o.origin);
+            }
+            f
+        })
+        .collect();
+    ConfigError::Invalid(fields)
 }
 
 /// Deserializes a JSON tree into a [`Config`], naming the key of the first type error.
@@ -88,18 +161,16 @@ pub fn from_value(tree: serde_json::Value) -> Result<Config, ConfigError> {
         let field = e.path().to_string();
         ConfigError::Invalid(vec![FieldError::new(
             if field == "." { String::new() } else { field },
-            e.into_inner().to_string(),
+            overrides::plain_types(&e.into_inner().to_string()),
         )])
     })
 }
 
-fn apply_override(tree: &mut serde_json::Value, item: &str) -> Result<(), ConfigError> {
-    let (key, raw) = item.split_once('=').ok_or_else(|| {
-        ConfigError::Load(format!(
-            "override `{item}` is not of the form key.path=value"
-        ))
-    })?;
-    let value = serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.into()));
+fn apply_override(
+    tree: &mut serde_json::Value,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<(), ConfigError> {
     let mut node = tree;
     let parts: Vec<&str> = key.split('.').collect();
     for (i, part) in parts.iter().enumerate() {
@@ -198,16 +269,52 @@ pin = 17
     }
 
     #[test]
-    fn overrides_parse_json_values_and_fall_back_to_strings() {
-        let mut tree = serde_json::json!({"mqtt": {"port": 1}});
-        apply_override(&mut tree, "mqtt.port=1884").unwrap();
-        apply_override(&mut tree, "mqtt.host=broker.local").unwrap();
-        apply_override(&mut tree, "batch.max_edges=7").unwrap();
-        assert_eq!(tree["mqtt"]["port"], 1884);
-        assert_eq!(tree["mqtt"]["host"], "broker.local");
-        assert_eq!(tree["batch"]["max_edges"], 7);
-        assert!(apply_override(&mut tree, "novalue").is_err());
-        assert!(apply_override(&mut tree, "a..b=1").is_err());
+    fn overrides_are_typed_by_key_and_need_a_key() {
+        let base = Path::new(".");
+        let sets = [
+            "mqtt.port=1884".to_owned(),
+            "mqtt.host=broker.local".to_owned(),
+            "batch.max_edges=7".to_owned(),
+            "mqtt.password=0123".to_owned(),
+        ];
+        let c = load_with_env(
+            ConfigSource::Text {
+                toml: MINIMAL,
+                base_dir: base,
+            },
+            &sets,
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.mqtt.port, 1884);
+        assert_eq!(c.mqtt.host, "broker.local");
+        assert_eq!(c.batch.max_edges, 7);
+        assert_eq!(c.mqtt.password.as_deref(), Some("0123"));
+        for bad in ["novalue", "a..b=1"] {
+            let r = load_with_env(
+                ConfigSource::Text {
+                    toml: MINIMAL,
+                    base_dir: base,
+                },
+                &[bad.to_owned()],
+                false,
+            );
+            assert!(r.is_err(), "{bad}");
+        }
+        let err = load_with_env(
+            ConfigSource::Text {
+                toml: MINIMAL,
+                base_dir: base,
+            },
+            &["mqtt.port=x".to_owned()],
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mqtt.port") && err.contains("--set mqtt.port="),
+            "{err}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod homeassistant;
 mod inputs;
 mod load;
 mod mqtt;
+mod overrides;
 mod persist;
 mod remote;
 mod sampler;
@@ -114,6 +115,7 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
         crate::sampler::SamplerSpec {
             settings: &c.sampler,
             words: crate::block::LevelWords::for_pins(c.pins()),
+            pins: c.pins().collect(),
             state_dir: &c.state_dir,
         }
     }

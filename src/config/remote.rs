@@ -211,11 +211,73 @@ impl RemoteConfig {
     }
 }
 
+/// A patch whose `inputs` is an object keyed by pin (`{"inputs":{"17":{"glitch_us":0}}}`)
+/// rewritten to the whole-list form over `before`'s inputs: each entry is merged into the input
+/// on that pin (added if there is none), `null` removes it, the other inputs stay as they are.
+/// `None` when the patch has no such object (a list still replaces the whole set).
+fn inputs_by_pin(patch: &Value, before: &Value) -> Result<Option<Value>, FieldError> {
+    let Some(Value::Object(entries)) = patch.get("inputs") else {
+        return Ok(None);
+    };
+    let mut inputs = match before.get("inputs") {
+        Some(Value::Array(list)) => list.clone(),
+        _ => Vec::new(),
+    };
+    for (key, change) in entries {
+        let field = format!("inputs.{key}");
+        let pin: u8 = key.parse().map_err(|_| {
+            FieldError::new(&field, "inputs are addressed by their pin number (0-53)")
+        })?;
+        let at = inputs
+            .iter()
+            .position(|i| i.get("pin").and_then(Value::as_u64) == Some(u64::from(pin)));
+        match (change, at) {
+            (Value::Null, Some(at)) => {
+                inputs.remove(at);
+            }
+            (Value::Null, None) => {} // already absent: a group patch may name pins some lack
+            (Value::Object(fields), at) => {
+                if fields
+                    .get("pin")
+                    .is_some_and(|p| p.as_u64() != Some(u64::from(pin)))
+                {
+                    return Err(FieldError::new(
+                        format!("{field}.pin"),
+                        "differs from the pin the entry is keyed by; remove the input and add it \
+                         under its new pin",
+                    ));
+                }
+                match at {
+                    Some(at) => json_patch::merge(&mut inputs[at], change),
+                    None => {
+                        let mut input = serde_json::json!({ "pin": pin });
+                        json_patch::merge(&mut input, change);
+                        inputs.push(input);
+                    }
+                }
+            }
+            _ => {
+                return Err(FieldError::new(
+                    field,
+                    "must be an object of the input's keys to change, or null to remove it",
+                ))
+            }
+        }
+    }
+    let mut rewritten = patch.clone();
+    if let Some(obj) = rewritten.as_object_mut() {
+        obj.insert("inputs".into(), Value::Array(inputs));
+    }
+    Ok(Some(rewritten))
+}
+
 /// Applies a merge patch to `current` and checks the result like a config file.
 pub(super) fn patch_config(current: &Config, patch: &Value) -> Result<Config, FieldError> {
     let before = serde_json::to_value(current).map_err(|e| {
         FieldError::new("", format!("the config in force cannot be serialized: {e}"))
     })?;
+    let by_pin = inputs_by_pin(patch, &before)?;
+    let patch = by_pin.as_ref().unwrap_or(patch);
     check_known(patch, &before, "")?;
     let mut merged = before.clone();
     json_patch::merge(&mut merged, patch);

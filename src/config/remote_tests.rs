@@ -302,3 +302,35 @@ fn retained_patches() {
     ));
     assert!(matches!(r.handle(b"{}", false), Handled::Accepted(_)));
 }
+
+#[test]
+fn a_patch_keyed_by_pin_changes_only_that_input() {
+    let r = remote(0);
+    let a = r.apply(br#"{"inputs":{"17":{"glitch_us":250}}}"#).unwrap();
+    let door = a.config.inputs.iter().find(|i| i.pin == 17).unwrap();
+    assert_eq!((door.name.as_str(), door.glitch_us), ("door", 250));
+    assert_eq!(a.config.inputs.len(), 2);
+    assert_eq!(a.changes.filters_changed, vec![17]);
+
+    let a = r
+        .apply(br#"{"inputs":{"18":null,"27":{"name":"window"}}}"#)
+        .unwrap();
+    let pins: Vec<(u8, &str)> = a
+        .config
+        .inputs
+        .iter()
+        .map(|i| (i.pin, i.name.as_str()))
+        .collect();
+    assert_eq!(pins, [(17, "door"), (27, "window")]);
+
+    // The whole-list form still replaces the set.
+    let a = r.apply(br#"{"inputs":[{"pin":18}]}"#).unwrap();
+    assert_eq!(a.config.inputs.len(), 1);
+
+    let (f, _) = field(&r, r#"{"inputs":{"door":{"glitch_us":1}}}"#);
+    assert_eq!(f, "inputs.door");
+    let (f, _) = field(&r, r#"{"inputs":{"17":{"pin":4}}}"#);
+    assert_eq!(f, "inputs.17.pin");
+    let (f, _) = field(&r, r#"{"inputs":{"17":{"glich_us":1}}}"#);
+    assert!(f.starts_with("inputs[") && f.ends_with("glich_us"), "{f}");
+}

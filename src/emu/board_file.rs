@@ -155,7 +155,15 @@ pub fn show_allocations(header: &crate::hw::mmio::Mapping, count: u32, bytes: u6
 /// Bytes of the header mapping.
 pub const HEADER_LEN: usize = word::LEN;
 
-/// A fresh board file path in /dev/shm (or the temp dir where /dev/shm is missing).
+/// Name prefix of temporary board files: `edgetap-board-<pid>-<random>`.
+const TEMP_PREFIX: &str = "edgetap-board-";
+
+/// Temporary board files of this process not yet removed, for [`remove_temporaries`].
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A fresh board file path in /dev/shm (or the temp dir where /dev/shm is missing), recorded
+/// so every exit path can remove it; stale board files of dead processes there are removed
+/// first (a 4 GiB sparse file each).
 pub fn temp_path() -> PathBuf {
     let dir = Path::new("/dev/shm");
     let dir = if dir.is_dir() {
@@ -163,8 +171,60 @@ pub fn temp_path() -> PathBuf {
     } else {
         std::env::temp_dir()
     };
+    remove_stale(&dir, |pid| {
+        Path::new("/proc").join(pid.to_string()).exists()
+    });
     let n = crate::random::os_random();
-    dir.join(format!("edgetap-board-{}-{n:016x}", std::process::id()))
+    let path = dir.join(format!("{TEMP_PREFIX}{}-{n:016x}", std::process::id()));
+    if let Ok(mut list) = TEMPORARIES.lock() {
+        list.push(path.clone());
+    }
+    path
+}
+
+/// Removes the temporary board file `path` (when its emulator stops).
+pub fn remove_temporary(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    if let Ok(mut list) = TEMPORARIES.lock() {
+        list.retain(|p| p != path);
+    }
+}
+
+/// Removes every temporary board file of this process: for exit paths that skip destructors
+/// (`std::process::exit`, the end of `main` while a thread still holds an emulator). The
+/// mappings stay valid; only the names go.
+pub fn remove_temporaries() {
+    if let Ok(mut list) = TEMPORARIES.lock() {
+        for path in list.drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Removes the board files in `dir` left by processes that are gone (`alive(pid)` false).
+/// Returns how many were removed.
+pub fn remove_stale(dir: &Path, alive: impl Fn(u32) -> bool) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !alive(pid) && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::info!(file = %entry.path().display(), pid,
+                "emulated board: removed the stale board file of a process that is gone");
+            removed += 1;
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -191,3 +251,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "board_file_tests.rs"]
+mod cleanup_tests;

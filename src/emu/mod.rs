@@ -300,7 +300,7 @@ impl Drop for Emulator {
             let _ = t.join();
         }
         if self.temporary {
-            let _ = std::fs::remove_file(&self.path);
+            board_file::remove_temporary(&self.path);
         }
     }
 }

@@ -218,6 +218,11 @@ fn is_root() -> bool {
 }
 
 impl Report {
+    /// Number of findings marked FAIL (`edgetap check` exits non-zero when there are any).
+    pub fn failures(&self) -> usize {
+        self.findings.iter().filter(|f| !f.ok).count()
+    }
+
     /// The report as printed by `edgetap check`.
     pub fn render(&self) -> String {
         let mut out = String::new();

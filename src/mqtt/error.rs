@@ -13,7 +13,10 @@ pub enum MqttError {
     #[error("MQTT event loop task stopped unexpectedly")]
     EventLoopStopped,
     /// The embedded broker could not bind its listen address (usually: port already in use).
-    #[error("embedded broker cannot listen on {addr}: {source}")]
+    #[error(
+        "embedded broker cannot listen on {addr}: {source}{}",
+        bind_hint(source)
+    )]
     BrokerBind {
         /// The address that was asked for.
         addr: SocketAddr,
@@ -29,4 +32,13 @@ pub enum MqttError {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// What to do about a port in use: the override that picks another one.
+fn bind_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        " (another broker or edgetap runs there; pick a free port with --set mqtt.port=PORT)"
+    } else {
+        ""
+    }
 }

@@ -59,7 +59,10 @@ impl Backlog {
             ..SpoolOptions::new(dir, cfg.max_bytes)
         };
         let (spool, recovery) = Spool::open(opts)?;
-        Stats::add(&stats.spool_torn, recovery.torn.len() as u64);
+        Stats::add(
+            &stats.spool_torn,
+            (recovery.torn.len() + recovery.skipped.len() + recovery.set_aside.len()) as u64,
+        );
         if recovery.records > 0 {
             info!(
                 batches = recovery.records,

@@ -82,12 +82,14 @@ pub struct SamplerCounters {
 /// What a sampler is opened with: its settings, and the level words the watched pins need.
 ///
 /// The config converts into it (`sampler::open(&config)`), so this layer needs no config.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SamplerSpec<'a> {
     /// The `[sampler]` settings.
     pub settings: &'a SamplerConfig,
     /// Level words per sample: enough for every watched pin.
     pub words: LevelWords,
+    /// The watched pins (a replayed or emulated signal that drives none of them is warned about).
+    pub pins: Vec<u8>,
     /// Where the DMA backends record their chain, so a run killed with SIGKILL is cleaned up
     /// by the next start.
     pub state_dir: &'a std::path::Path,
@@ -98,15 +100,31 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
     let SamplerSpec {
         settings: s,
         words,
+        pins,
         state_dir,
     } = spec.into();
     match s.backend {
-        Backend::Replay => Ok(Box::new(replay::ReplaySampler::open(
-            &s.replay,
-            s.period_us,
-            s.block_samples,
-            words,
+        Backend::Replay => {
+            let trace = replay::ReplaySampler::load(&s.replay)?;
+            warn_uncovered(&s.replay.signal, &trace, &pins);
+            Ok(Box::new(replay::ReplaySampler::from_trace(
+                trace,
+                &s.replay,
+                s.period_us,
+                s.block_samples,
+                words,
+            )?))
+        }
+        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(
+            s, words, &pins, state_dir,
         )?)),
-        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(s, words, state_dir)?)),
+    }
+}
+
+/// Warns when the replayed or emulated `signal` leaves watched pins undriven: they would
+/// look like quiet inputs.
+pub(crate) fn warn_uncovered(signal: &std::path::Path, trace: &crate::vcd::Trace, pins: &[u8]) {
+    if let Some(problem) = crate::vcd::uncovered(trace, pins.iter().copied()) {
+        tracing::warn!(signal = %signal.display(), "{problem}");
     }
 }

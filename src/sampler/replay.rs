@@ -42,6 +42,11 @@ impl ReplaySampler {
         block_samples: u32,
         words: LevelWords,
     ) -> Result<Self, SamplerError> {
+        Self::from_trace(Self::load(cfg)?, cfg, period_us, block_samples, words)
+    }
+
+    /// Reads and parses the VCD file named by `cfg.signal`.
+    pub fn load(cfg: &ReplayConfig) -> Result<Trace, SamplerError> {
         let trace = vcd::read_file(&cfg.signal).map_err(|source| SamplerError::Signal {
             path: cfg.signal.display().to_string(),
             source,
@@ -52,7 +57,7 @@ impl ReplaySampler {
             end_us = %(trace.end_fs() / FS_PER_US),
             "replay: signal loaded"
         );
-        Self::from_trace(trace, cfg, period_us, block_samples, words)
+        Ok(trace)
     }
 
     /// Replays `trace` with `cfg`'s settings (`cfg.signal` is not read).

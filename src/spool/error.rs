@@ -58,17 +58,6 @@ pub enum SpoolError {
         /// Records dropped because of it.
         lost: u64,
     },
-    /// A segment written by a newer edgetap: refused rather than misread.
-    #[error("spool: {} has segment format version {version}, this build reads version {supported}",
-        path.display())]
-    Version {
-        /// The segment file.
-        path: PathBuf,
-        /// The version found.
-        version: u8,
-        /// The version this build writes and reads.
-        supported: u8,
-    },
     /// A payload that can never fit.
     #[error("spool: a payload of {size} bytes cannot fit in {} (at most {max} bytes)", dir.display())]
     TooLarge {

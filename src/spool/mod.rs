@@ -60,8 +60,14 @@ pub struct Recovery {
     pub records: u64,
     /// Bytes on disk after recovery.
     pub bytes: u64,
-    /// Torn or corrupt records cut off, oldest first.
+    /// Torn or corrupt records cut off at the end of a segment, oldest first.
     pub torn: Vec<Torn>,
+    /// Segments this build cannot read (another format version), renamed with an
+    /// `.unreadable` suffix and left alone.
+    pub set_aside: Vec<PathBuf>,
+    /// Damaged bytes in the middle of a segment, skipped up to the next intact record (every
+    /// record after them is kept), oldest first; `cut_bytes` is the length skipped.
+    pub skipped: Vec<Torn>,
 }
 
 /// A damaged record found on open, and the bytes cut off from it to the end of its segment.
@@ -91,6 +97,10 @@ struct Live {
     done: u64,
     /// Written since its last sync.
     dirty: bool,
+    /// How its records are framed (its format version).
+    framing: record::Framing,
+    /// Damaged byte ranges `[from, to)` between intact records, found on open: skipped.
+    holes: Vec<(u64, u64)>,
 }
 
 /// The next record never handed out by [`Spool::next`].

@@ -22,8 +22,19 @@ impl Spool {
                 }
             }
         }
-        let Some(index) = self.locate_read() else {
-            return Ok(None);
+        let index = loop {
+            let Some(index) = self.locate_read() else {
+                return Ok(None);
+            };
+            // Damage found on open between intact records: step over it.
+            let hole = self.segments[index]
+                .holes
+                .iter()
+                .find(|h| h.0 == self.read.offset);
+            match hole {
+                Some(&(_, to)) => self.read.offset = to,
+                None => break index,
+            }
         };
         let offset = self.read.offset;
         match self.read_at(index, offset, buf) {
@@ -43,7 +54,18 @@ impl Spool {
                 source,
             }),
             Err(ReadFailure::Invalid(why)) => {
-                // Nothing after a broken frame can be found again: the rest of the segment is lost.
+                if let Some((to, intact)) = self.resync_after(index, offset) {
+                    // Only the damaged records are lost: reading goes on at the next intact one.
+                    let seg = &mut self.segments[index];
+                    let lost = (seg.records - self.read.index).saturating_sub(intact);
+                    seg.done += lost;
+                    self.dropped += lost;
+                    self.read.offset = to;
+                    self.read.index += lost;
+                    let path = seg.path.clone();
+                    return Err(corrupt(path, offset, why, lost));
+                }
+                // No intact record after the damage: the rest of the segment is lost.
                 let seg = &mut self.segments[index];
                 let lost = seg.records - self.read.index;
                 seg.done += lost;
@@ -149,7 +171,23 @@ impl Spool {
                 &slot.insert((seg.number, file)).1
             }
         };
-        segment::read_record(file, offset, seg.len, buf)
+        segment::read_record(file, seg.framing, offset, seg.len, buf)
+    }
+
+    /// The next intact record after damage at `offset` of the segment at `index`, and the
+    /// intact records from there on; `None` if there is none (or it cannot be searched).
+    fn resync_after(&mut self, index: usize, offset: u64) -> Option<(u64, u64)> {
+        let seg = &self.segments[index];
+        let found = File::open(&seg.path)
+            .and_then(|file| segment::resync(&file, seg.framing, offset, seg.len));
+        match found {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(file = %seg.path.display(), error = %e,
+                    "spool: cannot search past a damaged record");
+                None
+            }
+        }
     }
 
     /// Deletes the segment at `index` if every record in it is acknowledged or lost (a segment

@@ -1,9 +1,10 @@
-//! Start-up scan: every segment oldest first, each record's frame and CRC checked; the first
-//! damaged record ends its segment, which is cut there (the tail of a write torn by a crash or
-//! power loss), and everything before it is kept for replay.
+//! Start-up scan: every segment oldest first, each record's frame and CRC checked. Damage
+//! followed by an intact record (bit rot in the middle) is skipped up to that record, found by
+//! its sync marker, and counted; damage with no intact record after it is the tail of a write
+//! torn by a crash or power loss, and the segment is cut there. Every intact record is kept.
 
 use super::cursor::{self, Cursor};
-use super::record::{self, Invalid};
+use super::record::{self, Framing, Invalid};
 use super::segment::{self, HeaderCheck};
 use super::{Live, ReadPos, Recovery, SpoolError, Torn};
 use std::collections::VecDeque;
@@ -35,32 +36,36 @@ pub fn recover(dir: &Path, cursor: Option<Cursor>) -> Result<Recovered, SpoolErr
         max_seen = Some(number);
         let file = segment::open(&path)?;
         let len = file_len(&file, &path)?;
-        match segment::check_header(&file, len).map_err(SpoolError::io("read", &path))? {
-            HeaderCheck::Ours => {}
-            HeaderCheck::Foreign => {
-                tracing::warn!(file = %path.display(),
+        let framing =
+            match segment::check_header(&file, len).map_err(SpoolError::io("read", &path))? {
+                HeaderCheck::Ours(framing) => framing,
+                HeaderCheck::Foreign => {
+                    tracing::warn!(file = %path.display(),
                     "spool: a file with a segment name but no segment header; left alone");
-                continue;
-            }
-            HeaderCheck::Version(version) => {
-                return Err(SpoolError::Version {
-                    path,
-                    version,
-                    supported: segment::VERSION,
-                })
-            }
-            HeaderCheck::Torn => {
-                cut(
-                    &mut report,
-                    path.clone(),
-                    0,
-                    len,
-                    "segment header incomplete".into(),
-                );
-                remove(&path);
-                continue;
-            }
-        }
+                    continue;
+                }
+                HeaderCheck::Version(version) => {
+                    // Unreadable here (a newer edgetap wrote it): kept for that version, out
+                    // of the way, so this spool goes on working.
+                    let reason = format!(
+                        "segment format version {version}; this build reads 1 to {}",
+                        segment::VERSION
+                    );
+                    set_aside(&mut report, &path, &reason);
+                    continue;
+                }
+                HeaderCheck::Torn => {
+                    cut(
+                        &mut report,
+                        path.clone(),
+                        0,
+                        len,
+                        "segment header incomplete".into(),
+                    );
+                    remove(&path);
+                    continue;
+                }
+            };
         let acked_before = match acked {
             Some(c) if number < c.segment => {
                 tracing::debug!(file = %path.display(), "spool: removing an acknowledged segment");
@@ -70,7 +75,17 @@ pub fn recover(dir: &Path, cursor: Option<Cursor>) -> Result<Recovered, SpoolErr
             Some(c) if number == c.segment => c.offset,
             _ => 0,
         };
-        let scan = scan(&file, &path, len, acked_before)?;
+        let scan = scan(&file, &path, framing, len, acked_before)?;
+        for (from, to, why) in &scan.holes {
+            tracing::warn!(file = %path.display(), offset = from, skipped_bytes = to - from,
+                reason = %why, "spool: damaged bytes skipped; the records after them are kept");
+            report.skipped.push(Torn {
+                file: path.clone(),
+                offset: *from,
+                cut_bytes: to - from,
+                reason: why.to_string(),
+            });
+        }
         if let Some((offset, why)) = scan.invalid {
             file.set_len(offset)
                 .and_then(|()| file.sync_all())
@@ -102,6 +117,8 @@ pub fn recover(dir: &Path, cursor: Option<Cursor>) -> Result<Recovered, SpoolErr
             records: scan.records,
             done: scan.done,
             dirty: false,
+            framing,
+            holes: scan.holes.iter().map(|&(from, to, _)| (from, to)).collect(),
         });
     }
     // Never reuse a number: not the cursor's (its offset would apply to new records), not one
@@ -154,6 +171,24 @@ fn cut(report: &mut Recovery, file: PathBuf, offset: u64, cut_bytes: u64, reason
     });
 }
 
+/// Suffix given to a segment set aside.
+pub const SET_ASIDE_SUFFIX: &str = ".unreadable";
+
+/// Renames a segment this build cannot read to `<name>.unreadable` (no longer a segment name,
+/// so it is never scanned again), logs and counts it; a failed rename leaves it where it is.
+fn set_aside(report: &mut Recovery, path: &Path, reason: &str) {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(SET_ASIDE_SUFFIX);
+    let aside = PathBuf::from(aside);
+    match fs::rename(path, &aside) {
+        Ok(()) => tracing::warn!(file = %path.display(), moved_to = %aside.display(), %reason,
+            "spool: unreadable segment set aside; spooling goes on"),
+        Err(e) => tracing::warn!(file = %path.display(), %reason, error = %e,
+            "spool: unreadable segment skipped (cannot rename it)"),
+    }
+    report.set_aside.push(path.to_path_buf());
+}
+
 /// Deletes a segment of ours that holds nothing to replay; a failure costs only disk space.
 fn remove(path: &Path) {
     if let Err(e) = fs::remove_file(path) {
@@ -171,12 +206,20 @@ struct Scan {
     done: u64,
     /// Offset of the first record not before the cursor offset (`end` if none).
     first_unacked: u64,
-    /// The first damaged record, which ends the segment.
+    /// Damage with no intact record after it, which ends the segment.
     invalid: Option<(u64, Invalid)>,
+    /// Damaged ranges `[from, to)` followed by an intact record.
+    holes: Vec<(u64, u64, Invalid)>,
 }
 
 /// Walks the records of `file` (`len` bytes), counting those that end by `acked_before`.
-fn scan(file: &File, path: &Path, len: u64, acked_before: u64) -> Result<Scan, SpoolError> {
+fn scan(
+    file: &File,
+    path: &Path,
+    framing: Framing,
+    len: u64,
+    acked_before: u64,
+) -> Result<Scan, SpoolError> {
     let read_err = |offset: u64| {
         let path = path.to_path_buf();
         move |source| SpoolError::Read {
@@ -192,26 +235,40 @@ fn scan(file: &File, path: &Path, len: u64, acked_before: u64) -> Result<Scan, S
     let (mut offset, mut records, mut done) = (segment::HEADER_LEN, 0, 0);
     let mut first_unacked = None;
     let mut payload = Vec::new();
+    let mut holes = Vec::new();
+    let head_len = framing.header_len();
     let invalid = loop {
         let room = len - offset;
         if room == 0 {
             break None;
         }
         let mut head = [0u8; record::HEADER_LEN as usize];
-        let have = room.min(record::HEADER_LEN) as usize;
+        let have = room.min(head_len) as usize;
         reader
             .read_exact(&mut head[..have])
             .map_err(read_err(offset))?;
-        let header = match record::parse_header(&head[..have], room) {
-            Ok(header) => header,
-            Err(why) => break Some((offset, why)),
-        };
-        payload.resize(header.len as usize, 0);
-        reader.read_exact(&mut payload).map_err(read_err(offset))?;
-        if let Err(why) = record::verify(header, &payload) {
-            break Some((offset, why));
+        let mut checked = record::parse_framed(framing, &head[..have], room);
+        if let Ok(header) = checked {
+            // parse_framed checked that the payload fits in the file.
+            payload.resize(header.len as usize, 0);
+            reader.read_exact(&mut payload).map_err(read_err(offset))?;
+            checked = record::verify(header, &payload).map(|()| header);
         }
-        let end = offset + record::HEADER_LEN + u64::from(header.len);
+        let header = match checked {
+            Ok(header) => header,
+            Err(why) => {
+                match segment::resync(file, framing, offset, len).map_err(read_err(offset))? {
+                    Some((next, _)) => {
+                        holes.push((offset, next, why));
+                        offset = next;
+                        reader.seek(SeekFrom::Start(next)).map_err(read_err(next))?;
+                        continue;
+                    }
+                    None => break Some((offset, why)),
+                }
+            }
+        };
+        let end = offset + head_len + u64::from(header.len);
         if end <= acked_before {
             done += 1;
         } else {
@@ -226,5 +283,6 @@ fn scan(file: &File, path: &Path, len: u64, acked_before: u64) -> Result<Scan, S
         done,
         first_unacked: first_unacked.unwrap_or(offset),
         invalid,
+        holes,
     })
 }

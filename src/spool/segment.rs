@@ -1,7 +1,10 @@
 //! One segment file: `NNNNNNNNNNNNNNNNNNNN.seg` (20 digits, so names sort by age), an 8-byte
 //! header (`b"ETSPOOL"` and a format version), then records, only ever appended.
+//!
+//! Format 2 (written now) frames records with a sync marker; format 1 segments (no marker)
+//! are still read, and replaced by format 2 ones as they are acknowledged.
 
-use super::record::{self, Invalid};
+use super::record::{self, Framing, Invalid};
 use super::SpoolError;
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind};
@@ -12,8 +15,8 @@ use std::path::{Path, PathBuf};
 pub const HEADER_LEN: u64 = 8;
 /// Magic that marks a file as a spool segment.
 const MAGIC: &[u8; 7] = b"ETSPOOL";
-/// The format this build writes and reads.
-pub const VERSION: u8 = 1;
+/// The format this build writes (it also reads format 1).
+pub const VERSION: u8 = 2;
 /// The header this build writes.
 const HEADER: [u8; HEADER_LEN as usize] = [
     MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], MAGIC[4], MAGIC[5], MAGIC[6], VERSION,
@@ -40,8 +43,8 @@ pub fn parse_name(name: &str) -> Option<u64> {
 /// What the first bytes of a segment-named file say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderCheck {
-    /// Our header, current version.
-    Ours,
+    /// Our header, a version this build reads, with its record framing.
+    Ours(Framing),
     /// A prefix of our header (possibly empty): created, then cut short by a crash.
     Torn,
     /// Our magic, another version.
@@ -57,7 +60,9 @@ pub fn check_header(file: &File, len: u64) -> io::Result<HeaderCheck> {
     file.read_exact_at(&mut head[..have], 0)?;
     let head = &head[..have];
     Ok(if head == HEADER {
-        HeaderCheck::Ours
+        HeaderCheck::Ours(Framing::V2)
+    } else if head.len() == HEADER.len() && head.starts_with(MAGIC) && head[MAGIC.len()] == 1 {
+        HeaderCheck::Ours(Framing::V1)
     } else if HEADER.starts_with(head) {
         HeaderCheck::Torn
     } else if head.len() == HEADER.len() && head.starts_with(MAGIC) {
@@ -106,26 +111,49 @@ pub enum ReadFailure {
     Io(io::Error),
 }
 
-/// Reads the record at `offset` of `file`, whose records end at `end`, into `buf`; returns the
-/// offset just after it.
+/// Reads the record at `offset` of `file` (records framed as `framing`), whose records end at
+/// `end`, into `buf`; returns the offset just after it.
 pub fn read_record(
     file: &File,
+    framing: Framing,
     offset: u64,
     end: u64,
     buf: &mut Vec<u8>,
 ) -> Result<u64, ReadFailure> {
+    let head_len = framing.header_len();
     let mut head = [0u8; record::HEADER_LEN as usize];
     let room = end.saturating_sub(offset);
-    let have = room.min(record::HEADER_LEN) as usize;
+    let have = room.min(head_len) as usize;
     file.read_exact_at(&mut head[..have], offset)
         .map_err(short_is_invalid)?;
-    let header = record::parse_header(&head[..have], room).map_err(ReadFailure::Invalid)?;
+    let header =
+        record::parse_framed(framing, &head[..have], room).map_err(ReadFailure::Invalid)?;
     buf.clear();
     buf.resize(header.len as usize, 0);
-    file.read_exact_at(buf, offset + record::HEADER_LEN)
+    file.read_exact_at(buf, offset + head_len)
         .map_err(short_is_invalid)?;
     record::verify(header, buf).map_err(ReadFailure::Invalid)?;
-    Ok(offset + record::HEADER_LEN + u64::from(header.len))
+    Ok(offset + head_len + u64::from(header.len))
+}
+
+/// Where the next intact record starts after damage at `from` (searching `(from, end)`), and
+/// how many intact records there are from there to `end`; `None` when there is none (or the
+/// segment's format has no sync marker to find one by).
+pub fn resync(
+    file: &File,
+    framing: Framing,
+    from: u64,
+    end: u64,
+) -> io::Result<Option<(u64, u64)>> {
+    if framing == Framing::V1 || end <= from + 1 {
+        return Ok(None);
+    }
+    let mut rest = vec![0u8; (end - from - 1) as usize];
+    file.read_exact_at(&mut rest, from + 1)?;
+    Ok(record::find_intact(&rest).map(|at| {
+        let intact = record::count_intact(&rest[at..]);
+        (from + 1 + at as u64, intact)
+    }))
 }
 
 /// A file shorter than what was written is a damaged record, not a transient error.
@@ -164,7 +192,8 @@ mod tests {
             std::fs::write(&path, bytes).unwrap();
             check_header(&File::open(&path).unwrap(), bytes.len() as u64).unwrap()
         };
-        assert_eq!(check(b"ETSPOOL\x01rest"), HeaderCheck::Ours);
+        assert_eq!(check(b"ETSPOOL\x02rest"), HeaderCheck::Ours(Framing::V2));
+        assert_eq!(check(b"ETSPOOL\x01rest"), HeaderCheck::Ours(Framing::V1));
         assert_eq!(check(b""), HeaderCheck::Torn);
         assert_eq!(check(b"ETSP"), HeaderCheck::Torn);
         assert_eq!(check(b"ETSPOOL\x07"), HeaderCheck::Version(7));

@@ -3,7 +3,7 @@ use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// Records of `payload(i)` take 18 bytes: 13 fit in a 256-byte segment after its header.
+/// Records of `payload(i)` take 22 bytes: 11 fit in a 256-byte segment after its header.
 fn opts(dir: &Path) -> SpoolOptions {
     SpoolOptions {
         segment_bytes: 256,
@@ -12,8 +12,8 @@ fn opts(dir: &Path) -> SpoolOptions {
     }
 }
 
-const PER_SEGMENT: u32 = 13;
-const RECORD: u64 = 18;
+const PER_SEGMENT: u32 = 11;
+const RECORD: u64 = record::HEADER_LEN + 10;
 
 fn payload(i: u32) -> Vec<u8> {
     format!("batch-{i:04}").into_bytes()
@@ -117,7 +117,7 @@ fn scribble(file: &Path, offset: u64, bytes: &[u8]) {
 }
 
 #[test]
-fn a_crc_mismatch_ends_its_segment_and_later_segments_replay() {
+fn a_flipped_bit_mid_segment_costs_only_its_record() {
     let dir = tempfile::tempdir().unwrap();
     let o = opts(dir.path());
     let (mut spool, _) = open(&o);
@@ -127,23 +127,73 @@ fn a_crc_mismatch_ends_its_segment_and_later_segments_replay() {
     let fourth = segment::HEADER_LEN + 3 * RECORD;
     scribble(first, fourth + record::HEADER_LEN + 2, b"X");
     let (mut spool, recovery) = open(&o);
-    assert_eq!(recovery.torn.len(), 1);
-    let torn = &recovery.torn[0];
-    assert_eq!((&torn.file, torn.offset), (first, fourth));
-    assert_eq!(torn.cut_bytes, u64::from(PER_SEGMENT - 3) * RECORD);
-    assert!(torn.reason.contains("CRC"), "{}", torn.reason);
-    assert_eq!(
-        payloads(&drain(&mut spool)),
-        expected((0..3).chain(PER_SEGMENT..20))
+    assert!(recovery.torn.is_empty(), "{recovery:?}");
+    assert_eq!(recovery.skipped.len(), 1);
+    let skipped = &recovery.skipped[0];
+    assert_eq!((&skipped.file, skipped.offset), (first, fourth));
+    assert_eq!(skipped.cut_bytes, RECORD);
+    assert!(skipped.reason.contains("CRC"), "{}", skipped.reason);
+    assert_eq!(recovery.records, 19);
+    assert_eq!(payloads(&drain(&mut spool)), expected((0..3).chain(4..20)));
+}
+
+#[test]
+fn two_bad_length_fields_cost_two_records_and_a_damaged_last_record_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(dir.path());
+    let (mut spool, _) = open(&o);
+    append_all(&mut spool, 0..PER_SEGMENT);
+    drop(spool);
+    let first = &seg_files(dir.path())[0];
+    let at = |i: u64| segment::HEADER_LEN + i * RECORD;
+    // Length fields sit after the 4-byte marker; the second one claims far more than the file.
+    scribble(first, at(2) + 4, &[0x40]);
+    scribble(first, at(5) + 6, &[0x7F]);
+    // The last record's payload: nothing intact follows it, so it is a torn tail.
+    scribble(
+        first,
+        at(u64::from(PER_SEGMENT) - 1) + record::HEADER_LEN,
+        b"#",
     );
+    let (mut spool, recovery) = open(&o);
+    assert_eq!(recovery.skipped.len(), 2, "{recovery:?}");
+    assert_eq!(recovery.torn.len(), 1, "{recovery:?}");
+    assert_eq!(recovery.torn[0].offset, at(u64::from(PER_SEGMENT) - 1));
+    let kept = (0..PER_SEGMENT - 1).filter(|&i| i != 2 && i != 5);
+    assert_eq!(payloads(&drain(&mut spool)), expected(kept));
+}
+
+#[test]
+fn format_1_segments_are_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"ETSPOOL\x01".to_vec();
+    for i in 0..3 {
+        let mut rec = Vec::new();
+        record::encode(&payload(i), &mut rec);
+        bytes.extend_from_slice(&rec[4..]); // format 1: no marker
+    }
+    fs::write(dir.path().join(segment::file_name(0)), &bytes).unwrap();
+    let (mut spool, recovery) = open(&opts(dir.path()));
+    assert_eq!(recovery.records, 3);
+    append_all(&mut spool, 3..5);
+    assert_eq!(payloads(&drain(&mut spool)), expected(0..5));
 }
 
 #[test]
 fn short_header_and_absurd_length_tails_are_cut() {
     for (tail, reason) in [
-        (&[1u8, 0, 0][..], "short header"),
-        (&[0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0, 1][..], "over the"),
-        (&[200, 0, 0, 0, 1, 2, 3, 4, 5][..], "past the end"),
+        (&[0xE7u8, 0x7A, 0xC3][..], "short header"),
+        (
+            &[
+                0xE7, 0x7A, 0xC3, 0x28, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0, 1,
+            ][..],
+            "over the",
+        ),
+        (
+            &[0xE7, 0x7A, 0xC3, 0x28, 200, 0, 0, 0, 1, 2, 3, 4, 5][..],
+            "past the end",
+        ),
+        (&b"not a record"[..], "no record marker"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let o = opts(dir.path());
@@ -372,39 +422,43 @@ fn foreign_files_are_left_untouched() {
 }
 
 #[test]
-fn a_newer_segment_format_is_refused_by_name() {
+fn a_segment_of_an_unknown_format_is_set_aside_and_the_spool_works() {
     let dir = tempfile::tempdir().unwrap();
     let name = segment::file_name(3);
-    fs::write(dir.path().join(&name), b"ETSPOOL\x02more").unwrap();
-    let err = Spool::open(opts(dir.path())).err().unwrap();
-    assert!(matches!(err, SpoolError::Version { version: 2, .. }));
-    assert!(err.to_string().contains(&name), "{err}");
-    assert!(dir.path().join(&name).exists());
+    fs::write(dir.path().join(&name), b"ETSPOOL\x09more").unwrap();
+    let (mut spool, recovery) = open(&opts(dir.path()));
+    assert_eq!(recovery.set_aside, vec![dir.path().join(&name)]);
+    assert!(!dir.path().join(&name).exists());
+    let aside = dir.path().join(format!("{name}.unreadable"));
+    assert_eq!(fs::read(&aside).unwrap(), b"ETSPOOL\x09more");
+    let id = spool.append(b"x").unwrap().id.unwrap();
+    assert_eq!(id.0.segment, 4, "segment numbers never go back");
+    assert_eq!(payloads(&drain(&mut spool)), vec![b"x".to_vec()]);
 }
 
 #[test]
-fn a_record_damaged_after_writing_is_dropped_with_the_rest_of_its_segment() {
+fn a_record_damaged_after_writing_is_dropped_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (mut spool, _) = open(&opts(dir.path()));
     append_all(&mut spool, 0..PER_SEGMENT + 2);
     let first = seg_files(dir.path())[0].clone();
-    scribble(&first, segment::HEADER_LEN + RECORD + 9, b"!");
+    scribble(&first, segment::HEADER_LEN + RECORD + 13, b"!");
     let mut buf = Vec::new();
     let ok = spool.next(&mut buf).unwrap().unwrap();
     assert_eq!(buf, payload(0));
     let err = spool.next(&mut buf).unwrap_err();
-    let lost = u64::from(PER_SEGMENT) - 1;
     assert!(
-        matches!(&err, SpoolError::Corrupt { path, offset, lost: l, .. }
-            if *path == first && *offset == segment::HEADER_LEN + RECORD && *l == lost),
+        matches!(&err, SpoolError::Corrupt { path, offset, lost: 1, .. }
+            if *path == first && *offset == segment::HEADER_LEN + RECORD),
         "{err}"
     );
-    assert_eq!(spool.dropped(), lost);
-    assert_eq!(
-        payloads(&drain(&mut spool)),
-        expected(PER_SEGMENT..PER_SEGMENT + 2)
-    );
+    assert_eq!(spool.dropped(), 1);
+    let rest = drain(&mut spool);
+    assert_eq!(payloads(&rest), expected(2..PER_SEGMENT + 2));
     spool.ack(ok);
+    for id in rest {
+        spool.ack(id.0);
+    }
     assert!(!first.exists());
 }
 

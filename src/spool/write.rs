@@ -183,6 +183,8 @@ impl Spool {
             records: 0,
             done: 0,
             dirty: true,
+            framing: record::Framing::V2,
+            holes: Vec::new(),
         });
         self.writer = Some(file);
         Ok(())

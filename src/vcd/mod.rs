@@ -4,6 +4,7 @@
 //! other wire is ignored. A parsed file becomes a [`Trace`]: initial levels, a time-sorted list
 //! of level changes and an end time, with times kept exactly in femtoseconds (see [`Trace`]).
 
+mod coverage;
 mod cursor;
 mod date;
 mod header;
@@ -19,6 +20,7 @@ mod trace_tests;
 #[cfg(test)]
 mod write_tests;
 
+pub use coverage::uncovered;
 pub use cursor::Cursor;
 pub use date::utc_string;
 pub use parse::parse;

@@ -189,6 +189,7 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
+        self.builder.wire(decl.name);
         if let Some(pin) = decl.gpio {
             let slot = self
                 .gpio_lines

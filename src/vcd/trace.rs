@@ -27,13 +27,25 @@ pub struct Change {
 /// Invariants (upheld by [`TraceBuilder`]): changes are sorted by time, every change is a real
 /// transition (its level differs from the pin's level just before), no change is at time 0 (the
 /// level at time 0 is [`Trace::initial`]), and no change is after [`Trace::end_fs`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Two traces are equal when they drive the same pins the same way; wire names do not count.
+#[derive(Debug, Clone)]
 pub struct Trace {
     pins: u64,
+    /// Names of every wire the file declared (GPIO or not), in declaration order.
+    wires: Arc<[String]>,
     initial: u64,
     changes: Arc<[Change]>,
     end_fs: u128,
 }
+
+impl PartialEq for Trace {
+    fn eq(&self, other: &Self) -> bool {
+        (self.pins, self.initial, &self.changes, self.end_fs)
+            == (other.pins, other.initial, &other.changes, other.end_fs)
+    }
+}
+
+impl Eq for Trace {}
 
 impl Default for Trace {
     fn default() -> Self {
@@ -45,6 +57,11 @@ impl Trace {
     /// The GPIOs the trace drives, as a mask (bit n = GPIO n).
     pub fn pins(&self) -> u64 {
         self.pins
+    }
+
+    /// Names of every wire the file declared, in declaration order (empty for built traces).
+    pub fn wires(&self) -> &[String] {
+        &self.wires
     }
 
     /// Levels at time 0, including every change at exactly time 0 (bit n = GPIO n).
@@ -100,6 +117,7 @@ pub(crate) fn apply(levels: u64, c: &Change) -> u64 {
 #[derive(Debug, Clone, Default)]
 pub struct TraceBuilder {
     pins: u64,
+    wires: Vec<String>,
     initial: u64,
     changes: Vec<Change>,
     end_fs: u128,
@@ -115,6 +133,14 @@ impl TraceBuilder {
     pub fn drive(&mut self, pin: u8) -> &mut Self {
         if valid(pin) {
             self.pins |= 1 << pin;
+        }
+        self
+    }
+
+    /// Records the name of a wire the file declares (for messages about what it drives).
+    pub fn wire(&mut self, name: &str) -> &mut Self {
+        if !self.wires.iter().any(|w| w == name) {
+            self.wires.push(name.to_owned());
         }
         self
     }
@@ -176,6 +202,7 @@ impl TraceBuilder {
         let last = raw.last().map_or(0, |c| c.t_fs);
         Trace {
             pins: self.pins,
+            wires: self.wires.clone().into(),
             initial: self.initial,
             changes: out.into(),
             end_fs: self.end_fs.max(last),

@@ -78,9 +78,10 @@ impl DmaSampler {
     pub fn open(
         s: &SamplerConfig,
         words: LevelWords,
+        pins: &[u8],
         state_dir: &std::path::Path,
     ) -> Result<DmaSampler, SamplerError> {
-        let src = source::open(s)?;
+        let src = source::open(s, pins)?;
         let board = &src.board;
         // A chain a killed run left running goes first: it may hold this very channel (which
         // would then look taken by someone else), and its memory is leaked until released.

@@ -89,7 +89,7 @@ pub fn run(s: &SamplerConfig, state_dir: &std::path::Path) -> Report {
         );
         return r;
     }
-    let src = match source::open(s) {
+    let src = match source::open(s, &[]) {
         Ok(src) => src,
         Err(e) => {
             r.push("board", false, e.to_string());

@@ -52,7 +52,9 @@ pub(super) struct Source {
 }
 
 /// Opens the board `s.backend` names.
-pub(super) fn open(s: &SamplerConfig) -> Result<Source, SamplerError> {
+/// `pins` are the watched pins: an emulated board's signal that drives none of them is warned
+/// about.
+pub(super) fn open(s: &SamplerConfig, pins: &[u8]) -> Result<Source, SamplerError> {
     match s.backend {
         Backend::Dma => {
             let board = board::detect(Path::new("/")).map_err(|e| SamplerError::Settings {
@@ -73,6 +75,11 @@ pub(super) fn open(s: &SamplerConfig) -> Result<Source, SamplerError> {
                     Some(path) => (None, path.clone(), Arc::new(SystemClock)),
                     None => {
                         let e = emu::EmuOptions::from_config(&s.emulated)
+                            .inspect(|o| {
+                                if let Some(t) = &o.signal {
+                                    crate::sampler::warn_uncovered(&s.emulated.signal, t, pins);
+                                }
+                            })
                             .and_then(Emulator::start)
                             .map_err(|e| SamplerError::Emulator(e.to_string()))?;
                         let path = e.mem_path().to_path_buf();
