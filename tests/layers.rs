@@ -217,3 +217,37 @@ fn no_files_import_each_other_in_a_circle() {
     }
     assert!(circles.is_empty(), "files on an import circle: {circles:?}");
 }
+
+/// One place for a file's unit tests: `src/a/b.rs` declares `#[cfg(test)] #[path =
+/// "b_tests.rs"] mod tests;` (a `mod.rs` its `tests.rs`), so a reader finds them beside the file
+/// and the file itself stays the code. An inline `mod tests { … }` fails here.
+#[test]
+fn unit_tests_live_in_sibling_files() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in fs::read_dir(dir).expect("src readable") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let inline: Vec<String> = files
+        .iter()
+        .filter(|p| {
+            let text = fs::read_to_string(p).expect("source readable");
+            text.contains("mod tests {") || text.contains("mod proptests {")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        inline.is_empty(),
+        "inline test modules (move them to a sibling <file>_tests.rs): {inline:?}"
+    );
+}

@@ -228,30 +228,5 @@ pub fn remove_stale(dir: &Path, alive: impl Fn(u32) -> bool) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_board_file_tells_its_board_and_anything_else_is_refused_by_name() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("board");
-        let mem = create(&path, BoardKind::Pi3).expect("create");
-        let h = read_header(&mem).expect("header");
-        assert_eq!(h.board, BoardKind::Pi3);
-        assert_eq!(h.periph_base, 0x3F00_0000);
-        assert_eq!(h.mailbox_buffer_phys, MAILBOX_BUFFER_PHYS);
-        assert_eq!(h.pid, std::process::id());
-
-        let other = dir.path().join("not-a-board");
-        std::fs::write(&other, vec![0u8; 8192]).expect("write");
-        let e = read_header(&PhysMem::open(&other).expect("open")).unwrap_err();
-        assert!(
-            e.to_string().contains("not-a-board") && e.to_string().contains("EDGETAP-EMU"),
-            "{e}"
-        );
-    }
-}
-
-#[cfg(test)]
 #[path = "board_file_tests.rs"]
-mod cleanup_tests;
+mod tests;

@@ -108,12 +108,5 @@ impl<T: MailboxTransport> Drop for MailboxMemory<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bus_aliases_map_to_the_same_physical_address() {
-        assert_eq!(bus_to_phys(0xC010_0000), 0x10_0000);
-        assert_eq!(bus_to_phys(0x4010_0000), 0x10_0000);
-    }
-}
+#[path = "dmamem_tests.rs"]
+mod tests;

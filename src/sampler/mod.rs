@@ -115,9 +115,9 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
                 words,
             )?))
         }
-        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(
-            s, words, &pins, state_dir,
-        )?)),
+        Backend::Emulated | Backend::Dma => {
+            Ok(Box::new(dma::DmaSampler::open(s, words, &pins, state_dir)?))
+        }
     }
 }
 

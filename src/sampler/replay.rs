@@ -8,9 +8,6 @@ use crate::shutdown::Shutdown;
 use crate::vcd::{self, Cursor, Trace, FS_PER_US};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[cfg(test)]
-mod tests;
-
 /// Replays a [`Trace`] as sample blocks, once or in a loop, paced to the wall clock or not.
 #[derive(Debug)]
 pub struct ReplaySampler {
@@ -219,3 +216,7 @@ fn now_us() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
+
+#[cfg(test)]
+#[path = "replay_tests.rs"]
+mod tests;

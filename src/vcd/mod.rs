@@ -13,13 +13,6 @@ mod parse;
 mod trace;
 mod write;
 
-#[cfg(test)]
-mod parse_tests;
-#[cfg(test)]
-mod trace_tests;
-#[cfg(test)]
-mod write_tests;
-
 pub use coverage::uncovered;
 pub use cursor::Cursor;
 pub use date::utc_string;

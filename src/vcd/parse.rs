@@ -315,3 +315,7 @@ impl<'a> Parser<'a> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

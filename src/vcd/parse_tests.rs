@@ -1,6 +1,6 @@
 //! Parser tests: the VCD features we accept, the errors we report, and no panics on garbage.
 
-use super::*;
+use crate::vcd::*;
 use proptest::prelude::*;
 
 const NS: u128 = 1_000_000;

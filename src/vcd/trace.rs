@@ -218,3 +218,7 @@ fn valid(pin: u8) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+#[path = "trace_tests.rs"]
+mod tests;

@@ -1,6 +1,6 @@
 //! Trace building and cursor tests.
 
-use super::*;
+use crate::vcd::*;
 use proptest::prelude::*;
 
 #[test]

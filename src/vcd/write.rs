@@ -244,3 +244,7 @@ fn gcd(a: u128, b: u128) -> u128 {
         gcd(b, a % b)
     }
 }
+
+#[cfg(test)]
+#[path = "write_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! Writer tests: the header, misuse errors, and round trips through the parser.
 
-use super::*;
 use crate::edges::{Edge, PinLevel};
+use crate::vcd::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::sampler::{Backend, SamplerConfig};
 use crate::hw::board::Board;
 use crate::hw::channel;
 use crate::hw::clock::HostClock;
@@ -16,6 +15,7 @@ use crate::hw::regs::dma;
 use crate::hw::selftest::{ticks_advance, FiniteChain};
 use crate::hw::teardown::ChannelGuard;
 use crate::sampler::LevelWords;
+use crate::sampler::{Backend, SamplerConfig};
 
 use super::source;
 
