@@ -84,11 +84,12 @@ pub fn agent(config: &Path, dir: &Path) -> Proc {
     Proc::spawn(cmd, dir, "agent")
 }
 
-/// `edgetap emulator` for a Pi 4 on `mem`, looping `signal`; returns once the board file exists.
+/// `edgetap emulator` for a Pi 3 on `mem`, looping `signal`; returns once the board file exists.
+/// A Pi 3: its engine sustains the 1 µs rows (a Pi 4's runs late there, see docs/hardware.md).
 pub fn emulator(mem: &Path, signal: &Path, dir: &Path) -> Proc {
     let _ = std::fs::remove_file(mem);
     let mut cmd = edgetap();
-    cmd.args(["emulator", "--board", "pi4", "--loop", "--mem"])
+    cmd.args(["emulator", "--board", "pi3", "--loop", "--mem"])
         .arg(mem)
         .arg("--signal")
         .arg(signal);
@@ -139,7 +140,7 @@ block_samples = {block_samples}
 buffer_ms = 100
 pacer = "pwm"
 [sampler.emulated]
-board = "pi4"
+board = "pi3"
 {mem}signal = "{signal}"
 realtime = {realtime}
 loop = true

@@ -248,7 +248,7 @@ impl Board {
     }
 
     /// Emulated-time cost of one control block on this SoC (ns): the inverse of the rates
-    /// measured on real boards when every CB does one small transfer (shared/HARDWARE.md,
+    /// measured on real boards when every CB does one small transfer (docs/hardware.md,
     /// "Measured limits": Pi 1 ≈ 2.75 M CB/s, Pi 3 ≈ 2.3 M, Pi 4 ≈ 1.8 M).
     pub fn cb_cost_ns(&self) -> u32 {
         match self.soc {
