@@ -73,15 +73,20 @@ struct Run {
 }
 
 fn run(config: &Config, until_us: u64) -> Run {
+    run_until_stopped(config, until_us, &Shutdown::new())
+}
+
+/// Samples `config` until signal time `until_us` (or `stop`), collecting edges, gaps and the
+/// sampler's counters.
+fn run_until_stopped(config: &Config, until_us: u64, stop: &Shutdown) -> Run {
     let mut s = sampler::open(config).expect("sampler opens");
     let mut pipeline = Pipeline::new(&config.inputs);
     let mut block = Block::new(s.period_us(), s.words());
     let mut out = Run::default();
-    let shutdown = Shutdown::new();
     let mut prev_end: Option<u64> = None;
     // Bounded: signal time only moves forward, and the bound is generous.
     for _ in 0..10_000_000 {
-        if !s.next_block(&mut block, &shutdown).expect("next block") {
+        if !s.next_block(&mut block, stop).expect("next block") {
             break;
         }
         if prev_end.is_none() {
@@ -389,31 +394,7 @@ fn run_bounded(config: Config, until_us: u64, what: &str) -> Run {
     let (tx, rx) = std::sync::mpsc::channel();
     let stop = shutdown.clone();
     let t = std::thread::spawn(move || {
-        let mut s = sampler::open(&config).expect("sampler opens");
-        let mut pipeline = Pipeline::new(&config.inputs);
-        let mut block = Block::new(s.period_us(), s.words());
-        let mut out = Run::default();
-        let mut prev_end: Option<u64> = None;
-        for _ in 0..10_000_000 {
-            if !s.next_block(&mut block, &stop).expect("next block") {
-                break;
-            }
-            if prev_end.is_none() {
-                out.first_us = block.t0_us;
-            }
-            if block.lost_before > 0 {
-                out.lost += block.lost_before;
-                out.gaps
-                    .push((prev_end.unwrap_or(0), block.t0_us, block.lost_before));
-            }
-            pipeline.process(&block, &mut out.edges);
-            prev_end = Some(block.end_us());
-            if block.t0_us >= START_US + until_us {
-                break;
-            }
-        }
-        out.counters = s.counters();
-        out.edges.retain(|e| e.t_us < START_US + until_us);
+        let out = run_until_stopped(&config, until_us, &stop);
         let _ = tx.send(out);
     });
     match rx.recv_timeout(std::time::Duration::from_secs(60)) {

@@ -59,10 +59,10 @@ fn wait_exit(
     }
 }
 
-fn teardown_is_observed(how: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let signal = edgetap::vcd::read_file(&demo_signal(dir.path(), 2)).expect("signal");
-    let mem = dir.path().join("board");
+/// An emulated Pi 4 in its own thread, looping the demo signal on the board file `<dir>/board`.
+fn looping_pi4(dir: &std::path::Path) -> (Emulator, std::path::PathBuf) {
+    let signal = edgetap::vcd::read_file(&demo_signal(dir, 2)).expect("signal");
+    let mem = dir.join("board");
     let emu = Emulator::start(EmuOptions {
         board: BoardKind::Pi4,
         mem: Some(mem.clone()),
@@ -74,6 +74,12 @@ fn teardown_is_observed(how: &str) {
         cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
     })
     .expect("emulator");
+    (emu, mem)
+}
+
+fn teardown_is_observed(how: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (emu, mem) = looping_pi4(dir.path());
     let config = attach_config(dir.path(), &mem);
     let mut cmd = edgetap();
     cmd.args(["capture", "--config"])
@@ -254,19 +260,7 @@ fn an_agent_attaches_to_a_separate_emulator_process() {
 fn a_crash_signal_stops_the_channel(sig: i32) {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().expect("tempdir");
-    let signal = edgetap::vcd::read_file(&demo_signal(dir.path(), 2)).expect("signal");
-    let mem = dir.path().join("board");
-    let emu = Emulator::start(EmuOptions {
-        board: BoardKind::Pi4,
-        mem: Some(mem.clone()),
-        signal: Some(signal),
-        loop_signal: true,
-        mode: Mode::Realtime,
-        start_utc_us: None,
-        faults: Default::default(),
-        cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
-    })
-    .expect("emulator");
+    let (emu, mem) = looping_pi4(dir.path());
     let config = attach_config(dir.path(), &mem);
     let stderr = dir.path().join("stderr");
     let mut child = edgetap()
