@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use super::FaultsConfig;
-use crate::hw::board::BoardKind;
 #[cfg(test)]
 use crate::hw::board::Board;
+use crate::hw::board::BoardKind;
 use crate::hw::mmio::{Mapping, PhysMem};
 use crate::hw::regs::{self, cm, dma, gpio, mbox, mem, pcm, pwm, st};
 use crate::signal::rng::SplitMix64;

@@ -105,6 +105,8 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
             s.block_samples,
             words,
         )?)),
-        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(s, words, state_dir)?)),
+        Backend::Emulated | Backend::Dma => {
+            Ok(Box::new(dma::DmaSampler::open(s, words, state_dir)?))
+        }
     }
 }

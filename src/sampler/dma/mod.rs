@@ -94,12 +94,12 @@ impl DmaSampler {
         let periph = Peripherals::map(&src.mem, board.periph_base).map_err(hw)?;
         // A chain a killed run left running goes first: it may hold this very channel, and its
         // memory is leaked until released.
-        src.recover_orphan(&state_dir);
+        src.recover_orphan(state_dir);
         let memory = src.allocate(&periph, layout.bytes()).map_err(hw)?;
         let regs =
             Peripherals::map_dma_channel(&src.mem, board.periph_base, channel_no).map_err(hw)?;
         let guard = ChannelGuard::new(regs).map_err(hw)?;
-        let record = RecordGuard::save(&state_dir, &src.record(channel_no, memory.as_ref()));
+        let record = RecordGuard::save(state_dir, &src.record(channel_no, memory.as_ref()));
         info!(
             board = %board.model,
             channel = channel_no,
