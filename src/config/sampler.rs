@@ -91,6 +91,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         pacer,
         dma_channel,
         mem_device,
+        dma_memory,
         replay,
         emulated,
     } = old;
@@ -101,6 +102,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         || *pacer != new.pacer
         || *dma_channel != new.dma_channel
         || *mem_device != new.mem_device
+        || *dma_memory != new.dma_memory
         || replay_changed(replay, &new.replay)
         || emulated_changed(emulated, &new.emulated);
 }
