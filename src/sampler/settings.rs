@@ -107,6 +107,7 @@ impl From<&SamplerConfig> for crate::hw::check::DmaSettings {
             period_us: s.period_us,
             pacer: s.pacer,
             dma_channel: s.dma_channel,
+            dma_memory: s.dma_memory,
         }
     }
 }
