@@ -22,7 +22,12 @@ cache=${EDGETAP_QEMU_CACHE:-$here/target/qemu-cache}
 guest_timeout=${EDGETAP_QEMU_TIMEOUT:-240}
 marker=EDGETAP-QEMU-DONE
 
+stop_qemu() {
+    if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; fi
+    qemu_pid=
+}
 fail() {
+    stop_qemu
     echo "raspi3b: FAIL $*"
     exit 1
 }
@@ -30,7 +35,7 @@ fail() {
 work=$(mktemp -d /tmp/edgetap-raspi3b.XXXXXX)
 qemu_pid=
 cleanup() {
-    if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; fi
+    stop_qemu
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -131,12 +136,12 @@ log=$work/serial.log
 boot=$(date +%s)
 qemu-system-aarch64 -M raspi3b -m 1G -kernel "$vmlinuz" -dtb "$dtb" -initrd "$work/initrd.gz" \
     -append "console=ttyAMA0 iomem=relaxed rdinit=/init quiet" \
-    -display none -serial file:"$log" -monitor none -nic none -no-reboot &
+    -display none -serial file:"$log" -monitor none -nic none -no-reboot 2>"$work/qemu.err" &
 qemu_pid=$!
 deadline=$((boot + guest_timeout))
 while ! grep -q "^$marker" "$log" 2>/dev/null; do
     if ! kill -0 "$qemu_pid" 2>/dev/null; then
-        tail -n 40 "$log" 2>/dev/null
+        tail -n 40 "$log" "$work/qemu.err" 2>/dev/null
         fail "QEMU exited before the guest finished"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
@@ -145,9 +150,7 @@ while ! grep -q "^$marker" "$log" 2>/dev/null; do
     fi
     sleep 1
 done
-kill "$qemu_pid" 2>/dev/null || true
-wait "$qemu_pid" 2>/dev/null || true
-qemu_pid=
+stop_qemu
 guest=$(($(date +%s) - boot))
 
 # The guest's output from the first edgetap line on, without the console's carriage returns.
