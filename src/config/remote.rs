@@ -37,6 +37,7 @@ pub const LOCAL_ONLY: &[&str] = &[
     "mqtt.embedded_broker",
     "sampler.replay.signal",
     "sampler.mem_device",
+    "sampler.dma_memory",
     "sampler.emulated.signal",
     "sampler.emulated.mem",
 ];

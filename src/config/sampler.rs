@@ -92,6 +92,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         dma_channel,
         dma_force,
         mem_device,
+        dma_memory,
         replay,
         emulated,
     } = old;
@@ -103,6 +104,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         || *dma_channel != new.dma_channel
         || *dma_force != new.dma_force
         || *mem_device != new.mem_device
+        || *dma_memory != new.dma_memory
         || replay_changed(replay, &new.replay)
         || emulated_changed(emulated, &new.emulated);
 }

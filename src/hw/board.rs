@@ -27,8 +27,13 @@ pub enum BoardKind {
 
 /// Board revision as a big-endian u32 in the device tree (kernels since ~4.9).
 const DT_REVISION: &str = "proc/device-tree/system/linux,revision";
-/// The `Revision` line of cpuinfo (every kernel).
+/// The `Revision` line of cpuinfo (every 32-bit kernel, the Pi's own arm64 kernels).
 const CPUINFO: &str = "proc/cpuinfo";
+/// The root node's compatible strings: what names the SoC when neither of the above exists
+/// (a mainline arm64 kernel booted without the Pi firmware, as under QEMU's raspi3b).
+const DT_COMPATIBLE: &str = "proc/device-tree/compatible";
+/// The root node's model string.
+const DT_MODEL: &str = "proc/device-tree/model";
 
 /// New-style revision codes have this bit set.
 const REV_NEW_STYLE: u32 = 1 << 23;
@@ -148,11 +153,22 @@ pub enum BoardError {
 
 /// Identifies the board from the files under `root` (`/` on a Pi).
 pub fn detect(root: &Path) -> Result<Board, BoardError> {
-    let (revision, source) = read_revision(root)?;
-    let (soc, model) = decode_revision(revision).ok_or_else(|| BoardError::BadRevision {
-        path: source.clone(),
-        value: format!("{revision:x}"),
-    })?;
+    let (revision, soc, model) = match read_revision(root) {
+        Ok((revision, source)) => {
+            let (soc, model) =
+                decode_revision(revision).ok_or_else(|| BoardError::BadRevision {
+                    path: source.clone(),
+                    value: format!("{revision:x}"),
+                })?;
+            (revision, soc, model)
+        }
+        // No revision code: the SoC from the device tree, the revision unknown (0).
+        Err(e @ BoardError::NotAPi { .. }) => match soc_from_compatible(root) {
+            Some((soc, model)) => (0, soc, model),
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     if soc == Soc::Bcm2712 {
         return Err(BoardError::Pi5 { model });
     }
@@ -356,8 +372,41 @@ fn read_revision(root: &Path) -> Result<(u32, PathBuf), BoardError> {
         }
     }
     Err(BoardError::NotAPi {
-        tried: format!("{} and {}", dt.display(), cpuinfo.display()),
+        tried: format!(
+            "{}, {} and {}",
+            dt.display(),
+            cpuinfo.display(),
+            root.join(DT_COMPATIBLE).display()
+        ),
     })
+}
+
+/// SoC and model from the root node's `compatible` and `model` (mainline naming:
+/// `"raspberrypi,3-model-b", "brcm,bcm2837"`); `None` when no string names a SoC we know.
+fn soc_from_compatible(root: &Path) -> Option<(Soc, String)> {
+    let bytes = std::fs::read(root.join(DT_COMPATIBLE)).ok()?;
+    let soc = bytes
+        .split(|&b| b == 0)
+        .filter_map(|s| std::str::from_utf8(s).ok())
+        .find_map(|c| match c {
+            "brcm,bcm2835" => Some(Soc::Bcm2835),
+            "brcm,bcm2836" => Some(Soc::Bcm2836),
+            "brcm,bcm2837" => Some(Soc::Bcm2837),
+            "brcm,bcm2711" => Some(Soc::Bcm2711),
+            "brcm,bcm2712" => Some(Soc::Bcm2712),
+            _ => None,
+        })?;
+    let model = std::fs::read(root.join(DT_MODEL))
+        .ok()
+        .map(|m| {
+            String::from_utf8_lossy(&m)
+                .trim_end_matches('\0')
+                .trim()
+                .to_string()
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| format!("Raspberry Pi ({soc:?})"));
+    Some((soc, model))
 }
 
 /// SoC and model name of a revision code; `None` for codes this agent does not know.

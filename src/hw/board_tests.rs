@@ -104,6 +104,28 @@ fn pi3b() {
 }
 
 #[test]
+fn a_mainline_arm64_kernel_without_revision_is_told_by_its_compatible() {
+    // Debian's arm64 kernel under QEMU's raspi3b: no linux,revision, no cpuinfo Revision.
+    let b = board("pi3b-mainline");
+    assert_eq!(
+        (b.revision, b.model.as_str()),
+        (0, "Raspberry Pi 3 Model B")
+    );
+    assert_2837(&b);
+    assert_eq!(b.dma_channel_mask, Some(0x7F35));
+}
+
+#[test]
+fn a_compatible_naming_no_broadcom_soc_is_not_a_pi() {
+    let dir = tree(&[(DT_COMPATIBLE, b"qemu,virt\0linux,dummy-virt\0")]);
+    let msg = detect(dir.path()).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("not a Raspberry Pi") && msg.contains("compatible"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn pi3b_plus_without_root_cells_file() {
     let b = board("pi3bplus");
     assert_eq!(b.model, "Raspberry Pi 3B+");

@@ -7,6 +7,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use super::board::{self, Board};
+use super::dmamem::CpuView;
 use super::pacing;
 use super::pacing::Pacer;
 use super::pagemap::page_frames;
@@ -67,6 +68,8 @@ pub struct DmaSettings {
     pub pacer: Pacer,
     /// `sampler.dma_channel`; unset: the board's default.
     pub dma_channel: Option<u8>,
+    /// `sampler.dma_memory`: how the CPU would reach pagemap memory.
+    pub dma_memory: CpuView,
 }
 
 /// Checks what the DMA backend needs, with the sampler settings `s`.
@@ -104,7 +107,7 @@ pub fn check(paths: &CheckPaths, s: &DmaSettings) -> Report {
         check_board_settings(b, s, &mut push);
     }
     let mem_ok = check_open(&paths.mem_device, &mut push);
-    let memory = memory_method(paths);
+    let memory = memory_method(paths, s.dma_memory);
     push(
         "DMA memory",
         memory.is_ok(),
@@ -178,18 +181,30 @@ fn check_open(path: &Path, push: &mut impl FnMut(&str, bool, String)) -> bool {
     }
 }
 
-/// How DMA memory would be obtained, or why it could not.
-fn memory_method(paths: &CheckPaths) -> Result<String, String> {
+/// How DMA memory would be obtained, or why it could not: the allocator's rules
+/// (`sampler::dma::source`), so `check` and the sampler never disagree.
+fn memory_method(paths: &CheckPaths, view: CpuView) -> Result<String, String> {
     let vcio = OpenOptions::new().read(true).write(true).open(&paths.vcio);
+    if view == CpuView::OwnMapping && paths.vcio.exists() {
+        return Err(format!(
+            "sampler.dma_memory = \"own-mapping\" is only for QEMU or other cache-coherent \
+             models, never for a Raspberry Pi, and {} exists here: remove the setting",
+            paths.vcio.display()
+        ));
+    }
     let vcio_err = match vcio {
         Ok(_) => return Ok(format!("mailbox ({})", paths.vcio.display())),
         Err(e) => format!("{}: {e}", paths.vcio.display()),
     };
     // Look up a page we certainly own: without privilege the kernel hides its frame number.
     let probe = vec![1u8; 4096];
-    match page_frames(&paths.pagemap, probe.as_ptr() as u64, 1) {
-        Ok(_) => Ok(format!("pagemap fallback ({vcio_err})")),
-        Err(e) => Err(format!(
+    match (page_frames(&paths.pagemap, probe.as_ptr() as u64, 1), view) {
+        (Ok(_), CpuView::Uncached) => Ok(format!("pagemap fallback ({vcio_err})")),
+        (Ok(_), CpuView::OwnMapping) => Ok(format!(
+            "pagemap through this process's own cached mapping (sampler.dma_memory = \
+             \"own-mapping\": QEMU / cache-coherent models only, never a Pi) ({vcio_err})"
+        )),
+        (Err(e), _) => Err(format!(
             "no mailbox ({vcio_err}) and no pagemap (frame numbers need CAP_SYS_ADMIN): {e}"
         )),
     }

@@ -12,6 +12,20 @@ use super::mailbox::{Mailbox, MailboxTransport};
 use super::mmio::{Mapping, PhysMem};
 use super::HwError;
 
+/// How the CPU reaches pagemap DMA memory (`sampler.dma_memory`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuView {
+    /// Through `/dev/mem`, uncached: what a Pi needs (its DMA engine does not see the CPU's
+    /// caches).
+    #[default]
+    Uncached,
+    /// Through this process's own cached mapping: ONLY for QEMU or other cache-coherent models
+    /// whose kernel refuses `/dev/mem` for RAM (STRICT_DEVMEM). Never on a Pi: the engine would
+    /// read stale control blocks and the CPU stale samples. Refused where `/dev/vcio` exists.
+    OwnMapping,
+}
+
 /// A block of DMA-reachable memory, mapped for the CPU.
 pub trait DmaMemory: Send {
     /// Bus address of every page, as control blocks must name them.

@@ -140,6 +140,21 @@ impl PhysMem {
     }
 }
 
+impl Mapping {
+    /// This process's own (cached) mapping `map` as a window whose first page is at physical
+    /// `phys`: only for models without caches (QEMU), where the CPU's cached view and what
+    /// the DMA engine sees are the same; see `pagemap::PagemapMemory::allocate_own_mapping`.
+    pub fn own(map: memmap2::MmapMut, phys: u64) -> Mapping {
+        let len = map.len();
+        Mapping {
+            map: Backing::File(MmapRaw::from(map)),
+            lead: 0,
+            len,
+            phys,
+        }
+    }
+}
+
 /// Page-by-page mappings placed side by side in one reserved range; unmapped on drop.
 #[derive(Debug)]
 struct RawPages {

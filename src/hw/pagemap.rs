@@ -43,8 +43,9 @@ pub fn pagemap_pfn(entry: u64) -> Option<u64> {
     (entry & PRESENT != 0 && pfn != 0).then_some(pfn)
 }
 
-/// The page frames of `len` bytes of this process's memory at virtual address `virt`, read from
-/// `path` (the pagemap).
+/// Physical addresses of the host pages behind `len` bytes of this process's memory at virtual
+/// address `virt`, read from `path` (the pagemap, which gives page frame NUMBERS: each is
+/// multiplied by the page size here, once, so every caller deals in physical addresses).
 pub fn page_frames(path: &Path, virt: u64, len: usize) -> Result<Vec<u64>, HwError> {
     let open_err = |source| HwError::Open {
         path: path.into(),
@@ -61,7 +62,7 @@ pub fn page_frames(path: &Path, virt: u64, len: usize) -> Result<Vec<u64>, HwErr
         .enumerate()
         .map(|(i, c)| {
             let entry = u64::from_le_bytes(c.try_into().unwrap_or_default());
-            pagemap_pfn(entry).ok_or_else(|| {
+            pagemap_pfn(entry).map(|pfn| pfn * page).ok_or_else(|| {
                 HwError::Device(format!(
                     "pagemap DMA memory: page {i} has no frame number in {} \
                      (reading frame numbers needs CAP_SYS_ADMIN)",
@@ -91,6 +92,8 @@ pub struct PagemapMemory {
     pages: BusPages,
     /// The locked anonymous pages that own the frames; inaccessible, never read or written.
     _owner: Option<MmapMut>,
+    /// How the CPU reaches the pages, for `method()`.
+    method: &'static str,
 }
 
 impl PagemapMemory {
@@ -128,6 +131,49 @@ impl PagemapMemory {
         Ok(this)
     }
 
+    /// Locks `size` bytes of anonymous memory and finds its frames as [`Self::allocate`]
+    /// does, but keeps the process's own cached mapping as the CPU's view instead of mapping
+    /// the frames uncached from `/dev/mem`.
+    ///
+    /// ONLY for models without caches (QEMU's raspi3b), where a kernel with STRICT_DEVMEM
+    /// refuses `/dev/mem` for RAM. On a Pi the engine does not see the CPU's caches: it would
+    /// run stale control blocks and we would read stale samples.
+    pub fn allocate_own_mapping(size: usize, board: &Board) -> Result<Self, HwError> {
+        let device = |why: String| HwError::Device(format!("pagemap DMA memory: {why}"));
+        let mut owner = MmapOptions::new()
+            .len(size)
+            .populate()
+            .map_anon()
+            .map_err(|e| device(format!("cannot map {size} bytes: {e}")))?;
+        owner
+            .lock()
+            .map_err(|e| device(format!("cannot lock pages: {e}")))?;
+        let page = page_size() as usize;
+        for i in (0..size).step_by(page) {
+            owner[i] = 0;
+        }
+        let virt = owner.as_ptr() as u64;
+        let frames = page_frames(Path::new(PAGEMAP), virt, size)?;
+        let pages = bus_pages(board, &frames)?;
+        if page_frames(Path::new(PAGEMAP), virt, size)? != frames {
+            return Err(device(
+                "the kernel moved a page while the chain was set up".into(),
+            ));
+        }
+        warn!(
+            pages = frames.len(),
+            "DMA memory through this process's own CACHED mapping (sampler.dma_memory = \"own-mapping\"): \
+             correct only on QEMU or another cache-coherent model, NEVER on a Raspberry Pi"
+        );
+        let first = frames.first().copied().unwrap_or_default();
+        Ok(PagemapMemory {
+            map: Mapping::own(owner, first),
+            pages,
+            _owner: None,
+            method: "pagemap (own cached mapping: QEMU only)",
+        })
+    }
+
     /// Memory made of the frames at physical `frames` (host-page aligned), owned by `owner`
     /// (None: owned elsewhere, e.g. emulated DRAM in tests).
     pub fn with_frames(
@@ -145,6 +191,7 @@ impl PagemapMemory {
             map,
             pages,
             _owner: owner,
+            method: "pagemap",
         })
     }
 }
@@ -159,7 +206,7 @@ impl DmaMemory for PagemapMemory {
     }
 
     fn method(&self) -> &'static str {
-        "pagemap"
+        self.method
     }
 }
 

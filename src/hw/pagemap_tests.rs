@@ -18,6 +18,22 @@ fn pagemap_entries_decode() {
 }
 
 #[test]
+fn page_frames_are_physical_addresses_not_frame_numbers() {
+    // Frame numbers 0x1234 and 0x20 as the kernel writes them; the engine needs addresses.
+    let page = page_size();
+    let mut raw = vec![0u8; 16 * 8];
+    raw[3 * 8..4 * 8].copy_from_slice(&((1u64 << 63) | 0x1234).to_le_bytes());
+    raw[4 * 8..5 * 8].copy_from_slice(&((1u64 << 63) | 0x20).to_le_bytes());
+    let f = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(f.path(), &raw).expect("write");
+    let got = page_frames(f.path(), 3 * page + 12, page as usize + 1).expect("frames");
+    assert_eq!(got, vec![0x1234 * page, 0x20 * page]);
+    // And they make page-aligned bus addresses.
+    let pages = bus_pages(&Board::emulated(BoardKind::Pi3), &got).expect("in reach");
+    assert_eq!(pages.bus(0), 0xC000_0000 | (0x1234 * page) as u32);
+}
+
+#[test]
 fn a_page_above_the_first_gib_is_refused_not_aliased() {
     // A Pi 4 with 2 GB: physical 0x7A3F_0000 ORed with 0xC000_0000 is bus 0xFA3F_0000, which
     // the engine decodes as physical 0x3A3F_0000: someone else's page.

@@ -2,6 +2,7 @@
 //! reads them as its `sampler` section.
 
 use crate::emu::EmulatedConfig;
+use crate::hw::dmamem::CpuView;
 use crate::hw::pacing::Pacer;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -50,6 +51,9 @@ pub struct SamplerConfig {
     pub dma_force: bool,
     /// DMA backend: the physical-memory device (a Pi's `/dev/mem`).
     pub mem_device: PathBuf,
+    /// DMA backend, pagemap memory: how the CPU reaches it. `uncached` (`/dev/mem`, the only
+    /// choice on a Pi) or `own-mapping` (ONLY for QEMU / cache-coherent models, never on a Pi).
+    pub dma_memory: CpuView,
     /// Settings of the replay backend.
     pub replay: ReplayConfig,
     /// Settings of the emulated board.
@@ -67,6 +71,7 @@ impl Default for SamplerConfig {
             dma_channel: None,
             dma_force: false,
             mem_device: PathBuf::from("/dev/mem"),
+            dma_memory: CpuView::Uncached,
             replay: ReplayConfig::default(),
             emulated: EmulatedConfig::default(),
         }
@@ -105,6 +110,7 @@ impl From<&SamplerConfig> for crate::hw::check::DmaSettings {
             period_us: s.period_us,
             pacer: s.pacer,
             dma_channel: s.dma_channel,
+            dma_memory: s.dma_memory,
         }
     }
 }

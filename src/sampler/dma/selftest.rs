@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::hw::board::Board;
-use crate::hw::channel;
+use crate::hw::channel::{self, ChannelStatus};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
 use crate::hw::mmio::PhysMem;
@@ -210,23 +210,8 @@ pub fn run_chain(
         waited += Duration::from_millis(1);
     };
     let cs = guard.regs().read32(dma::CS);
-    let clean = !status.active && !status.error && status.debug_errors == 0;
-    let ok = r.push(
-        "channel",
-        clean && cs & dma::CS_END != 0,
-        format!(
-            "{channel_no}: {} control blocks {} (CS {cs:#010x}, DEBUG errors {:#x})",
-            chain.cbs(),
-            if status.active {
-                "still running after 2 s"
-            } else if clean {
-                "ran and the channel stopped by itself"
-            } else {
-                "stopped with an error"
-            },
-            status.debug_errors
-        ),
-    );
+    let (clean, detail) = channel_verdict(&status, cs, chain.cbs());
+    let ok = r.push("channel", clean, format!("{channel_no}: {detail}"));
     drop(guard);
     if !ok {
         return false;
@@ -250,6 +235,30 @@ pub fn run_chain(
         ticks_advance(&ticks),
         format!("CLO read by the engine: {ticks:?}"),
     )
+}
+
+/// Whether the channel ended cleanly, and the report's words for it.
+///
+/// CS.ERROR is the verdict, as Linux's driver takes it: on silicon it is set whenever a DEBUG
+/// error bit is. DEBUG bits under a clear CS.ERROR are reported, not failed: QEMU's model keeps
+/// whatever was last written to DEBUG, so it reads back the write-1-to-clear of `start`.
+pub fn channel_verdict(status: &ChannelStatus, cs: u32, cbs: usize) -> (bool, String) {
+    let clean = !status.active && !status.error && cs & dma::CS_END != 0;
+    let what = if status.active {
+        "still running after 2 s"
+    } else if clean {
+        "ran and the channel stopped by itself"
+    } else {
+        "stopped with an error"
+    };
+    let mut detail = format!(
+        "{cbs} control blocks {what} (CS {cs:#010x}, DEBUG errors {:#x})",
+        status.debug_errors
+    );
+    if clean && status.debug_errors != 0 {
+        detail.push_str(": DEBUG error bits without CS.ERROR (a model keeping the clearing write)");
+    }
+    (clean, detail)
 }
 
 #[cfg(test)]

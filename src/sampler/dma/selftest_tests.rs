@@ -100,3 +100,32 @@ fn on_a_pi4_an_address_outside_the_dma_window_stops_the_chain_with_an_error() {
         "{text}"
     );
 }
+
+fn ended(error: bool, debug_errors: u32) -> ChannelStatus {
+    ChannelStatus {
+        active: false,
+        error,
+        debug_errors,
+        conblk_ad: 0,
+    }
+}
+
+#[test]
+fn cs_error_is_the_verdict_and_stray_debug_bits_are_reported() {
+    let end = dma::CS_END | dma::CS_INT;
+    let (ok, detail) = channel_verdict(&ended(false, 0), end, 8);
+    assert!(ok && detail.contains("stopped by itself"), "{detail}");
+    // QEMU's raspi3b: DEBUG reads back the 0b111 written to clear it; CS says no error.
+    let (ok, detail) = channel_verdict(&ended(false, 0b111), end, 8);
+    assert!(ok && detail.contains("without CS.ERROR"), "{detail}");
+    let (ok, detail) = channel_verdict(&ended(true, dma::DEBUG_READ_ERROR), end | dma::CS_ERROR, 8);
+    assert!(!ok && detail.contains("stopped with an error"), "{detail}");
+    let running = ChannelStatus {
+        active: true,
+        ..ended(false, 0)
+    };
+    let (ok, detail) = channel_verdict(&running, dma::CS_ACTIVE, 8);
+    assert!(!ok && detail.contains("still running"), "{detail}");
+    // Stopped without END: the chain did not finish.
+    assert!(!channel_verdict(&ended(false, 0), 0, 8).0);
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::emu::{self, Emulator};
 use crate::hw::board::{self, Board};
 use crate::hw::clock::{HostClock, SystemClock};
-use crate::hw::dmamem::{DmaMemory, MailboxMemory};
+use crate::hw::dmamem::{CpuView, DmaMemory, MailboxMemory};
 use crate::hw::mailbox::{Mailbox, MailboxRegisters, MailboxTransport, Vcio};
 use crate::hw::mmio::PhysMem;
 use crate::hw::orphan::{self, ChainRecord};
@@ -24,8 +24,11 @@ const VCIO: &str = "/dev/vcio";
 
 /// How DMA memory is allocated on this board.
 enum MemorySource {
-    /// `/dev/vcio`, falling back to pagemap.
-    Kernel,
+    /// `/dev/vcio`, falling back to pagemap, reached as `view` says.
+    Kernel {
+        /// How the CPU reaches pagemap memory.
+        view: CpuView,
+    },
     /// The emulated board's mailbox registers, with the message buffer at this address.
     BoardMailbox {
         /// Physical address of the message buffer.
@@ -65,7 +68,7 @@ pub(super) fn open(s: &SamplerConfig, pins: &[u8]) -> Result<Source, SamplerErro
                 board,
                 mem: PhysMem::open(&s.mem_device)?,
                 clock: Arc::new(SystemClock),
-                memory: MemorySource::Kernel,
+                memory: MemorySource::Kernel { view: s.dma_memory },
                 keepalive: Keepalive { _emulator: None },
             })
         }
@@ -122,7 +125,7 @@ impl Source {
                     self.board.dram_bus(buffer_phys),
                 ))
             }
-            MemorySource::Kernel => Box::new(Vcio::open(Path::new(VCIO))?),
+            MemorySource::Kernel { .. } => Box::new(Vcio::open(Path::new(VCIO))?),
         };
         Ok(Mailbox::new(transport))
     }
@@ -210,7 +213,12 @@ impl Source {
                 )?;
                 Ok(Box::new(m))
             }
-            MemorySource::Kernel => {
+            MemorySource::Kernel {
+                view: CpuView::OwnMapping,
+            } => own_mapping(Path::new(VCIO), bytes, &self.board),
+            MemorySource::Kernel {
+                view: CpuView::Uncached,
+            } => {
                 let mailbox = Vcio::open(Path::new(VCIO)).and_then(|v| {
                     MailboxMemory::allocate(
                         Mailbox::new(v),
@@ -237,3 +245,21 @@ impl Source {
         }
     }
 }
+
+/// Pagemap memory through the process's own cached mapping (`sampler.dma_memory =
+/// "own-mapping"`): refused where `vcio` exists, since that is a Pi's kernel and the setting is
+/// for QEMU / cache-coherent models only.
+fn own_mapping(vcio: &Path, bytes: usize, board: &Board) -> Result<Box<dyn DmaMemory>, HwError> {
+    if vcio.exists() {
+        return Err(HwError::Device(format!(
+            "sampler.dma_memory = \"own-mapping\" is only for QEMU or other cache-coherent \
+             models, never for a Raspberry Pi, and {} exists here: remove the setting",
+            vcio.display()
+        )));
+    }
+    PagemapMemory::allocate_own_mapping(bytes, board).map(|m| Box::new(m) as Box<dyn DmaMemory>)
+}
+
+#[cfg(test)]
+#[path = "source_tests.rs"]
+mod tests;
