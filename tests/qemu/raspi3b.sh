@@ -48,10 +48,10 @@ as_root() {
 apt_updated=
 apt_install() {
     if [ -z "$apt_updated" ]; then
-        timeout 300 as_root apt-get update -qq >/dev/null || fail "apt-get update"
+        as_root timeout 300 apt-get update -qq >/dev/null || fail "apt-get update"
         apt_updated=1
     fi
-    DEBIAN_FRONTEND=noninteractive timeout 600 as_root apt-get install -y -qq "$@" >/dev/null \
+    as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "$@" >/dev/null \
         || fail "apt-get install $*"
 }
 
@@ -68,7 +68,7 @@ command -v cpio >/dev/null || need+=(cpio)
 mkdir -p "$cache"
 if ! ls "$cache"/linux-image-*_arm64.deb >/dev/null 2>&1 || ! ls "$cache"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
     dpkg --print-foreign-architectures | grep -qx arm64 || { as_root dpkg --add-architecture arm64; apt_updated=; }
-    if [ -z "$apt_updated" ]; then timeout 300 as_root apt-get update -qq >/dev/null || fail "apt-get update"; apt_updated=1; fi
+    if [ -z "$apt_updated" ]; then as_root timeout 300 apt-get update -qq >/dev/null || fail "apt-get update"; apt_updated=1; fi
     kernel_pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-arm64$' | awk '{print $1}' | sort -V | tail -1)
     [ -n "$kernel_pkg" ] || fail "no linux-image-6.1.0-*-arm64 package known to apt"
     (cd "$cache" && rm -f ./*.deb && timeout 600 apt-get download "$kernel_pkg:arm64" busybox-static:arm64 >/dev/null 2>&1) \
