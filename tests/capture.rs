@@ -11,6 +11,8 @@ struct Edge {
     pin: u8,
     level: u8,
     t_us: u64,
+    #[serde(default)]
+    after_gap: bool,
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -105,12 +107,14 @@ fn glitch_filter_keeps_only_stable_levels_with_their_original_time() {
             Edge {
                 pin: 5,
                 level: 1,
-                t_us: 105
+                t_us: 105,
+                after_gap: false
             },
             Edge {
                 pin: 5,
                 level: 0,
-                t_us: 1002
+                t_us: 1002,
+                after_gap: false
             },
         ]
     );

@@ -8,7 +8,12 @@ use std::collections::BTreeMap;
 const ORIGIN: u64 = 1_700_000_000_000_000;
 
 fn edge(pin: u8, level: u8, t_us: u64) -> Edge {
-    Edge { pin, level, t_us }
+    Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    }
 }
 
 #[test]

@@ -110,6 +110,7 @@ fn one_second_limit_over_a_flood() {
             pin: 5,
             level: ((i + 1) % 2) as u8,
             t_us: start + i * 5,
+            after_gap: false,
         };
         f.push(e, &mut emit);
     }
