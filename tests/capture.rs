@@ -11,6 +11,8 @@ struct Edge {
     pin: u8,
     level: u8,
     t_us: u64,
+    #[serde(default)]
+    after_gap: bool,
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -105,12 +107,14 @@ fn glitch_filter_keeps_only_stable_levels_with_their_original_time() {
             Edge {
                 pin: 5,
                 level: 1,
-                t_us: 105
+                t_us: 105,
+                after_gap: false
             },
             Edge {
                 pin: 5,
                 level: 0,
-                t_us: 1002
+                t_us: 1002,
+                after_gap: false
             },
         ]
     );
@@ -589,4 +593,69 @@ fn run_refuses_a_state_dir_it_cannot_create() {
         "{err}"
     );
     assert!(err.contains("spool.enabled = false"), "{err}");
+}
+
+/// Writes `ms` of a binary counter on GPIO 2–15, one count every 50 µs, so any gap of 50 µs or
+/// more hides a change.
+fn counter_signal(dir: &Path, ms: u64) -> PathBuf {
+    let mut b = edgetap::vcd::TraceBuilder::new();
+    for pin in 2..=15 {
+        b.drive(pin);
+    }
+    for n in 1..=ms * 20 {
+        let t_fs = u128::from(n * 50) * edgetap::vcd::FS_PER_US;
+        for bit in (0..14u8).filter(|&k| (n ^ (n - 1)) >> k & 1 == 1) {
+            b.change(t_fs, 2 + bit, (n >> bit & 1) as u8);
+        }
+    }
+    b.end_at(u128::from(ms * 1000) * edgetap::vcd::FS_PER_US);
+    let path = dir.join("counter.vcd");
+    let file = std::fs::File::create(&path).unwrap();
+    edgetap::signal::write_vcd(&b.build(), std::io::BufWriter::new(file)).unwrap();
+    path
+}
+
+#[test]
+fn json_lines_mark_the_edges_after_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let sig = counter_signal(dir.path(), 200);
+    let inputs: String = (2..=15)
+        .map(|p| format!("[[inputs]]\npin = {p}\n"))
+        .collect();
+    let path = dir.path().join("capture.toml");
+    let text = format!(
+        r#"device_id = "test"
+[sampler]
+backend = "emulated"
+period_us = 5
+block_samples = 100
+buffer_ms = 5
+[sampler.emulated]
+board = "pi3"
+signal = "{}"
+realtime = false
+start_us = 0
+[sampler.emulated.faults]
+consumer_stall_ms = 20
+consumer_stall_after_ms = 50
+{inputs}"#,
+        sig.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = capture(&path, &["--duration", "0.15"]);
+    let got = edges(&out);
+    let marked: Vec<&Edge> = got.iter().filter(|e| e.after_gap).collect();
+    assert!(
+        !marked.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // All at one instant: the first sample after the stall's gap.
+    assert!(
+        marked.iter().all(|e| e.t_us == marked[0].t_us),
+        "{marked:?}"
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.lines().any(|l| l.ends_with(",\"after_gap\":true}")));
+    assert!(line.lines().filter(|l| !l.contains("after_gap")).count() > 1000);
 }

@@ -512,3 +512,58 @@ fn a_channel_someone_else_runs_on_is_never_taken_unasked() {
         "the other user's chain on 7 was left alone: {events:?}"
     );
 }
+
+/// Writes `ms` of a binary counter on GPIO 2–15, one count every 50 µs: any two samples at least
+/// 50 µs apart differ on some pin, so every gap hides a change.
+fn counter_signal(dir: &Path, ms: u64) -> PathBuf {
+    let mut b = edgetap::vcd::TraceBuilder::new();
+    for pin in 2..=15 {
+        b.drive(pin);
+    }
+    let steps = ms * 1000 / 50;
+    for n in 1..=steps {
+        let t_fs = u128::from(n * 50) * edgetap::vcd::FS_PER_US;
+        let changed = n ^ (n - 1);
+        for bit in (0..14u8).filter(|&k| changed >> k & 1 == 1) {
+            b.change(t_fs, 2 + bit, (n >> bit & 1) as u8);
+        }
+    }
+    b.end_at(u128::from(ms * 1000) * edgetap::vcd::FS_PER_US);
+    let path = dir.join("counter.vcd");
+    let file = std::fs::File::create(&path).expect("create vcd");
+    edgetap::signal::write_vcd(&b.build(), std::io::BufWriter::new(file)).expect("write vcd");
+    path
+}
+
+#[test]
+fn an_edge_after_an_overrun_is_marked_as_after_the_gap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = counter_signal(dir.path(), 300);
+    let extra = "period_us = 5\nblock_samples = 100\nbuffer_ms = 5\n\
+                 [sampler.emulated.faults]\nconsumer_stall_ms = 20\nconsumer_stall_after_ms = 50";
+    let pins: Vec<u8> = (2..=15).collect();
+    let dma = run(&config("emulated", &sig, extra, &pins), 200_000);
+    assert!(dma.lost >= 2_000, "the stall loses samples: {}", dma.lost);
+    assert!(dma.gaps.iter().any(|g| g.2 >= 10), "{:?}", dma.gaps);
+    // The counter moved during every gap: some pin's first edge after it spans the gap.
+    for &(_, start, lost) in dma.gaps.iter().filter(|g| g.2 >= 10) {
+        let at_start: Vec<&Edge> = dma.edges.iter().filter(|e| e.t_us == start).collect();
+        assert!(
+            !at_start.is_empty(),
+            "a change across the {lost}-sample gap at {start}"
+        );
+        assert!(
+            at_start.iter().all(|e| e.after_gap),
+            "edges at the first sample after the gap are marked: {at_start:?}"
+        );
+    }
+    // Every other edge is an ordinary one.
+    let starts: Vec<u64> = dma.gaps.iter().map(|g| g.1).collect();
+    let stray: Vec<&Edge> = dma
+        .edges
+        .iter()
+        .filter(|e| e.after_gap != starts.contains(&e.t_us))
+        .collect();
+    assert!(stray.is_empty(), "marks off the gaps: {stray:?}");
+    assert!(dma.edges.iter().filter(|e| !e.after_gap).count() > 1000);
+}

@@ -52,16 +52,19 @@ fn batch(seq: u64) -> Batch {
                 pin: 17,
                 level: 1 - l17,
                 t_us: t,
+                after_gap: false,
             },
             Edge {
                 pin: 27,
                 level: 1,
                 t_us: t + 1,
+                after_gap: false,
             },
             Edge {
                 pin: 17,
                 level: l17,
                 t_us: t + 2,
+                after_gap: false,
             },
         ],
         gaps: if seq % 5 == 0 {
@@ -429,6 +432,7 @@ async fn qos_0_and_2_count_accepted_batches_and_large_batches_fit() {
                 pin: (i % 54) as u8,
                 level: (i % 2) as u8,
                 t_us: 1_764_040_000_000_000 + i,
+                after_gap: false,
             })
             .collect();
         p.push(Outgoing::Batch(big.clone()));

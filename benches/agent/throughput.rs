@@ -115,6 +115,7 @@ fn sample_payload() -> Vec<u8> {
                 pin: PINS[i as usize % PINS.len()],
                 level: (i % 2) as u8,
                 t_us: 1_764_040_000_000_000 + i,
+                after_gap: false,
             })
             .collect(),
         ..Batch::default()

@@ -4,7 +4,12 @@ use super::*;
 use proptest::prelude::*;
 
 fn edge(pin: u8, level: u8, t_us: u64) -> Edge {
-    Edge { pin, level, t_us }
+    Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    }
 }
 
 #[test]

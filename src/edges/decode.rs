@@ -202,6 +202,7 @@ impl Scan {
                 pin,
                 level: (s >> pin & 1) as u8,
                 t_us,
+                after_gap: false,
             });
             changed &= changed - 1;
         }

@@ -34,6 +34,7 @@ fn reference(samples: &[(u64, u64)], pins: &[u8]) -> Vec<Edge> {
                     pin,
                     level: b as u8,
                     t_us,
+                    after_gap: false,
                 });
             }
         }
@@ -202,6 +203,7 @@ fn edges_within_a_sample_are_in_pin_order() {
         pin,
         level: 1,
         t_us,
+        after_gap: false,
     };
     assert_eq!(out, vec![e(3, 102), e(17, 102), e(40, 102)]);
 }

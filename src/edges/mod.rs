@@ -22,6 +22,16 @@ pub struct Edge {
     pub level: u8,
     /// UTC microseconds since the Unix epoch.
     pub t_us: u64,
+    /// The change happened during a [`Gap`] before `t_us` (the sampler lost samples): its real
+    /// time is unknown within the gap, so no interval ending at this edge is a measurement.
+    /// Absent from JSON when false, so payloads without gaps are unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub after_gap: bool,
+}
+
+/// For serde: an `after_gap` of false is not written.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Samples that were lost between two blocks, so a consumer can tell a gap from silence.

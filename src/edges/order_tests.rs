@@ -8,6 +8,7 @@ fn edge(pin: u8, t_us: u64) -> Edge {
         pin,
         level: 1,
         t_us,
+        after_gap: false,
     }
 }
 

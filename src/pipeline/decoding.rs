@@ -79,7 +79,8 @@ impl BlockDecoder {
             return false;
         }
         chunk.clear();
-        if block.lost_before > 0 || self.restarted {
+        let after_gap = block.lost_before > 0 || self.restarted;
+        if after_gap {
             if let Some(from_us) = self.last_sample_us {
                 // After a restart the new sampler cannot know what it skipped: estimate it from
                 // the time between the last sample before and the first after.
@@ -104,6 +105,13 @@ impl BlockDecoder {
             chunk.initial = Some(self.start_pending(block.sample(0)));
         }
         self.decoder.decode(block, &mut chunk.edges);
+        if after_gap {
+            // The edges of the first sample compare it with the last one before the gap: the
+            // change happened somewhere in the gap, not at the time they are stamped with.
+            for e in chunk.edges.iter_mut().take_while(|e| e.t_us == block.t0_us) {
+                e.after_gap = true;
+            }
+        }
         let last = block.time_of(n - 1);
         chunk.until_us = last;
         self.last_sample_us = Some(last);

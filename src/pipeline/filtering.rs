@@ -82,6 +82,7 @@ impl Filtering {
                     pin,
                     level: raw(pin),
                     t_us: now,
+                    after_gap: false,
                 });
             }
         }

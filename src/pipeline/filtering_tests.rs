@@ -21,7 +21,12 @@ fn input(pin: u8, glitch_us: u64, max_edges_per_s: u32) -> InputConfig {
 }
 
 fn edge(pin: u8, level: u8, t_us: u64) -> Edge {
-    Edge { pin, level, t_us }
+    Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    }
 }
 
 /// What the sampling thread does with one block's (or chunk's) output.
@@ -101,7 +106,17 @@ fn chunks_fed_directly_give_the_batches_of_the_block_path() {
                 to_us: 120,
                 samples: 6,
             }),
-            edges: vec![edge(2, 0, 120), edge(5, 0, 120)],
+            // As the decoder marks them: both changes happened during the gap.
+            edges: vec![
+                Edge {
+                    after_gap: true,
+                    ..edge(2, 0, 120)
+                },
+                Edge {
+                    after_gap: true,
+                    ..edge(5, 0, 120)
+                },
+            ],
             until_us: 123,
         },
     ];

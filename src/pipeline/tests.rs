@@ -38,12 +38,14 @@ fn first_sample_is_state_and_later_samples_of_the_first_block_are_edges() {
             Edge {
                 pin: 2,
                 level: 1,
-                t_us: 102
+                t_us: 102,
+                after_gap: false
             },
             Edge {
                 pin: 2,
                 level: 0,
-                t_us: 104
+                t_us: 104,
+                after_gap: false
             },
         ]
     );
@@ -55,7 +57,8 @@ fn first_sample_is_state_and_later_samples_of_the_first_block_are_edges() {
         vec![Edge {
             pin: 2,
             level: 1,
-            t_us: 105
+            t_us: 105,
+            after_gap: false
         }]
     );
 }
@@ -79,7 +82,8 @@ fn lost_samples_become_a_gap_and_the_change_shows_after_it() {
         vec![Edge {
             pin: 0,
             level: 1,
-            t_us: 10
+            t_us: 10,
+            after_gap: true
         }]
     );
 }
@@ -109,17 +113,20 @@ fn reconfigure_rebuilds_only_the_named_pins() {
             Edge {
                 pin: 0,
                 level: 0,
-                t_us: 3
+                t_us: 3,
+                after_gap: false
             },
             Edge {
                 pin: 0,
                 level: 1,
-                t_us: 4
+                t_us: 4,
+                after_gap: false
             },
             Edge {
                 pin: 2,
                 level: 1,
-                t_us: 4
+                t_us: 4,
+                after_gap: false
             },
         ]
     );
@@ -136,7 +143,8 @@ fn reconfigure_rebuilds_only_the_named_pins() {
         vec![Edge {
             pin: 2,
             level: 0,
-            t_us: 6
+            t_us: 6,
+            after_gap: false
         }]
     );
 }
@@ -151,7 +159,12 @@ fn rate_limits_are_counted_per_block_and_rebuilt_alone() {
     let inputs = [limited(0, 1), input(1, 3)];
     let mut p = Pipeline::new(&inputs);
     let mut out = Vec::new();
-    let e = |pin, level, t_us| Edge { pin, level, t_us };
+    let e = |pin, level, t_us| Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    };
     // Pin 0: 1@1 passes, 0@2 and 1@3 are dropped; pin 1 rises at 4 (pending until 7).
     p.process(&block(0, &[0, 1, 0, 1, 3], 0), &mut out);
     assert_eq!(out, vec![e(0, 1, 1)]);
@@ -223,7 +236,8 @@ fn filters_are_advanced_to_the_end_of_each_block() {
         vec![Edge {
             pin: 1,
             level: 1,
-            t_us: 1
+            t_us: 1,
+            after_gap: false
         }]
     );
     assert_eq!(p.last_sample_us(), Some(4));
@@ -257,7 +271,8 @@ fn a_pin_above_31_added_to_one_word_samples_starts_at_its_level_in_the_next_bloc
         vec![Edge {
             pin: 40,
             level: 0,
-            t_us: 202
+            t_us: 202,
+            after_gap: false
         }],
         "high from the start is state; only the fall is an edge"
     );

@@ -91,11 +91,17 @@ impl<W: Write> VcdWriter<W> {
     }
 
     /// Writes one edge; edges must come in time order, on declared pins, not before the origin.
+    ///
+    /// An edge after a gap is preceded by `$comment after_gap pin N $end`: VCD has no per-change
+    /// attribute, and a comment leaves every viewer's reading of the value change as it was.
     pub fn edge(&mut self, e: &Edge) -> Result<(), VcdError> {
         let id = self
             .id(e.pin)
             .ok_or(VcdError::UndeclaredPin { pin: e.pin })?;
         self.at_us(e.t_us)?;
+        if e.after_gap {
+            writeln!(self.out, "$comment after_gap pin {} $end", e.pin)?;
+        }
         writeln!(self.out, "{}{id}", u8::from(e.level != 0))?;
         Ok(())
     }

@@ -8,7 +8,12 @@ use std::collections::BTreeMap;
 const ORIGIN: u64 = 1_700_000_000_000_000;
 
 fn edge(pin: u8, level: u8, t_us: u64) -> Edge {
-    Edge { pin, level, t_us }
+    Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    }
 }
 
 #[test]
@@ -164,4 +169,30 @@ proptest! {
         let text = String::from_utf8(write_trace(&t, Vec::new()).unwrap()).unwrap();
         prop_assert_eq!(parse(&text).unwrap(), t);
     }
+}
+
+#[test]
+fn an_edge_after_a_gap_is_preceded_by_a_comment_viewers_skip() {
+    let pins = [(17, String::new()), (18, String::new())];
+    let mut w = VcdWriter::new(Vec::new(), &pins, ORIGIN).unwrap();
+    w.initial(&[], ORIGIN).unwrap();
+    w.edge(&edge(18, 1, ORIGIN + 5)).unwrap();
+    let marked = Edge {
+        after_gap: true,
+        ..edge(17, 1, ORIGIN + 9)
+    };
+    w.edge(&marked).unwrap();
+    let text = String::from_utf8(w.finish().unwrap()).unwrap();
+    assert_eq!(
+        text.matches("$comment after_gap pin 17 $end").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("pin 18 $end"), "{text}");
+    let at = text.find("#9").unwrap();
+    let comment = text.find("$comment after_gap").unwrap();
+    assert!(at < comment, "{text}");
+    // The value change itself reads back as before.
+    let trace = parse(&text).unwrap();
+    assert_eq!(trace.final_levels(), 1 << 17 | 1 << 18);
 }

@@ -2,12 +2,14 @@
 //!
 //! ```json
 //! {"v":1,"device":"pi-01","run":123,"seq":0,
-//!  "edges":[{"pin":17,"level":1,"t_us":1764040000123456}],
+//!  "edges":[{"pin":17,"level":1,"t_us":1764040000123456},
+//!           {"pin":18,"level":0,"t_us":1764040000200000,"after_gap":true}],
 //!  "gaps":[{"from_us":1,"to_us":2,"samples":3}],
 //!  "rate_limited":[{"pin":18,"edges":12345}]}
 //! ```
 //!
-//! `gaps` and `rate_limited` (edges dropped by a pin's rate limit while the batch was open) are
+//! An edge's `after_gap` (present only when true) says its change happened during a gap of the
+//! batch and is stamped at the first sample after it. `gaps` and `rate_limited` (edges dropped by a pin's rate limit while the batch was open) are
 //! present only when non-empty. Encoding writes straight into a caller-owned buffer
 //! (no `serde_json::Value`, no per-edge allocation) because it runs for every batch; decoding
 //! uses serde and is meant for tests and consumers.
@@ -70,6 +72,9 @@ pub fn encode_batch(buf: &mut Vec<u8>, device: &str, batch: &Batch) {
         push_u64(buf, u64::from(e.level));
         buf.extend_from_slice(b",\"t_us\":");
         push_u64(buf, e.t_us);
+        if e.after_gap {
+            buf.extend_from_slice(b",\"after_gap\":true");
+        }
         buf.push(b'}');
     }
     buf.push(b']');

@@ -18,6 +18,7 @@ fn exact_layout_without_gaps() {
             pin: 17,
             level: 1,
             t_us: 1_764_040_000_123_456,
+            after_gap: false,
         }],
         vec![],
     );
@@ -94,7 +95,32 @@ fn decode_rejects_garbage() {
 }
 
 fn arb_edge() -> impl Strategy<Value = Edge> {
-    (0u8..=53, 0u8..=1, any::<u64>()).prop_map(|(pin, level, t_us)| Edge { pin, level, t_us })
+    (0u8..=53, 0u8..=1, any::<u64>(), any::<bool>()).prop_map(|(pin, level, t_us, after_gap)| {
+        Edge {
+            pin,
+            level,
+            t_us,
+            after_gap,
+        }
+    })
+}
+
+#[test]
+fn an_edge_after_a_gap_says_so_and_reads_back() {
+    let e = |t_us, after_gap| Edge {
+        pin: 17,
+        level: 1,
+        t_us,
+        after_gap,
+    };
+    let b = batch(vec![e(5, false), e(9, true)], Vec::new());
+    let mut buf = Vec::new();
+    encode_batch(&mut buf, "d", &b);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[{"pin":17,"level":1,"t_us":5},{"pin":17,"level":1,"t_us":9,"after_gap":true}]}"#
+    );
+    assert_eq!(decode_batch(&buf).unwrap().edges, b.edges);
 }
 
 fn arb_gap() -> impl Strategy<Value = Gap> {

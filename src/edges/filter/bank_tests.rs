@@ -12,7 +12,12 @@ fn lockout(us: u64) -> PinSettings {
 }
 
 fn e(pin: u8, level: u8, t_us: u64) -> Edge {
-    Edge { pin, level, t_us }
+    Edge {
+        pin,
+        level,
+        t_us,
+        after_gap: false,
+    }
 }
 
 fn lv(pin: u8, level: u8) -> PinLevel {

@@ -17,6 +17,7 @@ fn e(level: u8, t_us: u64) -> Edge {
         pin: 17,
         level,
         t_us,
+        after_gap: false,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct GlitchFilter {
     out: u8,
     /// Time of the unconfirmed change to `1 - out`, if the input is not at `out`.
     pending: Option<u64>,
+    /// The pending change came after a gap: its report keeps the mark.
+    pending_gap: bool,
     /// Latest time the input is known at.
     now: u64,
 }
@@ -33,6 +35,7 @@ impl GlitchFilter {
             glitch_us,
             out: bit(initial_level),
             pending: None,
+            pending_gap: false,
             now: 0,
         }
     }
@@ -61,6 +64,7 @@ impl GlitchFilter {
                     pin: self.pin,
                     level: self.out,
                     t_us: tp,
+                    after_gap: self.pending_gap,
                 });
             }
         }
@@ -86,9 +90,11 @@ impl Stage for GlitchFilter {
                 pin: self.pin,
                 level,
                 t_us: t,
+                after_gap: e.after_gap,
             });
         } else {
             self.pending = Some(t);
+            self.pending_gap = e.after_gap;
         }
     }
 

@@ -52,3 +52,37 @@ fn change_back_cancels_then_new_change_starts_fresh() {
     assert!(got.is_empty());
     assert_eq!(run(&mut f, &[(None, 40)]), vec![(0, 30)]);
 }
+
+/// Pushes `(level, t_us, after_gap)` edges on pin 2, advances to `end`, returns what came out.
+fn marked_run(f: &mut impl Stage, steps: &[(u8, u64, bool)], end: u64) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for &(level, t_us, after_gap) in steps {
+        let e = Edge {
+            pin: 2,
+            level,
+            t_us,
+            after_gap,
+        };
+        f.push(e, &mut |x| out.push(x));
+    }
+    f.advance(end, &mut |x| out.push(x));
+    out
+}
+
+#[test]
+fn a_change_across_a_gap_keeps_its_mark_through_the_filter() {
+    let marks = |edges: Vec<Edge>| {
+        edges
+            .iter()
+            .map(|e| (e.level, e.t_us, e.after_gap))
+            .collect::<Vec<_>>()
+    };
+    // Held pending, confirmed later: the reported change is the one across the gap.
+    let mut f = GlitchFilter::new(2, 10, 0);
+    let got = marked_run(&mut f, &[(1, 100, true), (0, 200, false)], 300);
+    assert_eq!(marks(got), vec![(1, 100, true), (0, 200, false)]);
+    // Pass-through keeps it too.
+    let mut f = GlitchFilter::new(2, 0, 0);
+    let got = marked_run(&mut f, &[(1, 100, true), (0, 101, false)], 300);
+    assert_eq!(marks(got), vec![(1, 100, true), (0, 101, false)]);
+}

@@ -23,6 +23,8 @@ pub struct LockoutFilter {
     out: u8,
     /// Current input level.
     input: u8,
+    /// The input's last change came after a gap: a report of it keeps the mark.
+    input_gap: bool,
     /// End (exclusive) of the running lockout window, if any.
     window_end: Option<u64>,
     /// Latest time the input is known at.
@@ -38,6 +40,7 @@ impl LockoutFilter {
             lockout_us,
             out: level,
             input: level,
+            input_gap: false,
             window_end: None,
             now: 0,
         }
@@ -48,13 +51,14 @@ impl LockoutFilter {
         self.window_end
     }
 
-    fn report<F: FnMut(Edge)>(&mut self, level: u8, t_us: u64, emit: &mut F) {
+    fn report<F: FnMut(Edge)>(&mut self, level: u8, t_us: u64, after_gap: bool, emit: &mut F) {
         self.out = level;
         self.window_end = Some(t_us.saturating_add(self.lockout_us));
         emit(Edge {
             pin: self.pin,
             level,
             t_us,
+            after_gap,
         });
     }
 
@@ -67,7 +71,7 @@ impl LockoutFilter {
             if self.input != self.out {
                 // Opens a new window; the loop then closes it too if it is also over, which
                 // cannot report again since input and output now agree.
-                self.report(self.input, end, emit);
+                self.report(self.input, end, self.input_gap, emit);
             } else {
                 self.window_end = None;
             }
@@ -85,15 +89,17 @@ impl Stage for LockoutFilter {
         }
         self.resolve(t, emit);
         self.input = level;
+        self.input_gap = e.after_gap;
         if self.lockout_us == 0 {
             self.out = level;
             emit(Edge {
                 pin: self.pin,
                 level,
                 t_us: t,
+                after_gap: e.after_gap,
             });
         } else if self.window_end.is_none() && level != self.out {
-            self.report(level, t, emit);
+            self.report(level, t, e.after_gap, emit);
         }
     }
 

@@ -59,3 +59,37 @@ fn late_change_after_expired_windows() {
     let got = run(&mut f, &[(Some(1), 10), (Some(0), 20), (Some(1), 1000)]);
     assert_eq!(got, vec![(1, 10), (0, 110), (1, 1000)]);
 }
+
+/// Pushes `(level, t_us, after_gap)` edges on pin 2, advances to `end`, returns
+/// `(level, t_us, after_gap)` of what came out.
+fn marked_run(f: &mut LockoutFilter, steps: &[(u8, u64, bool)], end: u64) -> Vec<(u8, u64, bool)> {
+    let mut out = Vec::new();
+    let mut emit = |x: Edge| out.push((x.level, x.t_us, x.after_gap));
+    for &(level, t_us, after_gap) in steps {
+        let e = Edge {
+            pin: 2,
+            level,
+            t_us,
+            after_gap,
+        };
+        f.push(e, &mut emit);
+    }
+    f.advance(end, &mut emit);
+    out
+}
+
+#[test]
+fn a_change_across_a_gap_keeps_its_mark_through_the_filter() {
+    // Reported at once.
+    let mut f = LockoutFilter::new(2, 100, 0);
+    let got = marked_run(&mut f, &[(1, 10, true), (0, 500, false)], 1000);
+    assert_eq!(got, vec![(1, 10, true), (0, 500, false)]);
+    // Held back in a window and reported at its end: still the change across the gap.
+    let mut f = LockoutFilter::new(2, 100, 0);
+    let got = marked_run(&mut f, &[(1, 10, false), (0, 50, true)], 1000);
+    assert_eq!(got, vec![(1, 10, false), (0, 110, true)]);
+    // Pass-through.
+    let mut f = LockoutFilter::new(2, 0, 0);
+    let got = marked_run(&mut f, &[(1, 10, true), (0, 11, false)], 1000);
+    assert_eq!(got, vec![(1, 10, true), (0, 11, false)]);
+}

@@ -42,7 +42,15 @@ pub(crate) fn drive(
     for &(lvl, t_us) in steps {
         let mut emit = |x: Edge| out.push((x.level, x.t_us));
         match lvl {
-            Some(level) => stage.push(Edge { pin, level, t_us }, &mut emit),
+            Some(level) => stage.push(
+                Edge {
+                    pin,
+                    level,
+                    t_us,
+                    after_gap: false,
+                },
+                &mut emit,
+            ),
             None => stage.advance(t_us, &mut emit),
         }
     }

@@ -96,13 +96,14 @@ impl NoiseFilter {
         self.active_until.is_some()
     }
 
-    fn report<F: FnMut(Edge)>(&mut self, level: u8, t_us: u64, emit: &mut F) {
+    fn report<F: FnMut(Edge)>(&mut self, level: u8, t_us: u64, after_gap: bool, emit: &mut F) {
         if level != self.out {
             self.out = level;
             emit(Edge {
                 pin: self.pin,
                 level,
                 t_us,
+                after_gap,
             });
         }
     }
@@ -113,7 +114,8 @@ impl NoiseFilter {
             if end <= t_us {
                 self.active_until = None;
                 self.steady_from = end;
-                self.report(self.stable, end, emit);
+                // The return to the stable level is the filter's own change, not one across a gap.
+                self.report(self.stable, end, false, emit);
             }
         }
     }
@@ -129,21 +131,21 @@ impl Stage for NoiseFilter {
         }
         if self.steady_us == 0 {
             self.input = level;
-            self.report(level, t, emit);
+            self.report(level, t, e.after_gap, emit);
             return;
         }
         // An end exactly at `t` is handled first; the change at `t` then finds the steady timer
         // restarted at `t` and cannot open a period, exactly like pigpio's if/else on one sample.
         self.end_active(t, emit);
         if self.active_until.is_some() {
-            self.report(level, t, emit);
+            self.report(level, t, e.after_gap, emit);
         } else {
             let stable_for = t - self.steady_from;
             self.steady_from = t;
             if stable_for >= self.steady_us {
                 self.stable = self.input;
                 self.active_until = Some(t.saturating_add(self.active_us.max(1)));
-                self.report(level, t, emit);
+                self.report(level, t, e.after_gap, emit);
             }
             // Otherwise the change is hidden: the output stays at `stable`.
         }

@@ -104,6 +104,7 @@ fn ops(sig: &Signal, at: &[Index], last: bool) -> (Vec<Op>, Option<usize>) {
             pin: PIN,
             level,
             t_us,
+            after_gap: false,
         }));
         known = known.max(Some(i));
     }
@@ -318,10 +319,10 @@ proptest! {
             inputs.push((pins[k], *s));
             initial.push(PinLevel { pin: pins[k], level: sig.levels[0] });
             for (level, t) in r::edges_of(&sig.levels, t0) {
-                all.push(Edge { pin: pins[k], level, t_us: t });
+                all.push(Edge { pin: pins[k], level, t_us: t, after_gap: false });
             }
             // A watched-by-nobody pin must be dropped without effect.
-            all.push(Edge { pin: 40, level: 1, t_us: t0 + 1 });
+            all.push(Edge { pin: 40, level: 1, t_us: t0 + 1, after_gap: false });
         }
         all.sort_by_key(|e| e.t_us);
         let end = sigs.iter().map(|(s, _)| s.levels.len() as u64).max().unwrap_or(1) + t0;

@@ -49,6 +49,8 @@ pub struct RateLimiter {
     out: u8,
     /// Current input level.
     input: u8,
+    /// The input's last change came after a gap: a report of it keeps the mark.
+    input_gap: bool,
     /// Latest time the input is known at.
     now: u64,
     /// Edges dropped and not yet taken by [`RateLimiter::take_dropped`].
@@ -76,6 +78,7 @@ impl RateLimiter {
             ready_at: 0,
             out: level,
             input: level,
+            input_gap: false,
             now: 0,
             dropped: 0,
         }
@@ -115,6 +118,7 @@ impl RateLimiter {
                 pin: self.pin,
                 level: self.input,
                 t_us: self.now,
+                after_gap: self.input_gap,
             });
         }
         *self = fresh;
@@ -142,6 +146,7 @@ impl RateLimiter {
             pin: self.pin,
             level,
             t_us,
+            after_gap: self.input_gap,
         });
     }
 }
@@ -156,11 +161,13 @@ impl Stage for RateLimiter {
         }
         if self.per_window == 0 {
             self.input = level;
+            self.input_gap = e.after_gap;
             self.out = level;
             emit(Edge {
                 pin: self.pin,
                 level,
                 t_us: t,
+                after_gap: e.after_gap,
             });
             return;
         }
@@ -169,6 +176,7 @@ impl Stage for RateLimiter {
             self.report(self.input, self.ready_at, emit);
         }
         self.input = level;
+        self.input_gap = e.after_gap;
         if level == self.out {
             // Back to the reported level before a token came: the held change and this one.
             self.dropped += 2;

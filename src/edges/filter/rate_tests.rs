@@ -110,6 +110,7 @@ fn one_second_limit_over_a_flood() {
             pin: 5,
             level: ((i + 1) % 2) as u8,
             t_us: start + i * 5,
+            after_gap: false,
         };
         f.push(e, &mut emit);
     }
@@ -141,4 +142,22 @@ fn new_limit_reports_a_held_level_and_keeps_the_count() {
     run(&mut f, &[(None, 500)]);
     f.set_limit(0, &mut |_| {});
     assert_eq!(run(&mut f, &[(Some(1), 10)]), vec![(1, 500)]);
+}
+
+#[test]
+fn a_held_back_change_across_a_gap_keeps_its_mark() {
+    let mut f = RateLimiter::per_window(2, 1, 100, 0);
+    let mut out = Vec::new();
+    let mut emit = |x: Edge| out.push((x.level, x.t_us, x.after_gap));
+    let e = |level, t_us, after_gap| Edge {
+        pin: 2,
+        level,
+        t_us,
+        after_gap,
+    };
+    f.push(e(1, 10, false), &mut emit);
+    // No token until 110: held back, then reported with the mark of its change.
+    f.push(e(0, 20, true), &mut emit);
+    f.advance(500, &mut emit);
+    assert_eq!(out, vec![(1, 10, false), (0, 110, true)]);
 }
