@@ -2,6 +2,7 @@
 //! message through [`Snapshot`]s and the [`Rates`] between two of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Running totals since start. Relaxed atomics: each counter is independent.
@@ -35,6 +36,8 @@ pub struct Stats {
     pub spool_bytes: AtomicU64,
     /// Batches in the spool not yet acknowledged now (a gauge).
     pub spool_pending: AtomicU64,
+    /// Whether the spool works now, and why not (a gauge).
+    pub spool_state: Mutex<SpoolHealth>,
     /// Samples lost to gaps (overruns, restarts).
     pub samples_lost: AtomicU64,
     /// Times the DMA channel stopped by itself and was restarted.
@@ -68,6 +71,7 @@ impl Default for Stats {
             spool_torn: AtomicU64::new(0),
             spool_bytes: AtomicU64::new(0),
             spool_pending: AtomicU64::new(0),
+            spool_state: Mutex::new(SpoolHealth::default()),
             samples_lost: AtomicU64::new(0),
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
@@ -100,6 +104,22 @@ impl Stats {
         self.edges_per_pin.iter().map(Stats::get).sum()
     }
 
+    /// The spool's state now.
+    pub fn spool_health(&self) -> SpoolHealth {
+        // A panic while holding this lock cannot leave a half-written value: take it as is.
+        self.spool_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets the spool's state (and its reason; empty when `ok` or `off` needs none).
+    pub fn set_spool_health(&self, state: SpoolState, reason: impl Into<String>) {
+        let mut h = self.spool_state.lock().unwrap_or_else(|e| e.into_inner());
+        h.state = state;
+        h.reason = reason.into();
+    }
+
     /// Every counter now. Not atomic as a whole (each counter is read on its own), which is
     /// fine for rates: a count missed by one snapshot shows up in the next.
     pub fn snapshot(&self) -> Snapshot {
@@ -120,6 +140,7 @@ impl Stats {
             spool_torn: Stats::get(&self.spool_torn),
             spool_bytes: Stats::get(&self.spool_bytes),
             spool_pending: Stats::get(&self.spool_pending),
+            spool_state: self.spool_health(),
             samples_lost: Stats::get(&self.samples_lost),
             dma_restarts: Stats::get(&self.dma_restarts),
             overruns: Stats::get(&self.overruns),
@@ -127,6 +148,48 @@ impl Stats {
             dma_stalls: Stats::get(&self.dma_stalls),
             connects: Stats::get(&self.connects),
             connection_errors: Stats::get(&self.connection_errors),
+        }
+    }
+}
+
+/// Whether the spool stores batches: `stats` and `info` report it, so a spool that cannot be
+/// opened is not mistaken for a healthy empty one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpoolState {
+    /// Open and writing.
+    Ok,
+    /// Wanted but not working: it cannot be opened (retried with backoff) or writes fail.
+    Degraded,
+    /// No spool: `spool.enabled = false` (or no `state_dir` for this publisher).
+    #[default]
+    Off,
+}
+
+impl SpoolState {
+    /// The name in `stats` and `info`: `ok`, `degraded` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpoolState::Ok => "ok",
+            SpoolState::Degraded => "degraded",
+            SpoolState::Off => "off",
+        }
+    }
+}
+
+/// The spool's state and, when not `ok`, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolHealth {
+    /// The state.
+    pub state: SpoolState,
+    /// Why it is in that state (empty when `ok`).
+    pub reason: String,
+}
+
+impl Default for SpoolHealth {
+    fn default() -> Self {
+        SpoolHealth {
+            state: SpoolState::Off,
+            reason: "spool.enabled = false".into(),
         }
     }
 }
@@ -162,6 +225,8 @@ pub struct Snapshot {
     pub spool_bytes: u64,
     /// [`Stats::spool_pending`] (a gauge).
     pub spool_pending: u64,
+    /// [`Stats::spool_state`].
+    pub spool_state: SpoolHealth,
     /// [`Stats::samples_lost`].
     pub samples_lost: u64,
     /// [`Stats::dma_restarts`].

@@ -15,14 +15,15 @@ use support::agent::{demo_signal, AgentProcess};
 use support::remote::{json, result, WAIT};
 use support::{free_port, publish, retained, Mosquitto, Msg, Subscriber, TcpProxy};
 
-/// The 15 stats keys of the contract, each a sensor.
-const STATS_KEYS: [&str; 15] = [
+/// The 16 stats keys of the contract, each a sensor.
+const STATS_KEYS: [&str; 16] = [
     "samples_per_s",
     "edges_per_s",
     "batches_sent",
     "batches_spooled",
     "dropped_queue_full",
     "dropped_spool_full",
+    "dropped_spool_error",
     "rate_limited",
     "overruns",
     "samples_lost",
@@ -457,7 +458,7 @@ fn a_sampler_change_shows_the_new_board_in_info_and_discovery() {
     for m in kept.values() {
         let dev = &json(m)["device"];
         assert_eq!(dev["model"], "Raspberry Pi 4B (emulated)", "{}", m.topic);
-        assert_eq!(dev["manufacturer"], "Raspberry Pi Ltd", "{}", m.topic);
+        assert_eq!(dev["manufacturer"], "edgetap (emulated)", "{}", m.topic);
     }
     drop(agent);
 }

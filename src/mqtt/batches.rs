@@ -10,18 +10,21 @@
 //! * After a (re)connect, spooled batches go before live ones within the replay rate (see
 //!   [`Backlog::ahead`]); live batches wait, in order, in memory.
 //! * On shutdown, whatever is still unacknowledged is spooled for the next start.
+//! * A spool that cannot be opened (disk full, `state_dir` not writable for a while) is retried
+//!   from 1 s, doubling to 60 s, and used as soon as it opens; meanwhile the spool is reported
+//!   `degraded` and batches stay in memory as without a spool.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tracing::{error, info};
+use tracing::{info, warn};
 
 use super::spooling::{Backlog, SPOOL_WINDOW};
 use crate::config::SpoolConfig;
 use crate::edges::batch::Batch;
 use crate::spool::RecordId;
-use crate::stats::Stats;
+use crate::stats::{SpoolState, Stats};
 use crate::wire::encode_batch;
 
 /// Live batches in memory and the spool's backlog, when there is a spool.
@@ -35,6 +38,21 @@ pub(crate) struct Batches {
     backlog: Option<Backlog>,
     /// Reused encode buffer.
     buf: Vec<u8>,
+    /// A wanted spool that could not be opened: when and how to try again.
+    reopen: Option<Reopen>,
+}
+
+/// First wait before opening a spool again after a failure.
+pub(crate) const REOPEN_FIRST: Duration = Duration::from_secs(1);
+/// Longest wait between two attempts to open the spool.
+pub(crate) const REOPEN_MAX: Duration = Duration::from_secs(60);
+
+/// The next attempt to open a spool that failed to open.
+struct Reopen {
+    dir: PathBuf,
+    cfg: SpoolConfig,
+    at: Instant,
+    delay: Duration,
 }
 
 impl Batches {
@@ -46,6 +64,7 @@ impl Batches {
             next_order: 0,
             backlog: None,
             buf: Vec::new(),
+            reopen: None,
         }
     }
 
@@ -166,12 +185,17 @@ impl Batches {
         if let Some(b) = self.backlog.as_mut() {
             b.tick(stats, now);
         }
+        if self.reopen.as_ref().is_some_and(|r| now >= r.at) {
+            if let Some(r) = self.reopen.take() {
+                self.open(r.dir, r.cfg, r.delay, stats, now);
+            }
+        }
     }
 
     /// Whether the spool has periodic work (a sync or a cursor save due): on a healthy
     /// connection it has none, and the publisher then has no timer waking it for the spool.
     pub(crate) fn needs_tick(&self) -> bool {
-        self.backlog.as_ref().is_some_and(|b| !b.settled())
+        self.reopen.is_some() || self.backlog.as_ref().is_some_and(|b| !b.settled())
     }
 
     /// Shutdown: `unacked` (see [`Batches::lost`]), the waiting live batches and `queue_rest`
@@ -213,11 +237,13 @@ impl Batches {
         stats: &Stats,
         now: Instant,
     ) {
+        self.reopen = None;
         if !cfg.enabled {
             if let Some(mut b) = self.backlog.take() {
                 b.sync("cannot sync", now);
                 info!("spool disabled: what it holds stays on disk for when it is enabled again");
             }
+            stats.set_spool_health(SpoolState::Off, "spool.enabled = false");
             return;
         }
         if let Some(b) = self.backlog.as_mut() {
@@ -226,10 +252,36 @@ impl Batches {
         // Reopening rewinds: spooled batches in flight are handed out again (duplicates, never
         // holes).
         self.backlog = None;
-        match Backlog::open(dir, cfg, stats, now) {
-            Ok(b) => self.backlog = Some(b),
+        self.open(dir, cfg.clone(), REOPEN_FIRST, stats, now);
+    }
+
+    /// Opens the spool; on failure reports it degraded and schedules the next attempt after
+    /// `delay` (the one after that waits twice as long, up to [`REOPEN_MAX`]).
+    fn open(
+        &mut self,
+        dir: PathBuf,
+        cfg: SpoolConfig,
+        delay: Duration,
+        stats: &Stats,
+        now: Instant,
+    ) {
+        match Backlog::open(dir.clone(), &cfg, stats, now) {
+            Ok(b) => {
+                if delay > REOPEN_FIRST {
+                    info!("spool: opened after earlier failures; spooling again");
+                }
+                self.backlog = Some(b);
+                stats.set_spool_health(SpoolState::Ok, "");
+            }
             Err(e) => {
-                error!(error = %e, "spool: cannot reopen with the new settings; spooling off")
+                warn!(error = %e, retry_in = ?delay, "spool: cannot open; batches stay in memory until it can");
+                stats.set_spool_health(SpoolState::Degraded, format!("cannot open: {e}"));
+                self.reopen = Some(Reopen {
+                    dir,
+                    cfg,
+                    at: now + delay,
+                    delay: (delay * 2).min(REOPEN_MAX),
+                });
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Which batches go to the spool, in which order they come back, and what an acknowledgement
 //! does to the spool.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::*;
 use crate::wire::decode_batch;
@@ -156,4 +156,49 @@ fn disabling_the_spool_keeps_batches_in_memory_again() {
     assert!(!b.has_spool() && !b.spooling(false));
     b.accept(batch(0), false, &stats, t0);
     assert_eq!(b.waiting(), 1);
+}
+
+#[test]
+fn a_spool_that_cannot_open_is_retried_with_backoff_and_used_once_it_can() {
+    let t0 = Instant::now();
+    let stats = Stats::default();
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the spool's directory should be: opening fails, as on a full disk.
+    let blocker = dir.path().join("spool");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let mut b = Batches::new("pi-01".into());
+    b.reconfigure(blocker.clone(), &spool_cfg(1000), &stats, t0);
+    assert!(!b.has_spool());
+    let h = stats.spool_health();
+    assert_eq!(h.state, SpoolState::Degraded);
+    assert!(h.reason.starts_with("cannot open"), "{}", h.reason);
+    assert!(b.needs_tick(), "a pending retry keeps the ticker running");
+    // Retried after 1 s, still failing; the next wait is 2 s.
+    b.tick(&stats, t0 + Duration::from_millis(999));
+    b.tick(&stats, t0 + Duration::from_secs(1));
+    assert!(!b.has_spool());
+    std::fs::remove_file(&blocker).unwrap();
+    b.tick(&stats, t0 + Duration::from_millis(2900));
+    assert!(!b.has_spool(), "not before the doubled wait");
+    b.tick(&stats, t0 + Duration::from_secs(3));
+    assert!(b.has_spool(), "opened once it can");
+    assert_eq!(stats.spool_health().state, SpoolState::Ok);
+    b.accept(batch(0), false, &stats, t0 + Duration::from_secs(3));
+    assert_eq!(Stats::get(&stats.batches_spooled), 1);
+}
+
+#[test]
+fn a_disabled_spool_is_reported_off() {
+    let t0 = Instant::now();
+    let stats = Stats::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = spooled(dir.path(), &stats, t0);
+    assert_eq!(stats.spool_health().state, SpoolState::Ok);
+    let off = SpoolConfig {
+        enabled: false,
+        ..spool_cfg(1000)
+    };
+    b.reconfigure(dir.path().join("spool"), &off, &stats, t0);
+    assert_eq!(stats.spool_health().state, SpoolState::Off);
+    assert!(!b.needs_tick());
 }

@@ -20,7 +20,7 @@ use tracing::{error, info, warn};
 
 use crate::config::SpoolConfig;
 use crate::spool::{RecordId, Spool, SpoolError, SpoolOptions};
-use crate::stats::Stats;
+use crate::stats::{SpoolState, Stats};
 
 /// Spooled batches submitted and not yet acknowledged, at most.
 pub(crate) const SPOOL_WINDOW: usize = 16;
@@ -40,6 +40,8 @@ pub(crate) struct Backlog {
     buf: Vec<u8>,
     /// The last read from the spool failed: live batches stop waiting for it until one works.
     read_failed: bool,
+    /// The last write failed: the spool is reported degraded until one works.
+    write_failed: bool,
     last_error_log: Option<Instant>,
 }
 
@@ -79,6 +81,7 @@ impl Backlog {
             held: None,
             buf: Vec::new(),
             read_failed: false,
+            write_failed: false,
             last_error_log: None,
         };
         b.set_rate(cfg.replay_rate);
@@ -148,6 +151,9 @@ impl Backlog {
     pub(crate) fn append(&mut self, payload: &[u8], stats: &Stats, now: Instant) {
         match self.spool.append(payload) {
             Ok(a) => {
+                if std::mem::take(&mut self.write_failed) {
+                    stats.set_spool_health(SpoolState::Ok, "");
+                }
                 if a.id.is_some() {
                     Stats::add(&stats.batches_spooled, 1);
                 }
@@ -161,6 +167,10 @@ impl Backlog {
             }
             Err(e) => {
                 Stats::add(&stats.spool_errors, 1);
+                if !self.write_failed {
+                    self.write_failed = true;
+                    stats.set_spool_health(SpoolState::Degraded, format!("cannot write: {e}"));
+                }
                 self.log_error(now, "cannot write a batch; it is lost", &e);
             }
         }

@@ -9,11 +9,11 @@ fn the_record_survives_a_restart_and_garbage_means_nothing_held() {
     a.refresh(&Topics::new("edgetap", "pi-01"));
     let due = a.retained.next().unwrap();
     let rec = a.retained.to_record(&due);
-    assert_eq!(rec.len(), 17, "every config recorded at once");
+    assert_eq!(rec.len(), 18, "every config recorded at once");
     a.retained.recorded(rec);
     assert!(a.write_record());
     let b = Announcer::load(dir.path());
-    assert_eq!(b.retained.held().len(), 17);
+    assert_eq!(b.retained.held().len(), 18);
     assert_eq!(
         b.retained.next().unwrap().payload,
         "",

@@ -103,6 +103,13 @@ pub const STATS_SENSORS: &[StatsSensor] = &[
         TOTAL_INCREASING,
     ),
     sensor(
+        "dropped_spool_error",
+        "Batches dropped (spool error)",
+        None,
+        None,
+        TOTAL_INCREASING,
+    ),
+    sensor(
         "rate_limited",
         "Edges rate-limited",
         None,
@@ -286,9 +293,12 @@ fn common(v: &mut Value, d: &Description, topics: &Topics) {
     v["origin"] = json!({"name": ORIGIN, "sw_version": dev.sw_version});
 }
 
-/// Who made the device HA shows: the board's maker when a Pi is sampled, else edgetap.
+/// Who made the device HA shows: the board's maker when a real Pi is sampled, else edgetap
+/// (an emulated Pi is edgetap's, not the Raspberry Pi company's).
 fn manufacturer(model: &str) -> &'static str {
-    if model.starts_with("Raspberry Pi") {
+    if model.ends_with("(emulated)") {
+        "edgetap (emulated)"
+    } else if model.starts_with("Raspberry Pi") {
         "Raspberry Pi Ltd"
     } else {
         ORIGIN

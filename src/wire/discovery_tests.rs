@@ -49,6 +49,13 @@ const CONTRACT: &[(&str, &str, &str, &str, &str)] = &[
         "total_increasing",
     ),
     (
+        "dropped_spool_error",
+        "Batches dropped (spool error)",
+        "",
+        "",
+        "total_increasing",
+    ),
+    (
         "rate_limited",
         "Edges rate-limited",
         "",
@@ -353,6 +360,15 @@ fn a_multi_level_prefix_and_a_disabled_integration() {
     assert_eq!(ha_status_topic("site/ha"), "site/ha/status");
     d.inventory.homeassistant.enabled = false;
     assert!(configs(&d, &topics).is_empty());
+}
+
+#[test]
+fn an_emulated_pi_is_not_made_by_raspberry_pi_ltd() {
+    let mut d = description();
+    d.device.model = "Raspberry Pi 4B (emulated)".into();
+    let v = binary_sensor_config(&d, &Topics::new("e", "pi-01"), &d.inventory.inputs[0]);
+    assert_eq!(v["device"]["manufacturer"], "edgetap (emulated)");
+    assert_eq!(v["device"]["model"], "Raspberry Pi 4B (emulated)");
 }
 
 #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::stats::{SpoolHealth, SpoolState};
 use serde_json::Value;
 
 fn counters() -> (Snapshot, Snapshot) {
@@ -31,6 +32,10 @@ fn counters() -> (Snapshot, Snapshot) {
     after.spool_bytes = 4096;
     after.spool_pending = 1;
     after.spool_torn = 2;
+    after.spool_state = SpoolHealth {
+        state: SpoolState::Degraded,
+        reason: "cannot open: disk full".into(),
+    };
     (before, after)
 }
 
@@ -65,6 +70,7 @@ fn payload_is_exactly_the_contract() {
             r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"dma_stalls":2,"dma_late_blocks":0,"#,
             r#""connects":3,"reconnects":2,"connection_errors":9,"#,
             r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
+            r#""spool_state":"degraded","spool_state_reason":"cannot open: disk full","#,
             r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,
             r#""cpu_percent":1.4,"rss_bytes":8912896}"#
         )
