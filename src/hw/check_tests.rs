@@ -100,7 +100,7 @@ fn view_paths(vcio: &Path, pagemap: &Path) -> CheckPaths {
 #[test]
 fn check_refuses_the_own_mapping_where_the_mailbox_exists_as_the_allocator_does() {
     let vcio = tempfile::NamedTempFile::new().expect("temp");
-    let p = view_view_paths(vcio.path(), Path::new("/nonexistent/pagemap"));
+    let p = view_paths(vcio.path(), Path::new("/nonexistent/pagemap"));
     assert!(memory_method(&p, CpuView::Uncached)
         .expect("mailbox")
         .starts_with("mailbox"));
