@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use support::agent::{capture_edges, demo_signal, AgentProcess};
+use support::agent::{capture_edges, demo_signal, AgentProcess, Exit};
 use support::{free_port, Mosquitto, Msg, Subscriber};
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -221,8 +221,9 @@ fn broker_unreachable_at_start_agent_keeps_sampling_and_connects_later() {
     );
 }
 
-#[test]
-fn sigint_flushes_and_publishes_offline() {
+/// Runs the demo agent against its own mosquitto until edges flow, sends it `sig`, and returns
+/// how it exited and what was published up to its `offline` (or 5 s after it exited).
+fn stopped_by(sig: &str) -> (Exit, Vec<Msg>) {
     let broker = Mosquitto::start();
     let dir = tempfile::tempdir().unwrap();
     let signal = demo_signal(dir.path(), 2);
@@ -234,10 +235,16 @@ fn sigint_flushes_and_publishes_offline() {
         Duration::from_secs(10),
     )
     .expect("edges flow");
-    agent.signal("INT");
+    agent.signal(sig);
     let exit = agent.wait(Duration::from_secs(15));
-    assert!(exit.status.success(), "{}", exit.stderr);
     let msgs = sub.collect_until(|m| m.last().is_some_and(is_offline), Duration::from_secs(5));
+    (exit, msgs)
+}
+
+#[test]
+fn sigint_flushes_and_publishes_offline() {
+    let (exit, msgs) = stopped_by("INT");
+    assert!(exit.status.success(), "{}", exit.stderr);
     assert!(msgs.last().is_some_and(is_offline));
     // Nothing published after offline, and seq stayed contiguous to the end.
     let got = batches(&msgs);
@@ -249,21 +256,8 @@ fn sigint_flushes_and_publishes_offline() {
 #[test]
 fn sighup_is_a_clean_stop() {
     // An SSH session closing sends SIGHUP: the agent must flush and leave, not die at once.
-    let broker = Mosquitto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let signal = demo_signal(dir.path(), 2);
-    let config = agent_config(dir.path(), &signal, broker.port(), true, true);
-    let sub = Subscriber::connect(broker.port(), "edgetap/#");
-    let agent = AgentProcess::start(&config, &[]);
-    sub.wait_for(
-        |m| m.topic == "edgetap/e2e-1/edges",
-        Duration::from_secs(10),
-    )
-    .expect("edges flow");
-    agent.signal("HUP");
-    let exit = agent.wait(Duration::from_secs(15));
+    let (exit, msgs) = stopped_by("HUP");
     assert!(exit.status.success(), "{:?}\n{}", exit.status, exit.stderr);
     assert!(exit.stderr.contains("SIGHUP"), "{}", exit.stderr);
-    let msgs = sub.collect_until(|m| m.last().is_some_and(is_offline), Duration::from_secs(5));
     assert!(msgs.last().is_some_and(is_offline));
 }

@@ -96,24 +96,31 @@ pub struct PagemapMemory {
     method: &'static str,
 }
 
+/// `size` bytes of locked anonymous memory, every page written once so each has a private
+/// frame (not the shared zero page) that the pagemap can name.
+fn locked_pages(size: usize) -> Result<MmapMut, HwError> {
+    let device = |why: String| HwError::Device(format!("pagemap DMA memory: {why}"));
+    let mut owner = MmapOptions::new()
+        .len(size)
+        .populate()
+        .map_anon()
+        .map_err(|e| device(format!("cannot map {size} bytes: {e}")))?;
+    owner
+        .lock()
+        .map_err(|e| device(format!("cannot lock pages: {e}")))?;
+    let page = page_size() as usize;
+    for i in (0..size).step_by(page) {
+        owner[i] = 0;
+    }
+    Ok(owner)
+}
+
 impl PagemapMemory {
     /// Locks `size` bytes of anonymous memory, finds its frames through the pagemap, and maps
     /// them uncached from `mem` (`/dev/mem`).
     pub fn allocate(mem: &PhysMem, size: usize, board: &Board) -> Result<Self, HwError> {
         let device = |why: String| HwError::Device(format!("pagemap DMA memory: {why}"));
-        let mut owner = MmapOptions::new()
-            .len(size)
-            .populate()
-            .map_anon()
-            .map_err(|e| device(format!("cannot map {size} bytes: {e}")))?;
-        owner
-            .lock()
-            .map_err(|e| device(format!("cannot lock pages: {e}")))?;
-        // Write every page so each has a private frame (not the shared zero page).
-        let page = page_size() as usize;
-        for i in (0..size).step_by(page) {
-            owner[i] = 0;
-        }
+        let owner = locked_pages(size)?;
         clean_and_invalidate(&owner);
         let virt = owner.as_ptr() as u64;
         let frames = page_frames(Path::new(PAGEMAP), virt, size)?;
@@ -140,18 +147,7 @@ impl PagemapMemory {
     /// run stale control blocks and we would read stale samples.
     pub fn allocate_own_mapping(size: usize, board: &Board) -> Result<Self, HwError> {
         let device = |why: String| HwError::Device(format!("pagemap DMA memory: {why}"));
-        let mut owner = MmapOptions::new()
-            .len(size)
-            .populate()
-            .map_anon()
-            .map_err(|e| device(format!("cannot map {size} bytes: {e}")))?;
-        owner
-            .lock()
-            .map_err(|e| device(format!("cannot lock pages: {e}")))?;
-        let page = page_size() as usize;
-        for i in (0..size).step_by(page) {
-            owner[i] = 0;
-        }
+        let owner = locked_pages(size)?;
         let virt = owner.as_ptr() as u64;
         let frames = page_frames(Path::new(PAGEMAP), virt, size)?;
         let pages = bus_pages(board, &frames)?;
