@@ -47,6 +47,9 @@ fn build_deb(out: &Path) -> PathBuf {
             "--profile",
             "dev",
             "--no-dbgsym",
+            // Stripped and lightly compressed: the debug binary is ~150 MB, mostly symbols.
+            "--strip",
+            "--fast",
             "--output",
         ])
         .arg(out));
