@@ -22,6 +22,7 @@ fn config() -> Config {
         device_id: "pi-01".into(),
         groups: vec![],
         state_dir: PathBuf::from("/var/lib/edgetap"),
+        run_as: None,
         sampler: SamplerConfig {
             replay: ReplayConfig {
                 signal: PathBuf::from("/x.vcd"),

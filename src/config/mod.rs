@@ -66,6 +66,11 @@ pub struct Config {
     /// config file. Local-only.
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    /// User to switch to once the hardware is mapped (the agent started as root); every
+    /// capability is dropped then either way. Unset: keep the user it was started as.
+    /// Local-only, read once at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
     /// Where the sampler gets its levels from.
     #[serde(default)]
     pub sampler: SamplerConfig,
