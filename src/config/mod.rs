@@ -47,6 +47,7 @@ pub use remote::{
 pub use crate::emu::{EmulatedConfig, FaultsConfig};
 pub use crate::hw::board::BoardKind;
 pub use crate::hw::pacing::Pacer;
+pub use crate::hw::pull::Pull;
 pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};
