@@ -117,6 +117,7 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
             settings: &c.sampler,
             words: crate::block::LevelWords::for_pins(c.pins()),
             pins: c.pins().collect(),
+            pulls: c.inputs.iter().map(|i| (i.pin, i.pull)).collect(),
             state_dir: &c.state_dir,
         }
     }
