@@ -226,3 +226,81 @@ fn an_inverted_input_reports_the_logical_level_end_to_end() {
         "the wire rises: the logical level falls"
     );
 }
+
+mod support;
+
+use std::time::Duration;
+use support::agent::AgentProcess;
+use support::{publish, Mosquitto, Subscriber};
+
+/// The agent on a realtime emulated Pi 4 with GPIO 17 left floating (`z`) throughout: remote
+/// patches of `pull` and `invert` show on the retained `gpio/17` at once.
+#[test]
+fn remote_pull_and_invert_changes_apply_live_through_the_agent() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sig = dir.path().join("float.vcd");
+    std::fs::write(
+        &sig,
+        "$timescale 1 ms $end\n$var wire 1 a gpio17 $end\n$enddefinitions $end\n\
+         #0\nza\n#600000\n",
+    )
+    .expect("write vcd");
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"device_id = "pulls"
+state_dir = "{state}"
+[sampler]
+backend = "emulated"
+period_us = 100
+block_samples = 100
+[sampler.emulated]
+board = "pi4"
+signal = "{sig}"
+[[inputs]]
+pin = 17
+pull = "down"
+[mqtt]
+host = "127.0.0.1"
+port = {port}
+"#,
+            state = dir.path().join("state").display(),
+            sig = sig.display(),
+            port = broker.port()
+        ),
+    )
+    .expect("write config");
+    let sub = Subscriber::connect(broker.port(), "edgetap/pulls/#");
+    let agent = AgentProcess::start(&config, &[]);
+    let wait = Duration::from_secs(20);
+    let level = |want: &str| {
+        sub.wait_for(
+            |m| m.topic == "edgetap/pulls/gpio/17" && m.payload == want.as_bytes(),
+            wait,
+        )
+    };
+    assert!(
+        level("OFF").is_some(),
+        "pulled down: OFF\n{}",
+        agent.stderr()
+    );
+    publish(
+        broker.port(),
+        "edgetap/pulls/config/set",
+        br#"{"inputs":{"17":{"pull":"up"}}}"#,
+        false,
+    );
+    assert!(level("ON").is_some(), "pulled up: ON\n{}", agent.stderr());
+    publish(
+        broker.port(),
+        "edgetap/pulls/config/set",
+        br#"{"inputs":{"17":{"invert":true}}}"#,
+        false,
+    );
+    assert!(level("OFF").is_some(), "inverted: OFF\n{}", agent.stderr());
+    agent.signal("INT");
+    let exit = agent.wait(Duration::from_secs(30));
+    assert!(exit.status.success(), "{}", exit.stderr);
+}
