@@ -199,7 +199,21 @@ impl Sampling<'_> {
         changes: &ChangeSet,
     ) -> Result<(), String> {
         let words = LevelWords::for_pins(config.pins());
-        if changes.sampler_restart || words != state.sampler.words() {
+        let restart = changes.sampler_restart || words != state.sampler.words();
+        if !restart {
+            // A new sampler sets every pad as it opens; the running one only those that
+            // changed or were added.
+            let pulls: Vec<_> = config
+                .inputs
+                .iter()
+                .filter(|i| {
+                    changes.pulls_changed.contains(&i.pin) || changes.pins_added.contains(&i.pin)
+                })
+                .map(|i| (i.pin, i.pull))
+                .collect();
+            state.sampler.set_pulls(&pulls).map_err(|e| e.to_string())?;
+        }
+        if restart {
             // Open the new sampler first: if it cannot start, the old one keeps running.
             let new = sampler::open(&config).map_err(|e| {
                 if config.sampler.backend == crate::config::Backend::Dma {

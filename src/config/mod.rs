@@ -47,6 +47,7 @@ pub use remote::{
 pub use crate::emu::{EmulatedConfig, FaultsConfig};
 pub use crate::hw::board::BoardKind;
 pub use crate::hw::pacing::Pacer;
+pub use crate::hw::pull::Pull;
 pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,7 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
             settings: &c.sampler,
             words: crate::block::LevelWords::for_pins(c.pins()),
             pins: c.pins().collect(),
+            pulls: c.inputs.iter().map(|i| (i.pin, i.pull)).collect(),
             state_dir: &c.state_dir,
         }
     }

@@ -17,6 +17,7 @@ use super::board_file::{self, DRAM_BYTES, PERIPH_BYTES};
 use super::dma::{cs_request, Channel, ControlBlock, CsRequest, StopReason};
 use super::mailbox::{Allocator, MailboxAction};
 use super::pacer::{ClockWrite, Pacers, Which};
+use super::pads::{PadEvent, Pads};
 use super::{EmuError, EmuEvent};
 
 /// Picoseconds per microsecond.
@@ -103,6 +104,8 @@ pub struct Machine {
     target_ps: u64,
     /// Clock manager, PWM and PCM register blocks.
     blocks: [Mapping; 3],
+    /// Pull resistors, and what floating pins read.
+    pads: Pads,
     events: Arc<Mutex<Vec<(u64, EmuEvent)>>>,
 }
 
@@ -156,6 +159,7 @@ impl Machine {
                 mem.map(base + pwm::BASE, 0x100)?,
                 mem.map(base + pcm::BASE, 0x100)?,
             ],
+            pads: Pads::new(mem, board, signal.and_then(|t| t.floating_cursor()))?,
             events,
         })
     }
@@ -185,7 +189,8 @@ impl Machine {
         if self.loop_signal && self.signal_end_fs > 0 {
             t_fs %= self.signal_end_fs;
         }
-        self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0)
+        let driven = self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0);
+        self.pads.read(driven, t_fs)
     }
 
     fn translate(&self, bus: u32) -> Option<Target> {
@@ -243,6 +248,12 @@ impl Machine {
             self.poll_channel(n);
         }
         self.poll_mailbox();
+        for e in self.pads.poll(self.now_ps) {
+            self.event(match e {
+                PadEvent::Set { pin, pull } => EmuEvent::PullSet { pin, pull },
+                PadEvent::PulseIgnored { pin, why } => EmuEvent::PullPulseIgnored { pin, why },
+            });
+        }
     }
 
     fn poll_channel(&mut self, n: u8) {
