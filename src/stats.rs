@@ -40,6 +40,8 @@ pub struct Stats {
     pub spool_state: Mutex<SpoolHealth>,
     /// Samples lost to gaps (overruns, restarts).
     pub samples_lost: AtomicU64,
+    /// Edges lost to gaps (an edge source's event buffer overflowed).
+    pub edges_lost: AtomicU64,
     /// Times the DMA channel stopped by itself and was restarted.
     pub dma_restarts: AtomicU64,
     /// Times the consumer was lapped by the DMA engine (samples overwritten).
@@ -73,6 +75,7 @@ impl Default for Stats {
             spool_pending: AtomicU64::new(0),
             spool_state: Mutex::new(SpoolHealth::default()),
             samples_lost: AtomicU64::new(0),
+            edges_lost: AtomicU64::new(0),
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
             dma_late_blocks: AtomicU64::new(0),
@@ -142,6 +145,7 @@ impl Stats {
             spool_pending: Stats::get(&self.spool_pending),
             spool_state: self.spool_health(),
             samples_lost: Stats::get(&self.samples_lost),
+            edges_lost: Stats::get(&self.edges_lost),
             dma_restarts: Stats::get(&self.dma_restarts),
             overruns: Stats::get(&self.overruns),
             dma_late_blocks: Stats::get(&self.dma_late_blocks),
@@ -229,6 +233,8 @@ pub struct Snapshot {
     pub spool_state: SpoolHealth,
     /// [`Stats::samples_lost`].
     pub samples_lost: u64,
+    /// [`Stats::edges_lost`].
+    pub edges_lost: u64,
     /// [`Stats::dma_restarts`].
     pub dma_restarts: u64,
     /// [`Stats::overruns`].

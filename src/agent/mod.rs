@@ -80,7 +80,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         None
     };
 
-    let sampler = sampler::open(&config)?;
+    let sampler = sampler::open_source(&config)?;
     let run_id = new_run_id();
     let device = DeviceInfo::new(
         config.device_id.clone(),
@@ -174,6 +174,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     info!(
         samples = Stats::get(&stats.samples),
         samples_lost = Stats::get(&stats.samples_lost),
+        edges_lost = Stats::get(&stats.edges_lost),
         overruns = Stats::get(&stats.overruns),
         batches_sent = Stats::get(&stats.batches_sent),
         batches_dropped = Stats::get(&stats.batches_dropped),

@@ -85,6 +85,17 @@ impl Pipeline {
         self.filtering.last_sample_us()
     }
 
+    /// Filters `chunk` from a source that delivers edges itself (no decoder), appending the
+    /// reported edges to `out`.
+    pub fn process_chunk(&mut self, chunk: &EdgeChunk, out: &mut Vec<Edge>) -> BlockEvents {
+        self.filtering.process(chunk, out)
+    }
+
+    /// The raw level of every started pin now: what a replacing source continues from.
+    pub fn levels(&self) -> Vec<PinLevel> {
+        self.filtering.levels()
+    }
+
     /// Decodes and filters `block`, appending the reported edges to `out`.
     pub fn process(&mut self, block: &Block, out: &mut Vec<Edge>) -> BlockEvents {
         if !self.decoding.decode(block, &mut self.chunk) {

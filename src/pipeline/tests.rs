@@ -74,7 +74,8 @@ fn lost_samples_become_a_gap_and_the_change_shows_after_it() {
         Some(Gap {
             from_us: 1,
             to_us: 10,
-            samples: 8
+            samples: 8,
+            edges: 0,
         })
     );
     assert_eq!(
@@ -216,7 +217,8 @@ fn a_restart_is_reported_as_a_gap() {
         Some(Gap {
             from_us: 1,
             to_us: 2,
-            samples: 0
+            samples: 0,
+            edges: 0,
         })
     );
     let ev = p.process(&block(3, &[0], 0), &mut out);
