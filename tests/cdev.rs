@@ -11,7 +11,7 @@ use std::path::Path;
 use edgetap::block::{Block, LevelWords};
 use edgetap::config::{load_str, Config};
 use edgetap::edges::batch::{Batch, Batcher};
-use edgetap::edges::{EdgeChunk, PinLevel};
+use edgetap::edges::{Edge, EdgeChunk, PinLevel};
 use edgetap::hw::lineplan::EventClock;
 use edgetap::pipeline::Pipeline;
 use edgetap::sampler::cdev::assemble::{Assembler, VOUCH_MARGIN_US};
@@ -74,7 +74,7 @@ fn by_blocks(c: &Config, levels: &[[u8; 2]], cuts: &[usize]) -> Batch {
             assert!(batcher.push(e).is_none());
         }
     }
-    batcher.flush().expect("a batch")
+    batcher.flush().unwrap_or_default()
 }
 
 /// The kernel's records for the signal's edges: sample i at MONO0 + i µs (plus a few ns),
@@ -139,7 +139,7 @@ fn by_events(c: &Config, levels: &[[u8; 2]], recs: &[(usize, LineEvent)], cuts: 
             assert!(batcher.push(e).is_none());
         }
     }
-    batcher.flush().expect("a batch")
+    batcher.flush().unwrap_or_default()
 }
 
 /// `[0, n)` cut at the (sorted, deduplicated) interior points `cuts`.
@@ -199,7 +199,14 @@ proptest! {
         want_levels.sort_by_key(|l| l.pin);
         got_levels.sort_by_key(|l| l.pin);
         prop_assert_eq!(got_levels, want_levels);
-        prop_assert_eq!(&got.edges, &reference.edges);
+        // Filters release edges per pin in time order; across pins the order depends on when
+        // they are told time has passed (block or read boundaries): compare pin by pin.
+        let per_pin = |b: &Batch| {
+            let mut e = b.edges.clone();
+            e.sort_by_key(|e| e.pin); // stable: each pin's edges keep their order
+            e
+        };
+        prop_assert_eq!(per_pin(&got), per_pin(&reference));
         prop_assert!(got.gaps.is_empty());
     }
 }
@@ -212,34 +219,42 @@ fn an_overflow_reaches_the_batch_as_a_gap_of_lost_edges() {
         .collect();
     let c = config([(0, 0), (0, 0)]);
     let recs = records(&levels, &[0], &[false]);
-    // A 4-event buffer overflowed: the oldest of the first 9 records were dropped.
-    let kept: Vec<(usize, LineEvent)> = recs
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| !(0..5).contains(k))
-        .map(|(_, r)| *r)
-        .collect();
-    let got = by_events(&c, &levels, &kept, &[120]);
+    // The buffer overflowed: the oldest four records (10-40 µs, all on pin 17) were dropped.
+    let kept = &recs[4..];
+    let got = by_events(&c, &levels, kept, &[120]);
     assert_eq!(got.gaps.len(), 1, "{:?}", got.gaps);
     let gap = got.gaps[0];
-    assert_eq!((gap.edges, gap.samples), (5, 0));
-    assert_eq!(gap.to_us, T0 + 60, "the first record after the hole");
-    // Edges 1-5 (10, 20, ... 50 µs) lost: 50 µs left pin 17 high, and the record at 60 µs
-    // (falling) is the first edge after the gap.
+    assert_eq!((gap.edges, gap.samples), (4, 0), "edges, not samples");
+    assert_eq!(gap.to_us, T0 + 50, "the first record after the hole");
+    // Pin 17 went up and down twice unseen; its rise at 50 µs is the first edge after the gap.
     let first = got.edges[0];
-    assert_eq!((first.pin, first.level, first.t_us), (17, 0, T0 + 60));
+    assert_eq!((first.pin, first.level, first.t_us), (17, 1, T0 + 50));
     assert!(first.after_gap);
     assert!(got.edges[1..].iter().all(|e| !e.after_gap));
-    // Everything after the hole is as sampled.
+    // From there on, everything is as sampled, down to the levels the batch ends with.
     let reference = by_blocks(&c, &levels, &[]);
     let tail: Vec<_> = reference
         .edges
         .iter()
-        .filter(|e| e.t_us > T0 + 60)
+        .filter(|e| e.t_us >= T0 + 50)
         .collect();
-    let got_tail: Vec<_> = got.edges.iter().filter(|e| e.t_us > T0 + 60).collect();
-    assert_eq!(got_tail, tail);
-    assert!(got.levels.contains(&PinLevel { pin: 17, level: 0 }));
+    let got_tail: Vec<_> = got
+        .edges
+        .iter()
+        .map(|e| Edge {
+            after_gap: false,
+            ..*e
+        })
+        .collect();
+    assert_eq!(got_tail.iter().collect::<Vec<_>>(), tail);
+    assert_eq!(got.levels, reference.levels);
+    assert_eq!(
+        got.levels,
+        [
+            PinLevel { pin: 4, level: 1 },
+            PinLevel { pin: 17, level: 1 }
+        ]
+    );
 }
 
 #[test]
