@@ -317,3 +317,7 @@ fn replace_source(
     }
     Ok(new)
 }
+
+#[cfg(test)]
+#[path = "sampling_tests.rs"]
+mod tests;

@@ -137,14 +137,17 @@ impl EdgeSource for CdevSource {
             self.assembler.requested(&levels, at);
         }
         self.events.clear();
-        if let Some(req) = self.request.as_mut() {
-            if req.wait(POLL)? {
-                let bytes = req.read()?;
-                event::decode_all(bytes, &mut self.events)
-                    .map_err(|e| SamplerError::Io(std::io::Error::other(e)))?;
-            }
-        } else {
+        let Some(req) = self.request.as_mut() else {
+            // No lines held: nothing can be vouched for; the next request reports the gap.
             std::thread::sleep(POLL);
+            chunk.clear();
+            chunk.until_us = self.assembler.vouched_us();
+            return Ok(true);
+        };
+        if req.wait(POLL)? {
+            let bytes = req.read()?;
+            event::decode_all(bytes, &mut self.events)
+                .map_err(|e| SamplerError::Io(std::io::Error::other(e)))?;
         }
         let before = self.assembler.counters();
         let times = &self.times;
@@ -182,8 +185,13 @@ impl EdgeSource for CdevSource {
                 }
                 Ok(())
             }
-            _ => self.request().inspect_err(|_| {
-                warn!("GPIO lines could not be requested anew: the source waits for a new config")
+            _ => self.request().or_else(|e| {
+                // The old config stays in force: so do its lines, if they can be had again.
+                self.plan = old;
+                if let Err(again) = self.request() {
+                    warn!(error = %again, "the previous GPIO lines could not be requested again");
+                }
+                Err(e)
             }),
         }
     }
