@@ -185,14 +185,17 @@ impl EdgeSource for CdevSource {
                 }
                 Ok(())
             }
-            _ => self.request().or_else(|e| {
-                // The old config stays in force: so do its lines, if they can be had again.
-                self.plan = old;
-                if let Err(again) = self.request() {
-                    warn!(error = %again, "the previous GPIO lines could not be requested again");
+            _ => match self.request() {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // The old config stays in force: so do its lines, if they can be had again.
+                    self.plan = old;
+                    if let Err(again) = self.request() {
+                        warn!(error = %again, "the previous GPIO lines could not be requested again");
+                    }
+                    Err(e)
                 }
-                Err(e)
-            }),
+            },
         }
     }
 
