@@ -5,9 +5,9 @@ use std::io::Write;
 use crate::block::Block;
 use crate::config::Config;
 use crate::edges::order::TimeOrder;
-use crate::edges::Edge;
-use crate::pipeline::Pipeline;
-use crate::sampler::{self, SamplerError};
+use crate::edges::{Edge, EdgeChunk};
+use crate::pipeline::{BlockEvents, Pipeline};
+use crate::sampler::{self, SamplerError, Source};
 use crate::shutdown::Shutdown;
 use crate::vcd::VcdWriter;
 
@@ -43,6 +43,8 @@ pub struct CaptureSummary {
     pub edges: u64,
     /// Samples lost to gaps.
     pub samples_lost: u64,
+    /// Edges lost to gaps (an edge source's event buffer overflowed).
+    pub edges_lost: u64,
     /// Edges dropped by the per-pin rate limits (the same limits `run` applies).
     pub rate_limited: u64,
 }
@@ -57,9 +59,13 @@ pub fn capture<W: Write>(
     out: W,
     shutdown: &Shutdown,
 ) -> Result<CaptureSummary, CaptureError> {
-    let mut sampler = sampler::open(config)?;
-    let mut pipeline = Pipeline::new(&config.inputs);
-    let mut block = Block::new(sampler.period_us(), sampler.words());
+    let mut source = sampler::open_source(config)?;
+    let mut pipeline = Pipeline::new(&config.filter_inputs());
+    let mut block = match &source {
+        Source::Blocks(s) => Block::new(s.period_us(), s.words()),
+        Source::Edges(_) => Block::new(1, crate::block::LevelWords::One),
+    };
+    let mut chunk = EdgeChunk::default();
     let mut edges: Vec<Edge> = Vec::new();
     let mut summary = CaptureSummary::default();
     let mut sink = Sink::new(format, out, config);
@@ -68,24 +74,50 @@ pub fn capture<W: Write>(
         config.inputs.iter().map(|i| i.glitch_us),
     ));
     let mut written: Result<(), CaptureError> = Ok(());
-    while !shutdown.is_triggered() && sampler.next_block(&mut block, shutdown)? {
-        let start = *start_us.get_or_insert(block.t0_us);
-        let limit = duration_us.map(|d| start.saturating_add(d));
-        if let Some(limit) = limit {
-            // Drop the samples past the requested duration so captures are exact.
-            let keep = (0..block.samples())
-                .take_while(|&i| block.time_of(i) < limit)
-                .count();
-            block.levels.truncate(keep * block.words.count());
-        }
-        summary.samples += block.samples() as u64;
+    while !shutdown.is_triggered() {
+        let limit_of = |start: u64| duration_us.map(|d| start.saturating_add(d));
         edges.clear();
-        let events = pipeline.process(&block, &mut edges);
+        let (events, t0_us, end_us): (BlockEvents, u64, u64) = match &mut source {
+            Source::Blocks(s) => {
+                if !s.next_block(&mut block, shutdown)? {
+                    break;
+                }
+                let start = *start_us.get_or_insert(block.t0_us);
+                if let Some(limit) = limit_of(start) {
+                    // Drop the samples past the requested duration so captures are exact.
+                    let keep = (0..block.samples())
+                        .take_while(|&i| block.time_of(i) < limit)
+                        .count();
+                    block.levels.truncate(keep * block.words.count());
+                }
+                summary.samples += block.samples() as u64;
+                let events = pipeline.process(&block, &mut edges);
+                (events, block.t0_us, block.end_us())
+            }
+            Source::Edges(s) => {
+                let from = pipeline.last_sample_us();
+                if !s.next_chunk(&mut chunk, shutdown)? {
+                    break;
+                }
+                // The first chunk's initial levels hold from the moment the lines were read.
+                let t0 = from.unwrap_or(chunk.until_us);
+                let start = *start_us.get_or_insert(t0);
+                if let Some(limit) = limit_of(start) {
+                    // Drop the edges past the requested duration so captures are exact.
+                    chunk.edges.retain(|e| e.t_us < limit);
+                    chunk.until_us = chunk.until_us.min(limit.saturating_sub(1));
+                }
+                let events = pipeline.process_chunk(&chunk, &mut edges);
+                (events, t0, chunk.until_us.saturating_add(1))
+            }
+        };
+        let limit = start_us.and_then(limit_of);
         if let Some(levels) = &events.initial {
-            sink.initial(levels, block.t0_us)?;
+            sink.initial(levels, t0_us)?;
         }
         if let Some(gap) = events.gap {
             summary.samples_lost += gap.samples;
+            summary.edges_lost += gap.edges;
         }
         summary.rate_limited += pipeline.rate_limited().iter().map(|r| r.edges).sum::<u64>();
         for &e in &edges {
@@ -97,7 +129,7 @@ pub fn capture<W: Write>(
             });
         }
         std::mem::replace(&mut written, Ok(()))?;
-        if limit.is_some_and(|l| block.end_us() >= l) {
+        if limit.is_some_and(|l| end_us >= l) {
             break;
         }
     }

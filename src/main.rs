@@ -57,8 +57,9 @@ enum Command {
         #[arg(long, value_name = "SECS", hide = true)]
         panic_after: Option<f64>,
     },
-    /// Report what the DMA backend would find here: board, peripheral base, DMA channel, memory
-    /// method, permissions, and what would fail (on a non-Pi it says so plainly).
+    /// Report what the DMA backend would find here (board, peripheral base, DMA channel, memory
+    /// method, permissions), the GPIO chips and lines, which backends can run and which to use.
+    /// Exits non-zero when the backend judged (the config's, else the recommended) cannot run.
     Check {
         /// Take sampler settings (channel, period, pacer) from this config file.
         #[arg(long, short, value_name = "FILE")]
@@ -270,12 +271,38 @@ fn dispatch(command: Command) -> Result<()> {
                 }
                 None => Default::default(),
             };
+            use edgetap::hw::backends::{self, BackendKind, GpioSurvey};
             let paths = edgetap::hw::check::CheckPaths::system(&sampler.mem_device);
             let report = edgetap::hw::check::check(&paths, &(&sampler).into());
-            print_out(&report.render())?;
-            match report.failures() {
+            let survey = GpioSurvey::system();
+            let chips = survey.chip_infos();
+            let board = edgetap::hw::board::identify(&paths.root).map_err(|e| e.to_string());
+            let cdev = backends::cdev_finding(&board, sampler.cdev.chip.as_deref(), &chips);
+            let advice = backends::recommend(&board, report.dma_ready, !chips.is_empty());
+            let judged = match sampler.backend {
+                edgetap::config::Backend::Cdev => BackendKind::Cdev,
+                edgetap::config::Backend::Dma | edgetap::config::Backend::Emulated => {
+                    BackendKind::Dma
+                }
+                edgetap::config::Backend::Replay => advice.backend.unwrap_or(BackendKind::Dma),
+            };
+            print_out(&format!(
+                "dma backend:\n{}\n{}\ncdev backend:\n{}\nrecommended: {}\n",
+                report.render_judged(judged == BackendKind::Dma),
+                survey.render(),
+                cdev.render(judged == BackendKind::Cdev),
+                advice.why
+            ))?;
+            let failures = match judged {
+                BackendKind::Dma => report.failures(),
+                BackendKind::Cdev => usize::from(!cdev.ok),
+            };
+            match failures {
                 0 => Ok(()),
-                n => anyhow::bail!("check: {n} finding(s) marked FAIL"),
+                n => anyhow::bail!(
+                    "check: {n} finding(s) marked FAIL for backend = \"{}\"",
+                    judged.name()
+                ),
             }
         }
         Command::Emulator {
@@ -611,6 +638,7 @@ fn run_capture(
         samples = summary.samples,
         edges = summary.edges,
         samples_lost = summary.samples_lost,
+        edges_lost = summary.edges_lost,
         rate_limited = summary.rate_limited,
         "capture done"
     );

@@ -43,6 +43,8 @@ pub struct Stats {
     pub spool_state_changes: AtomicU64,
     /// Samples lost to gaps (overruns, restarts).
     pub samples_lost: AtomicU64,
+    /// Edges lost to gaps (an edge source's event buffer overflowed).
+    pub edges_lost: AtomicU64,
     /// Times the DMA channel stopped by itself and was restarted.
     pub dma_restarts: AtomicU64,
     /// Times the consumer was lapped by the DMA engine (samples overwritten).
@@ -77,6 +79,7 @@ impl Default for Stats {
             spool_state: Mutex::new(SpoolHealth::default()),
             spool_state_changes: AtomicU64::new(0),
             samples_lost: AtomicU64::new(0),
+            edges_lost: AtomicU64::new(0),
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
             dma_late_blocks: AtomicU64::new(0),
@@ -150,6 +153,7 @@ impl Stats {
             spool_pending: Stats::get(&self.spool_pending),
             spool_state: self.spool_health(),
             samples_lost: Stats::get(&self.samples_lost),
+            edges_lost: Stats::get(&self.edges_lost),
             dma_restarts: Stats::get(&self.dma_restarts),
             overruns: Stats::get(&self.overruns),
             dma_late_blocks: Stats::get(&self.dma_late_blocks),
@@ -237,6 +241,8 @@ pub struct Snapshot {
     pub spool_state: SpoolHealth,
     /// [`Stats::samples_lost`].
     pub samples_lost: u64,
+    /// [`Stats::edges_lost`].
+    pub edges_lost: u64,
     /// [`Stats::dma_restarts`].
     pub dma_restarts: u64,
     /// [`Stats::overruns`].

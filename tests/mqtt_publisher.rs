@@ -72,6 +72,7 @@ fn batch(seq: u64) -> Batch {
                 from_us: t - 10,
                 to_us: t - 5,
                 samples: 1,
+                edges: 0,
             }]
         } else {
             vec![]

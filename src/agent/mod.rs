@@ -89,7 +89,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         None
     };
 
-    let sampler = sampler::open(&config)?;
+    let sampler = sampler::open_source(&config)?;
     give_up_privilege(&config)?;
     let run_id = new_run_id();
     let device = DeviceInfo::new(
@@ -205,6 +205,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     info!(
         samples = Stats::get(&stats.samples),
         samples_lost = Stats::get(&stats.samples_lost),
+        edges_lost = Stats::get(&stats.edges_lost),
         overruns = Stats::get(&stats.overruns),
         batches_sent = Stats::get(&stats.batches_sent),
         batches_dropped = Stats::get(&stats.batches_dropped),

@@ -1,6 +1,7 @@
-//! The sampling thread: sampler → pipeline → batcher → queue, block after block. New configs
-//! arrive on a channel that is checked between blocks, so the network never blocks sampling and
-//! a change applies exactly between two blocks: only what changed is rebuilt.
+//! The sampling thread: source → pipeline → batcher → queue, block after block (a sampler) or
+//! chunk after chunk (an edge source, which skips the decoder). New configs arrive on a channel
+//! that is checked between blocks, so the network never blocks sampling and a change applies
+//! exactly between two blocks: only what changed is rebuilt.
 
 use std::sync::mpsc::{Receiver, TryRecvError};
 
@@ -10,11 +11,11 @@ use tracing::{info, warn};
 use crate::block::{Block, LevelWords};
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
-use crate::edges::{Edge, RateLimited, MAX_PIN};
+use crate::edges::{Edge, EdgeChunk, RateLimited, MAX_PIN};
 use crate::liveness::Heartbeats;
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
-use crate::sampler::{self, Sampler, SamplerCounters, SamplerError};
+use crate::sampler::{self, SamplerCounters, SamplerError, Source};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
 
@@ -43,12 +44,15 @@ pub(super) struct Sampling<'a> {
     pub(super) beats: &'a Heartbeats,
 }
 
-/// The sampler and the stages after it: the state that lives across blocks.
+/// The source and the stages after it: the state that lives across blocks.
 struct SamplingState {
-    sampler: Box<dyn Sampler>,
+    source: Source,
     pipeline: Pipeline,
     batcher: Batcher,
+    /// The last block a sampler filled (unused by an edge source).
     block: Block,
+    /// The last chunk an edge source filled (unused by a sampler).
+    chunk: EdgeChunk,
     edges: Vec<Edge>,
     /// The sampler's trouble counters already added to the stats.
     counted: SamplerCounters,
@@ -57,13 +61,14 @@ struct SamplingState {
 }
 
 impl Sampling<'_> {
-    /// Blocks in, batches out, until the signal ends or shutdown.
-    pub(super) fn run(mut self, sampler: Box<dyn Sampler>) -> Result<(), SamplerError> {
+    /// Blocks (or chunks) in, batches out, until the signal ends or shutdown.
+    pub(super) fn run(mut self, source: Source) -> Result<(), SamplerError> {
         let c = &self.config;
         let mut state = SamplingState {
-            block: Block::new(sampler.period_us(), sampler.words()),
-            sampler,
-            pipeline: Pipeline::new(&c.inputs),
+            block: new_block(&source),
+            chunk: EdgeChunk::default(),
+            source,
+            pipeline: Pipeline::new(&c.filter_inputs()),
             batcher: Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000),
             edges: Vec::new(),
             counted: SamplerCounters::default(),
@@ -72,9 +77,14 @@ impl Sampling<'_> {
         loop {
             self.beats.sampling();
             self.take_updates(&mut state);
-            if self.shutdown.is_triggered()
-                || !state.sampler.next_block(&mut state.block, self.shutdown)?
-            {
+            if self.shutdown.is_triggered() {
+                break;
+            }
+            let more = match &mut state.source {
+                Source::Blocks(s) => s.next_block(&mut state.block, self.shutdown)?,
+                Source::Edges(s) => s.next_chunk(&mut state.chunk, self.shutdown)?,
+            };
+            if !more {
                 break;
             }
             self.process(&mut state);
@@ -86,7 +96,7 @@ impl Sampling<'_> {
     }
 
     fn process(&self, state: &mut SamplingState) {
-        let now = state.sampler.counters();
+        let now = state.source.counters();
         let (restarts, overruns) = (now.restarts, now.overruns);
         Stats::add(
             &self.stats.dma_restarts,
@@ -106,16 +116,23 @@ impl Sampling<'_> {
         );
         state.counted = now;
         let SamplingState {
+            source,
             pipeline,
             batcher,
             block,
+            chunk,
             edges,
             limited,
             ..
         } = state;
-        Stats::add(&self.stats.samples, block.samples() as u64);
         edges.clear();
-        let events = pipeline.process(block, edges);
+        let events = match source {
+            Source::Blocks(_) => {
+                Stats::add(&self.stats.samples, block.samples() as u64);
+                pipeline.process(block, edges)
+            }
+            Source::Edges(_) => pipeline.process_chunk(chunk, edges),
+        };
         if let Some(levels) = events.initial {
             batcher.set_levels(&levels);
             self.send(Outgoing::Levels(levels));
@@ -125,9 +142,11 @@ impl Sampling<'_> {
                 from_us = gap.from_us,
                 to_us = gap.to_us,
                 samples = gap.samples,
-                "samples lost"
+                edges = gap.edges,
+                "signal lost"
             );
             Stats::add(&self.stats.samples_lost, gap.samples);
+            Stats::add(&self.stats.edges_lost, gap.edges);
             batcher.push_gap(gap);
         }
         for &e in edges.iter() {
@@ -182,7 +201,7 @@ impl Sampling<'_> {
                 Ok(u) => {
                     let result = self
                         .apply(state, u.config, &u.changes)
-                        .map(|()| state.sampler.model());
+                        .map(|()| state.source.model());
                     // The controller may have given up waiting: nothing to tell then.
                     let _ = u.reply.send(result);
                 }
@@ -199,10 +218,14 @@ impl Sampling<'_> {
         changes: &ChangeSet,
     ) -> Result<(), String> {
         let words = LevelWords::for_pins(config.pins());
-        let restart = changes.sampler_restart || words != state.sampler.words();
-        if !restart {
+        let words_changed = match &state.source {
+            Source::Blocks(s) => words != s.words(),
+            Source::Edges(_) => false,
+        };
+        let restart = changes.sampler_restart || words_changed;
+        if let (false, Source::Blocks(s)) = (restart, &mut state.source) {
             // A new sampler sets every pad as it opens; the running one only those that
-            // changed or were added.
+            // changed or were added. (An edge source's request follows its line specs below.)
             let pulls: Vec<_> = config
                 .inputs
                 .iter()
@@ -211,11 +234,10 @@ impl Sampling<'_> {
                 })
                 .map(|i| (i.pin, i.pull))
                 .collect();
-            state.sampler.set_pulls(&pulls).map_err(|e| e.to_string())?;
+            s.set_pulls(&pulls).map_err(|e| e.to_string())?;
         }
         if restart {
-            // Open the new sampler first: if it cannot start, the old one keeps running.
-            let new = sampler::open(&config).map_err(|e| {
+            let new = replace_source(&mut state.source, &config, &state.pipeline).map_err(|e| {
                 if config.sampler.backend == crate::config::Backend::Dma {
                     // The agent gave up /dev/mem's privilege after set-up.
                     format!(
@@ -223,11 +245,11 @@ impl Sampling<'_> {
                          config file and restart the service)"
                     )
                 } else {
-                    e.to_string()
+                    e
                 }
             })?;
-            state.block = Block::new(new.period_us(), new.words());
-            state.sampler = new;
+            state.block = new_block(&new);
+            state.source = new;
             state.counted = SamplerCounters::default();
             state.pipeline.mark_restart();
             info!(
@@ -236,10 +258,14 @@ impl Sampling<'_> {
                 "sampler restarted with new settings"
             );
         }
+        if let Source::Edges(s) = &mut state.source {
+            // Pins added or removed, or their line flags changed: the request follows.
+            s.rewatch(&config.line_specs()).map_err(|e| e.to_string())?;
+        }
         state.edges.clear();
         let added = state
             .pipeline
-            .reconfigure(&config.inputs, changes, &mut state.edges);
+            .reconfigure(&config.filter_inputs(), changes, &mut state.edges);
         for &pin in &changes.pins_removed {
             state.batcher.forget_pin(pin);
         }
@@ -284,3 +310,42 @@ impl Sampling<'_> {
         }
     }
 }
+
+/// A block buffer for `source` (an edge source needs none: an empty one).
+fn new_block(source: &Source) -> Block {
+    match source {
+        Source::Blocks(s) => Block::new(s.period_us(), s.words()),
+        Source::Edges(_) => Block::new(1, LevelWords::One),
+    }
+}
+
+/// Opens the source `config` names in place of `old`. A sampler is opened while the old one
+/// still runs (if it cannot start, the old one keeps running); an edge source's lines can be
+/// held by one request only, so the old edge source lets go of them first and takes them back
+/// if the new one cannot start. A new edge source continues from the levels already reported.
+fn replace_source(
+    old: &mut Source,
+    config: &Config,
+    pipeline: &Pipeline,
+) -> Result<Source, String> {
+    let new = match old {
+        Source::Blocks(_) => sampler::open_source(config),
+        Source::Edges(old) => {
+            old.release();
+            sampler::open_source(config).inspect_err(|_| {
+                if let Err(e) = old.reacquire() {
+                    warn!(error = %e, "the old GPIO request could not be made again");
+                }
+            })
+        }
+    };
+    let mut new = new.map_err(|e| e.to_string())?;
+    if let Source::Edges(s) = &mut new {
+        s.take_over(&pipeline.levels(), pipeline.last_sample_us());
+    }
+    Ok(new)
+}
+
+#[cfg(test)]
+#[path = "sampling_tests.rs"]
+mod tests;

@@ -28,6 +28,17 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
     let mut c = ChangeSet::default();
     inputs::classify(inputs, &new.inputs, &mut c);
     sampler::classify(sampler, &new.sampler, &mut c);
+    if old.kernel_debounces() != new.kernel_debounces() {
+        // The glitch filter moves between the kernel and edgetap: pins keeping a glitch time
+        // get a fresh filter (with or without it).
+        for i in new.inputs.iter().filter(|i| i.glitch_us > 0) {
+            let kept = inputs.iter().any(|o| o.pin == i.pin);
+            if kept && !c.filters_changed.contains(&i.pin) {
+                c.filters_changed.push(i.pin);
+            }
+        }
+        c.filters_changed.sort_unstable();
+    }
     batch.classify(&new.batch, &mut c);
     mqtt.classify(&new.mqtt, &mut c);
     // The client id carries the device id, and so do the topics; groups are subscriptions.

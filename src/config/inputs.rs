@@ -57,7 +57,7 @@ fn default_max_edges_per_s() -> u32 {
 }
 
 /// Highest per-pin rate limit: one edge per sample at the fastest (1 µs) period.
-const MAX_EDGES_PER_S: u32 = 1_000_000;
+pub(super) const MAX_EDGES_PER_S: u32 = 1_000_000;
 
 /// Longest filter time accepted: one hour, far beyond any debounce, far below overflow.
 const MAX_FILTER_US: u64 = 3_600_000_000;

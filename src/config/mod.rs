@@ -17,6 +17,7 @@ mod envelope;
 mod error;
 mod homeassistant;
 mod inputs;
+mod lines;
 mod load;
 mod mqtt;
 mod overrides;
@@ -46,9 +47,10 @@ pub use remote::{
 
 pub use crate::emu::{EmulatedConfig, FaultsConfig};
 pub use crate::hw::board::BoardKind;
+pub use crate::hw::lineplan::EventClock;
 pub use crate::hw::pacing::Pacer;
 pub use crate::hw::pull::Pull;
-pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
+pub use crate::sampler::{Backend, CdevConfig, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -124,6 +126,8 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
             pins: c.pins().collect(),
             pulls: c.inputs.iter().map(|i| (i.pin, i.pull)).collect(),
             state_dir: &c.state_dir,
+            lines: c.line_specs(),
+            max_edges_per_s: c.max_edges_per_s(),
         }
     }
 }

@@ -5,7 +5,8 @@
 use super::changeset::ChangeSet;
 use super::error::Refusals;
 use crate::emu::{EmulatedConfig, FaultsConfig};
-use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
+use crate::hw::lineplan::MAX_EVENT_BUFFER;
+use crate::sampler::{Backend, CdevConfig, ReplayConfig, SamplerConfig};
 
 /// Longest sample period the DMA pacing clock is set up for.
 const MAX_DMA_PERIOD_US: u32 = crate::hw::pacing::MAX_PERIOD_US;
@@ -29,7 +30,10 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
             "the replay backend needs a VCD file".into(),
         );
     }
-    if s.backend != Backend::Replay {
+    if s.backend == Backend::Cdev {
+        validate_cdev(&s.cdev, r);
+    }
+    if matches!(s.backend, Backend::Dma | Backend::Emulated) {
         r.check(
             (1..=MAX_DMA_PERIOD_US).contains(&s.period_us),
             "sampler.period_us",
@@ -79,6 +83,25 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
     }
 }
 
+/// The `[sampler.cdev]` rules that need nothing but the section (the chip's own limits are
+/// checked when it is opened).
+fn validate_cdev(c: &CdevConfig, r: &mut Refusals) {
+    if let Some(n) = c.event_buffer_size {
+        r.check(
+            (1..=MAX_EVENT_BUFFER).contains(&n),
+            "sampler.cdev.event_buffer_size",
+            format!("{n} is out of range (1-{MAX_EVENT_BUFFER}: the kernel's limit)"),
+        );
+    }
+    if let Some(chip) = &c.chip {
+        r.check(
+            !chip.trim().is_empty(),
+            "sampler.cdev.chip",
+            "is empty: name the chip by path, name or label, or leave it unset".into(),
+        );
+    }
+}
+
 /// What going from `old` to `new` means: every key restarts the sampler (with a gap event),
 /// which is built from all of them at once. Every key, nested ones too, is named: a new one
 /// does not compile until its change is classified here.
@@ -95,6 +118,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         dma_memory,
         replay,
         emulated,
+        cdev,
     } = old;
     c.sampler_restart |= *backend != new.backend
         || *period_us != new.period_us
@@ -106,7 +130,22 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
         || *mem_device != new.mem_device
         || *dma_memory != new.dma_memory
         || replay_changed(replay, &new.replay)
-        || emulated_changed(emulated, &new.emulated);
+        || emulated_changed(emulated, &new.emulated)
+        || cdev_changed(cdev, &new.cdev);
+}
+
+/// Whether any key of the character-device backend differs.
+fn cdev_changed(old: &CdevConfig, new: &CdevConfig) -> bool {
+    let CdevConfig {
+        chip,
+        event_clock,
+        kernel_debounce,
+        event_buffer_size,
+    } = old;
+    *chip != new.chip
+        || *event_clock != new.event_clock
+        || *kernel_debounce != new.kernel_debounce
+        || *event_buffer_size != new.event_buffer_size
 }
 
 /// Whether any replay key differs.

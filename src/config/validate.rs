@@ -2,7 +2,7 @@
 //! of a section live in its file; this one gathers them.
 
 use super::error::{ConfigError, Refusals};
-use super::{inputs, sampler, Config};
+use super::{inputs, lines, sampler, Config};
 
 impl Config {
     /// Checks every rule; returns all refusals at once so a user fixes them in one go.
@@ -43,6 +43,7 @@ impl Config {
         }
         sampler::validate(&self.sampler, &mut r);
         inputs::validate(&self.inputs, &mut r);
+        lines::validate(self, &mut r);
         self.batch.validate(&mut r);
         self.mqtt.validate(&mut r);
         self.stats.validate(&mut r);

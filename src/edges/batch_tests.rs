@@ -51,6 +51,7 @@ fn gaps_travel_with_the_batch_and_count_for_age() {
         from_us: 10,
         to_us: 50,
         samples: 8,
+        edges: 0,
     };
     b.push_gap(gap);
     let batch = b.poll(55).expect("gap-only batch closes");

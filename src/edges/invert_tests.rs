@@ -24,6 +24,7 @@ fn only_inverted_pins_flip_and_times_stay() {
             from_us: 1,
             to_us: 2,
             samples: 3,
+            edges: 0,
         }),
         edges: vec![edge(17, 1, 10), edge(18, 1, 10), edge(17, 0, 20)],
         until_us: 30,

@@ -44,6 +44,16 @@ pub struct Gap {
     pub to_us: u64,
     /// Number of samples that were never seen.
     pub samples: u64,
+    /// Number of edges that were never seen: sources that deliver edges rather than samples
+    /// (the GPIO character device) know this instead of `samples`. Absent from JSON when 0, so
+    /// payloads of sampling sources are unchanged.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edges: u64,
+}
+
+/// For serde: an `edges` count of 0 is not written.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Edges of one pin dropped by its rate limit (`inputs[].max_edges_per_s`).

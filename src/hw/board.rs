@@ -153,7 +153,22 @@ pub enum BoardError {
 
 /// Identifies the board from the files under `root` (`/` on a Pi).
 pub fn detect(root: &Path) -> Result<Board, BoardError> {
-    let (revision, soc, model) = match read_revision(root) {
+    let (revision, soc, model) = identify_revision(root)?;
+    if soc == Soc::Bcm2712 {
+        return Err(BoardError::Pi5 { model });
+    }
+    detect_figures(root, revision, soc, model)
+}
+
+/// The SoC and model of the Pi under `root`, any Pi (the Pi 5 included): enough to know its
+/// GPIO chip, not its DMA figures.
+pub fn identify(root: &Path) -> Result<(Soc, String), BoardError> {
+    identify_revision(root).map(|(_, soc, model)| (soc, model))
+}
+
+/// Revision code (0 when only the device tree names the SoC), SoC and model.
+fn identify_revision(root: &Path) -> Result<(u32, Soc, String), BoardError> {
+    Ok(match read_revision(root) {
         Ok((revision, source)) => {
             let (soc, model) =
                 decode_revision(revision).ok_or_else(|| BoardError::BadRevision {
@@ -168,10 +183,16 @@ pub fn detect(root: &Path) -> Result<Board, BoardError> {
             None => return Err(e),
         },
         Err(e) => return Err(e),
-    };
-    if soc == Soc::Bcm2712 {
-        return Err(BoardError::Pi5 { model });
-    }
+    })
+}
+
+/// The DMA figures of a BCM283x/BCM2711 board: its address ranges checked against the SoC.
+fn detect_figures(
+    root: &Path,
+    revision: u32,
+    soc: Soc,
+    model: String,
+) -> Result<Board, BoardError> {
     // The 2711's root node has two address cells (64-bit ARM physical addresses); the older
     // SoCs one. The files say so; the SoC is the fallback when they are missing.
     let parent_cells = if soc == Soc::Bcm2711 { 2 } else { 1 };

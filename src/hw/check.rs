@@ -23,6 +23,19 @@ pub struct Finding {
     pub detail: String,
 }
 
+impl Finding {
+    /// One line: mark, what, detail; a failure is `FAIL` when it fails the check, `no` when
+    /// it only informs.
+    pub fn render(&self, judged: bool) -> String {
+        let mark = match (self.ok, judged) {
+            (true, _) => "ok  ",
+            (false, true) => "FAIL",
+            (false, false) => "no  ",
+        };
+        format!("{mark} {:<12} {}\n", self.what, self.detail)
+    }
+}
+
 /// Where the check looks: `/` on a real machine, a fixture tree in tests.
 #[derive(Debug, Clone)]
 pub struct CheckPaths {
@@ -240,10 +253,15 @@ impl Report {
 
     /// The report as printed by `edgetap check`.
     pub fn render(&self) -> String {
+        self.render_judged(true)
+    }
+
+    /// The report with failed findings marked `FAIL` when the DMA backend is the one judged
+    /// (they then fail the check), `no` when another backend is.
+    pub fn render_judged(&self, judged: bool) -> String {
         let mut out = String::new();
         for f in &self.findings {
-            let mark = if f.ok { "ok  " } else { "FAIL" };
-            out.push_str(&format!("{mark} {:<12} {}\n", f.what, f.detail));
+            out.push_str(&f.render(judged));
         }
         out.push_str(&format!("\n{}\n", self.verdict));
         out

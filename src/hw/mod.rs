@@ -6,15 +6,19 @@
 //! above this layer).
 
 pub mod access;
+pub mod backends;
 pub mod barrier;
 pub mod board;
 pub mod buspages;
 pub mod chain;
 pub mod channel;
 pub mod check;
+pub mod chipselect;
 pub mod clock;
 mod devicetree;
 pub mod dmamem;
+pub mod gpiochip;
+pub mod lineplan;
 pub mod mailbox;
 pub mod mmio;
 pub mod orphan;

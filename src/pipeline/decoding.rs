@@ -93,6 +93,7 @@ impl BlockDecoder {
                     samples: block
                         .lost_before
                         .max(if self.restarted { skipped } else { 0 }),
+                    edges: 0,
                 });
             }
             self.restarted = false;

@@ -49,6 +49,7 @@ fn blocks_become_chunks_with_initial_levels_edges_and_gaps() {
                 from_us: 102,
                 to_us: 110,
                 samples: 7,
+                edges: 0,
             }),
             edges: vec![Edge {
                 after_gap: true,

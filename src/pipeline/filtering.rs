@@ -117,6 +117,20 @@ impl Filtering {
         self.last_sample_us
     }
 
+    /// The raw level of every started pin (pin order).
+    pub fn levels(&self) -> Vec<PinLevel> {
+        let Some(filters) = self.filters.as_ref() else {
+            return Vec::new();
+        };
+        (0..=crate::edges::MAX_PIN)
+            .filter(|&pin| filters.filter(pin).is_some())
+            .map(|pin| PinLevel {
+                pin,
+                level: (self.raw >> pin & 1) as u8,
+            })
+            .collect()
+    }
+
     /// Nothing arrived this time: no rate-limit counts to report.
     pub fn idle(&mut self) {
         self.limited.clear();

@@ -107,6 +107,7 @@ fn chunks_fed_directly_give_the_batches_of_the_block_path() {
                 from_us: 113,
                 to_us: 120,
                 samples: 6,
+                edges: 0,
             }),
             // As the decoder marks them: both changes happened during the gap.
             edges: vec![

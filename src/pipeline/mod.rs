@@ -106,6 +106,26 @@ impl Pipeline {
         self.filtering.last_sample_us()
     }
 
+    /// Filters `chunk` from a source that delivers edges itself (no decoder), appending the
+    /// reported edges to `out`.
+    pub fn process_chunk(&mut self, chunk: &EdgeChunk, out: &mut Vec<Edge>) -> BlockEvents {
+        if self.inversion.mask() == 0 {
+            return self.filtering.process(chunk, out);
+        }
+        // Electrical levels, as from the decoder: inverted pins turn logical here too.
+        self.chunk.clone_from(chunk);
+        self.inversion.apply(&mut self.chunk);
+        self.filtering.process(&self.chunk, out)
+    }
+
+    /// The electrical level of every started pin now (inverted pins turned back): what a
+    /// replacing source, which reads the pins as they are, continues from.
+    pub fn levels(&self) -> Vec<PinLevel> {
+        let mut levels = self.filtering.levels();
+        self.inversion.apply_levels(&mut levels);
+        levels
+    }
+
     /// Decodes and filters `block`, appending the reported edges to `out`.
     pub fn process(&mut self, block: &Block, out: &mut Vec<Edge>) -> BlockEvents {
         if !self.decoding.decode(block, &mut self.chunk) {

@@ -76,7 +76,8 @@ fn lost_samples_become_a_gap_and_the_change_shows_after_it() {
         Some(Gap {
             from_us: 1,
             to_us: 10,
-            samples: 8
+            samples: 8,
+            edges: 0,
         })
     );
     assert_eq!(
@@ -218,7 +219,8 @@ fn a_restart_is_reported_as_a_gap() {
         Some(Gap {
             from_us: 1,
             to_us: 2,
-            samples: 0
+            samples: 0,
+            edges: 0,
         })
     );
     let ev = p.process(&block(3, &[0], 0), &mut out);
@@ -399,5 +401,31 @@ fn an_inverted_pin_added_live_starts_at_its_logical_level() {
             t_us: 2,
             after_gap: false
         }]
+    );
+}
+
+#[test]
+fn an_edge_source_s_chunks_are_inverted_too_and_its_levels_handed_back_electrical() {
+    let edge = |level, t_us| Edge {
+        pin: 0,
+        level,
+        t_us,
+        after_gap: false,
+    };
+    let chunk = EdgeChunk {
+        initial: Some(vec![PinLevel { pin: 0, level: 0 }]),
+        gap: None,
+        edges: vec![edge(1, 10), edge(0, 20)],
+        until_us: 30,
+    };
+    let mut p = Pipeline::new(&[inverted(0, 0)]);
+    let mut out = Vec::new();
+    let ev = p.process_chunk(&chunk, &mut out);
+    assert_eq!(ev.initial, Some(vec![PinLevel { pin: 0, level: 1 }]));
+    assert_eq!(out, [edge(0, 10), edge(1, 20)], "logical levels");
+    assert_eq!(
+        p.levels(),
+        [PinLevel { pin: 0, level: 0 }],
+        "a replacing source reads the pin as it is: electrically low"
     );
 }

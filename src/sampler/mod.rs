@@ -1,7 +1,9 @@
 //! Samplers own the signal source (hardware, emulator or a replayed file) and produce blocks of
 //! raw level words. They never allocate per sample and never parse edges.
 
+pub mod cdev;
 pub mod dma;
+mod edges;
 pub mod replay;
 mod settings;
 pub mod ticks;
@@ -9,7 +11,8 @@ pub mod ticks;
 pub use crate::block::{Block, LevelWords};
 use crate::hw::pull::Pull;
 use crate::shutdown::Shutdown;
-pub use settings::{Backend, ReplayConfig, SamplerConfig};
+pub use edges::{EdgeSource, Source};
+pub use settings::{Backend, CdevConfig, ReplayConfig, SamplerConfig};
 
 /// Why a sampler stopped producing blocks.
 #[derive(Debug, thiserror::Error)]
@@ -103,9 +106,28 @@ pub struct SamplerSpec<'a> {
     /// Where the DMA backends record their chain, so a run killed with SIGKILL is cleaned up
     /// by the next start.
     pub state_dir: &'a std::path::Path,
+    /// The character-device backend: each watched line and the flags it is requested with.
+    pub lines: Vec<crate::hw::lineplan::LineSpec>,
+    /// The character-device backend: the inputs' summed `max_edges_per_s`, which sizes the
+    /// kernel's event buffer.
+    pub max_edges_per_s: u64,
 }
 
-/// Opens the sampler `spec.settings.backend` names, sized for the watched pins.
+/// Opens the source `spec.settings.backend` names: a sampler, or an edge source (`cdev`).
+pub fn open_source<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Source, SamplerError> {
+    let spec = spec.into();
+    match spec.settings.backend {
+        Backend::Cdev => Ok(Source::Edges(Box::new(cdev::CdevSource::open(
+            spec.settings,
+            &spec.lines,
+            spec.max_edges_per_s,
+        )?))),
+        _ => open(spec).map(Source::Blocks),
+    }
+}
+
+/// Opens the sampler `spec.settings.backend` names, sized for the watched pins. The `cdev`
+/// backend delivers edges, not blocks: it is opened by [`open_source`].
 pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, SamplerError> {
     let SamplerSpec {
         settings: s,
@@ -113,6 +135,7 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
         pins,
         pulls,
         state_dir,
+        ..
     } = spec.into();
     match s.backend {
         Backend::Replay => {
@@ -132,6 +155,12 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
         Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(
             s, words, &pins, &pulls, state_dir,
         )?)),
+        Backend::Cdev => Err(SamplerError::Settings {
+            field: "sampler.backend".into(),
+            reason: "\"cdev\" delivers edges, not sample blocks: this command needs a sampler \
+                     (dma, emulated or replay)"
+                .into(),
+        }),
     }
 }
 

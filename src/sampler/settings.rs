@@ -3,6 +3,7 @@
 
 use crate::emu::EmulatedConfig;
 use crate::hw::dmamem::CpuView;
+use crate::hw::lineplan::EventClock;
 use crate::hw::pacing::Pacer;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -17,6 +18,9 @@ pub enum Backend {
     Emulated,
     /// The DMA engine of a real BCM283x/BCM2711 Raspberry Pi, through `/dev/mem`.
     Dma,
+    /// Edge events from the Linux GPIO character device (uAPI v2): any Pi, Pi 5 included, and
+    /// any Linux board. Delivers edges, not samples.
+    Cdev,
 }
 
 impl Backend {
@@ -26,6 +30,7 @@ impl Backend {
             Backend::Replay => "replay",
             Backend::Emulated => "emulated",
             Backend::Dma => "dma",
+            Backend::Cdev => "cdev",
         }
     }
 }
@@ -58,6 +63,8 @@ pub struct SamplerConfig {
     pub replay: ReplayConfig,
     /// Settings of the emulated board.
     pub emulated: EmulatedConfig,
+    /// Settings of the GPIO character-device backend.
+    pub cdev: CdevConfig,
 }
 
 impl Default for SamplerConfig {
@@ -74,8 +81,28 @@ impl Default for SamplerConfig {
             dma_memory: CpuView::Uncached,
             replay: ReplayConfig::default(),
             emulated: EmulatedConfig::default(),
+            cdev: CdevConfig::default(),
         }
     }
+}
+
+/// Settings of the GPIO character-device backend (`[sampler.cdev]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CdevConfig {
+    /// The GPIO chip: a path (`/dev/gpiochip0`), a name (`gpiochip0`) or a label
+    /// (`pinctrl-rp1`). Unset: the label of the Pi's header chip (`pinctrl-rp1` on a Pi 5,
+    /// `pinctrl-bcm2711` on a Pi 4, `pinctrl-bcm2835` before), since paths change between
+    /// kernels.
+    pub chip: Option<String>,
+    /// The clock the kernel stamps events with.
+    pub event_clock: EventClock,
+    /// Give each input's `glitch_us` to the kernel's debounce (`debounce_period_us`) instead of
+    /// edgetap's own glitch filter.
+    pub kernel_debounce: bool,
+    /// Events the kernel buffers before it drops the oldest (1-1024). Unset: ~100 ms at the
+    /// inputs' summed `max_edges_per_s`, at least 16 per line.
+    pub event_buffer_size: Option<u32>,
 }
 
 /// Settings of the replay backend.

@@ -25,6 +25,7 @@ fn counters() -> (Snapshot, Snapshot) {
     after.rate_limited_per_pin[4] = 345;
     after.overruns = 5;
     after.samples_lost = 600;
+    after.edges_lost = 7;
     after.dma_restarts = 1;
     after.dma_stalls = 2;
     after.connects = 3;
@@ -67,7 +68,7 @@ fn payload_is_exactly_the_contract() {
             r#""edges_per_s_by_pin":{"4":0.1,"17":1.0,"18":2000.0,"27":0.0},"#,
             r#""batches_sent":1043,"batches_spooled":7,"batches_replayed":6,"#,
             r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
-            r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"dma_restarts":1,"dma_stalls":2,"dma_late_blocks":0,"#,
+            r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"edges_lost":7,"dma_restarts":1,"dma_stalls":2,"dma_late_blocks":0,"#,
             r#""connects":3,"reconnects":2,"connection_errors":9,"#,
             r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
             r#""spool_state":"degraded","spool_state_reason":"cannot open: disk full","#,

@@ -38,6 +38,7 @@ fn gaps_present_when_non_empty_and_buffer_is_reused() {
             from_us: 1,
             to_us: 2,
             samples: 3,
+            edges: 0,
         }],
     );
     let mut buf = b"garbage".to_vec();
@@ -56,6 +57,7 @@ fn rate_limited_marker_after_gaps() {
             from_us: 1,
             to_us: 2,
             samples: 3,
+            edges: 0,
         }],
     );
     b.rate_limited = vec![
@@ -128,6 +130,7 @@ fn arb_gap() -> impl Strategy<Value = Gap> {
         from_us,
         to_us,
         samples,
+        edges: 0,
     })
 }
 

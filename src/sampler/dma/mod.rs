@@ -143,7 +143,7 @@ impl DmaSampler {
             ),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
-                Backend::Dma | Backend::Replay => board.model.clone(),
+                Backend::Dma | Backend::Replay | Backend::Cdev => board.model.clone(),
             },
             pull_scheme: PullScheme::of(board.soc),
             _source: src.keepalive,

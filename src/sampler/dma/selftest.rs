@@ -81,7 +81,7 @@ impl Report {
 /// of a chain a killed run may have left running.
 pub fn run(s: &SamplerConfig, state_dir: &std::path::Path) -> Report {
     let mut r = Report::default();
-    if s.backend == Backend::Replay {
+    if matches!(s.backend, Backend::Replay | Backend::Cdev) {
         r.push(
             "backend",
             false,

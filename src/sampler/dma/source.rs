@@ -105,9 +105,9 @@ pub(super) fn open(s: &SamplerConfig, pins: &[u8]) -> Result<Source, SamplerErro
                 },
             })
         }
-        Backend::Replay => Err(SamplerError::Settings {
+        Backend::Replay | Backend::Cdev => Err(SamplerError::Settings {
             field: "sampler.backend".into(),
-            reason: "replay is not a DMA backend".into(),
+            reason: format!("{} is not a DMA backend", s.backend.name()),
         }),
     }
 }
