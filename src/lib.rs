@@ -9,6 +9,7 @@
 //! The modules form layers; each imports only from layers below it (lowest first):
 //!
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
+//!    [`private_fs`] (state files 0600 in 0700 directories),
 //!    [`spool`], [`random`];
 //! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
@@ -38,6 +39,7 @@ pub mod hw;
 pub mod mqtt;
 pub mod pipeline;
 pub mod presence;
+pub mod private_fs;
 pub mod procstat;
 pub mod queue;
 pub mod random;
