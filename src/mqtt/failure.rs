@@ -24,15 +24,31 @@ pub(crate) fn kind(error: &ConnectionError) -> FailureKind {
             ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized,
         ) => FailureKind::Auth,
         // A TLS 1.3 client whose certificate the broker refuses learns it only when it reads
-        // after the handshake: the alert arrives wrapped in an I/O error.
-        ConnectionError::Io(e) if is_tls_io(e) => FailureKind::Tls,
-        ConnectionError::MqttState(rumqttc::StateError::Io(e)) if is_tls_io(e) => FailureKind::Tls,
+        // after the handshake: the alert arrives as an I/O error, wrapped by the MQTT layers.
+        other if caused_by_tls(other) => FailureKind::Tls,
         _ => FailureKind::Other,
     }
 }
 
-fn is_tls_io(e: &std::io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+/// Whether a rustls error is somewhere in `error`'s chain of causes (an `io::Error` hides its
+/// inner error from `source`, so it is opened explicitly).
+fn caused_by_tls(error: &ConnectionError) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+            {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// What to check for a failure of `kind`, appended to its log line.
@@ -51,8 +67,9 @@ pub(crate) fn advice(kind: FailureKind, error: &ConnectionError) -> &'static str
              mqtt.password_file / mqtt.password_credential)"
         }
         (FailureKind::Auth, _) => {
-            "the broker refused the login: not authorized (check mqtt.username, the password, \
-             the client certificate and the broker's ACL for this client id)"
+            "the broker refused the login: not authorized (mosquitto answers a wrong password \
+             so too: check mqtt.username, mqtt.password_file / mqtt.password_credential, the \
+             client certificate, and that the broker lets this user connect)"
         }
         (FailureKind::Other, _) => "",
     }

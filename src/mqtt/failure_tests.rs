@@ -30,6 +30,12 @@ fn failures_are_sorted_by_kind() {
         ),
         (ConnectionError::Io(tls_alert_io()), FailureKind::Tls),
         (
+            ConnectionError::MqttState(rumqttc::StateError::Deserialization(rumqttc::Error::Io(
+                tls_alert_io(),
+            ))),
+            FailureKind::Tls,
+        ),
+        (
             ConnectionError::Io(std::io::ErrorKind::ConnectionRefused.into()),
             FailureKind::Other,
         ),
