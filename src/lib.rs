@@ -8,8 +8,8 @@
 //!
 //! The modules form layers; each imports only from layers below it (lowest first):
 //!
+//! 0. [`private_fs`]: the state files, created 0600 in 0700 directories;
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
-//!    [`private_fs`] (state files 0600 in 0700 directories),
 //!    [`spool`], [`random`];
 //! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
