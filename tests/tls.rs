@@ -340,3 +340,35 @@ fn a_wrong_password_is_one_clear_error_per_attempt_with_backoff() {
     );
     assert!(admin.collect(Duration::from_millis(200)).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_logins_are_counted_and_retried_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = fleet_broker(dir.path());
+    let cfg = MqttConfig {
+        host: "127.0.0.1".into(),
+        port: Some(broker.port),
+        username: Some("pi-01".into()),
+        password: Some("guessed-wrong".into()),
+        keep_alive_s: 5,
+        reconnect_min_ms: 200,
+        reconnect_max_ms: 800,
+        ..MqttConfig::default()
+    };
+    let p = Publisher::spawn(cfg, "pi-01");
+    p.wait_stats("a refused login", |s| {
+        Stats::get(&s.connect_failures_auth) >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let auth = p.get(|s| &s.connect_failures_auth);
+    assert_eq!(
+        auth,
+        p.get(|s| &s.connection_errors),
+        "every failure is a login one"
+    );
+    assert!((2..=12).contains(&auth), "{auth} attempts in ~2 s");
+    assert_eq!(p.get(|s| &s.connect_failures_tls), 0);
+    assert_eq!(p.get(|s| &s.connects), 0);
+    p.stop().await;
+}
