@@ -8,6 +8,7 @@
 //!
 //! The modules form layers; each imports only from layers below it (lowest first):
 //!
+//! 0. [`private_fs`]: the state files, created 0600 in 0700 directories;
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
 //!    [`spool`], [`random`], [`liveness`] (the watchdog's decisions), [`privilege`] (giving up
 //!    root and capabilities after set-up);
@@ -42,6 +43,7 @@ pub mod pipeline;
 pub mod presence;
 #[allow(unsafe_code)]
 pub mod privilege;
+pub mod private_fs;
 pub mod procstat;
 pub mod queue;
 pub mod random;

@@ -175,7 +175,7 @@ fn check_state_dir(dir: &std::path::Path) -> Result<()> {
     let advice = "the agent keeps its spool and state there and needs permission to create \
                   and write files in it; fix the directory or its permissions, set state_dir, \
                   or run without a spool (spool.enabled = false)";
-    std::fs::create_dir_all(dir)
+    edgetap::private_fs::create_dir_all(dir)
         .with_context(|| format!("state_dir {} cannot be created ({advice})", dir.display()))?;
     let probe = dir.join(format!(".edgetap-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"")
@@ -237,6 +237,10 @@ fn dispatch(command: Command) -> Result<()> {
             let config = load_config(&config)?;
             if config.spool.enabled {
                 check_state_dir(&config.state_dir)?;
+            }
+            if config.mqtt.tls.enabled {
+                // Unreadable certificates fail now, not in the publisher after start-up.
+                edgetap::mqtt::tls::client_config(&config.mqtt.tls)?;
             }
             let every = summary_every.unwrap_or(if io::stdout().is_terminal() { 2 } else { 0 });
             run_agent(config, every)
@@ -323,9 +327,9 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Config {
             command: ConfigCommand::Check { file, overrides },
         } => {
-            let config = config::load(ConfigSource::File(&file), &overrides)
+            let loaded = config::load_explained(ConfigSource::File(&file), &overrides)
                 .with_context(|| format!("config {}", file.display()))?;
-            print_out(&effective_config_text(&file, config)?)
+            print_out(&effective_config_text(&file, loaded)?)
         }
         Command::Signal {
             command: SignalCommand::Demo { seconds, out },
@@ -345,15 +349,26 @@ fn dispatch(command: Command) -> Result<()> {
 
 /// What `config check` prints: the config the agent would run with (file, environment,
 /// `--set`, then the remote layer persisted in `state_dir`), keys set by the remote layer
-/// marked, and the device id and state directory it used.
-fn effective_config_text(file: &std::path::Path, config: Config) -> Result<String> {
+/// marked, the device id (and where it came from), the state directory, the broker and how
+/// the agent authenticates (never the password).
+fn effective_config_text(file: &std::path::Path, loaded: config::Loaded) -> Result<String> {
+    let config::Loaded {
+        config,
+        device_id_from,
+        password_from,
+    } = loaded;
     let state = config.state_dir.join(config::STATE_FILE);
+    let id_from = match device_id_from {
+        config::DeviceIdFrom::Config => "set in the config".to_owned(),
+        config::DeviceIdFrom::HostName(h) => format!("from the host name `{h}`"),
+    };
     let mut head = format!(
-        "# {}: valid\n# device_id = {:?}, state_dir = {}\n",
+        "# {}: valid\n# device_id = {:?} ({id_from}), state_dir = {}\n",
         file.display(),
         config.device_id,
         config.state_dir.display()
     );
+    head += &format!("# broker: {}\n", broker_text(&config.mqtt, &password_from));
     let (effective, remote_keys) = match config::overlay(config.clone(), &config.state_dir) {
         Ok(remote) if remote.version() > 0 => {
             let keys = changed_keys(
@@ -384,6 +399,42 @@ fn effective_config_text(file: &std::path::Path, config: Config) -> Result<Strin
     let text = toml::to_string_pretty(&effective.redacted())
         .context("cannot print the effective config")?;
     Ok(head + &mark_remote(&text, &remote_keys))
+}
+
+/// How the agent reaches the broker: address, transport, authentication, and whether the TLS
+/// files can be used (checked here, as at start-up).
+fn broker_text(m: &config::MqttConfig, password: &config::PasswordFrom) -> String {
+    let mut parts = vec![m.broker()];
+    if m.tls.enabled {
+        let roots = match &m.tls.ca_file {
+            Some(ca) => format!("CA {}", ca.display()),
+            None => "the system's CA roots".to_owned(),
+        };
+        parts.push(format!("TLS, trusting {roots}"));
+        if let Some(name) = &m.tls.server_name {
+            parts.push(format!("certificate name {name}"));
+        }
+        if let Some(cert) = &m.tls.cert_file {
+            parts.push(format!("client certificate {}", cert.display()));
+        }
+        if let Err(e) = edgetap::mqtt::tls::client_config(&m.tls) {
+            parts.push(format!("NOT USABLE: {e}"));
+        }
+    } else {
+        parts.push("plain TCP (no TLS)".to_owned());
+    }
+    if let Some(user) = &m.username {
+        let from = match password {
+            config::PasswordFrom::None => "no password".to_owned(),
+            config::PasswordFrom::Config => "password from the config".to_owned(),
+            config::PasswordFrom::File(p) => format!("password from {}", p.display()),
+            config::PasswordFrom::Credential(p) => {
+                format!("password from the credential {}", p.display())
+            }
+        };
+        parts.push(format!("user {user:?}, {from}"));
+    }
+    parts.join(", ")
 }
 
 /// Dotted keys whose values differ between `a` and `b` (tables compared key by key, anything

@@ -57,6 +57,10 @@ pub struct Stats {
     pub connects: AtomicU64,
     /// Connection attempts that failed or connections that dropped.
     pub connection_errors: AtomicU64,
+    /// Connection attempts that failed in TLS (certificate, name, handshake).
+    pub connect_failures_tls: AtomicU64,
+    /// Connection attempts the broker refused at login (bad credentials, not authorized).
+    pub connect_failures_auth: AtomicU64,
 }
 
 impl Default for Stats {
@@ -86,6 +90,8 @@ impl Default for Stats {
             dma_stalls: AtomicU64::new(0),
             connects: AtomicU64::new(0),
             connection_errors: AtomicU64::new(0),
+            connect_failures_tls: AtomicU64::new(0),
+            connect_failures_auth: AtomicU64::new(0),
         }
     }
 }
@@ -160,6 +166,8 @@ impl Stats {
             dma_stalls: Stats::get(&self.dma_stalls),
             connects: Stats::get(&self.connects),
             connection_errors: Stats::get(&self.connection_errors),
+            connect_failures_tls: Stats::get(&self.connect_failures_tls),
+            connect_failures_auth: Stats::get(&self.connect_failures_auth),
         }
     }
 }
@@ -255,6 +263,10 @@ pub struct Snapshot {
     pub connects: u64,
     /// [`Stats::connection_errors`].
     pub connection_errors: u64,
+    /// [`Stats::connect_failures_tls`].
+    pub connect_failures_tls: u64,
+    /// [`Stats::connect_failures_auth`].
+    pub connect_failures_auth: u64,
 }
 
 impl Default for Snapshot {

@@ -8,6 +8,7 @@ use std::path::Path;
 
 /// The layers, lowest first; modules in one layer do not import each other.
 const LAYERS: &[&[&str]] = &[
+    &["private_fs"],
     &[
         "block",
         "shutdown",

@@ -32,7 +32,7 @@ fn init_tracing() {
 fn cfg(port: u16) -> MqttConfig {
     MqttConfig {
         host: "127.0.0.1".into(),
-        port,
+        port: Some(port),
         keep_alive_s: 5,
         reconnect_min_ms: 100,
         reconnect_max_ms: 1_000,

@@ -126,7 +126,7 @@ impl Controller {
         new: &MqttConfig,
     ) -> Result<(), String> {
         let limit = Duration::from_secs(old.rollback_after_s);
-        info!(broker = %format!("{}:{}", new.host, new.port), ?limit, "switching MQTT connection");
+        info!(broker = %new.broker(), ?limit, "switching MQTT connection");
         self.reconnect(new).await;
         let generation = self.generation;
         let wait = self
@@ -137,12 +137,14 @@ impl Controller {
         if reached {
             return Ok(());
         }
-        warn!(broker = %format!("{}:{}", new.host, new.port), ?limit,
+        warn!(broker = %new.broker(), ?limit,
             "new MQTT settings: broker not reached; rolling back");
         self.reconnect(old).await;
         Err(format!(
             "broker {}:{} not reached within {} s; previous settings restored",
-            new.host, new.port, old.rollback_after_s
+            new.host,
+            new.port(),
+            old.rollback_after_s
         ))
     }
 

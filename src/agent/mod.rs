@@ -76,7 +76,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     };
     let config = remote.config().clone();
     let _broker = if config.mqtt.embedded_broker {
-        let addr = format!("{}:{}", config.mqtt.host, config.mqtt.port);
+        let addr = format!("{}:{}", config.mqtt.host, config.mqtt.port());
         let addr = addr.parse().map_err(|_| {
             AgentError::Config(format!(
                 "mqtt.host/mqtt.port: `{addr}` is not a socket address to listen on"

@@ -114,7 +114,7 @@ fn batch_and_mqtt_changes_are_told_apart() {
 
     for f in [
         |c: &mut Config| c.mqtt.host = "broker.lan".into(),
-        |c: &mut Config| c.mqtt.port = 1884,
+        |c: &mut Config| c.mqtt.port = Some(1884),
         |c: &mut Config| c.mqtt.username = Some("u".into()),
         |c: &mut Config| c.mqtt.password = Some("p".into()),
         |c: &mut Config| c.mqtt.keep_alive_s = 60,

@@ -4,9 +4,22 @@
 //! type error names the full key (`inputs[1].pin`) and where a bad value came from.
 
 use super::error::{ConfigError, FieldError};
+use super::identity::{host_device_id, host_name, hostname_file, DeviceIdFrom};
 use super::overrides::{self, Override};
+use super::secrets::{resolve_password, PasswordFrom, CREDENTIALS_DIRECTORY};
 use super::Config;
 use std::path::Path;
+
+/// A loaded config and where its derived values came from (for `config check`).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The config, validated, with the password read from its file or credential.
+    pub config: Config,
+    /// Where `device_id` came from.
+    pub device_id_from: DeviceIdFrom,
+    /// Where the password came from.
+    pub password_from: PasswordFrom,
+}
 
 /// Where the base layer comes from.
 #[derive(Debug, Clone, Copy)]
@@ -26,20 +39,33 @@ pub enum ConfigSource<'a> {
 ///
 /// `overrides` are `key.path=value` strings; each value is typed by the key it sets (text stays
 /// text: `mqtt.password=0123` is the string `0123`; numbers, booleans, lists as JSON).
+///
+/// Without a `device_id`, the host name gives it ([`host_device_id`]); `mqtt.password_file`
+/// and `mqtt.password_credential` (from `$CREDENTIALS_DIRECTORY`) are read into
+/// `mqtt.password`.
 pub fn load(source: ConfigSource<'_>, overrides: &[String]) -> Result<Config, ConfigError> {
+    load_explained(source, overrides).map(|l| l.config)
+}
+
+/// [`load`], also saying where the device id and the password came from.
+pub fn load_explained(
+    source: ConfigSource<'_>,
+    overrides: &[String],
+) -> Result<Loaded, ConfigError> {
     load_with_env(source, overrides, true)
 }
 
-/// Loads from TOML text without reading the environment (for tests and remote patches).
+/// Loads from TOML text without reading the environment or the host name (for tests and
+/// remote patches).
 pub fn load_str(toml: &str, base_dir: &Path) -> Result<Config, ConfigError> {
-    load_with_env(ConfigSource::Text { toml, base_dir }, &[], false)
+    load_with_env(ConfigSource::Text { toml, base_dir }, &[], false).map(|l| l.config)
 }
 
 fn load_with_env(
     source: ConfigSource<'_>,
     overrides: &[String],
     with_env: bool,
-) -> Result<Config, ConfigError> {
+) -> Result<Loaded, ConfigError> {
     use ::config::{File, FileFormat};
     let mut builder = ::config::Config::builder();
     let base_dir = match source {
@@ -95,13 +121,50 @@ fn load_with_env(
         let value = overrides::typed(&o.key, &o.raw, probe);
         apply_override(&mut tree, &o.key, value)?;
     }
+    let device_id_from = if with_env {
+        default_device_id(&mut tree)?
+    } else {
+        DeviceIdFrom::Config
+    };
     let mut config = from_value(tree).map_err(|e| annotate(e, &layers))?;
     resolve_paths(&mut config, &base_dir);
     config.validate().map_err(|e| annotate(e, &layers))?;
+    let credentials = with_env
+        .then(|| std::env::var_os(CREDENTIALS_DIRECTORY))
+        .flatten()
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from);
+    let password_from = resolve_password(&mut config.mqtt, credentials.as_deref())
+        .map_err(|e| annotate(ConfigError::Invalid(vec![e]), &layers))?;
     if with_env {
         warn_off_header(&config);
     }
-    Ok(config)
+    Ok(Loaded {
+        config,
+        device_id_from,
+        password_from,
+    })
+}
+
+/// Puts the id derived from the host name into a tree without `device_id`.
+fn default_device_id(tree: &mut serde_json::Value) -> Result<DeviceIdFrom, ConfigError> {
+    if tree.get("device_id").is_some_and(|v| !v.is_null()) {
+        return Ok(DeviceIdFrom::Config);
+    }
+    let refuse = |reason: String| {
+        ConfigError::Invalid(vec![FieldError::new(
+            "device_id",
+            format!("not set, and {reason}; set device_id"),
+        )])
+    };
+    let host = host_name(hostname_file())
+        .map_err(|e| refuse(format!("the host name cannot be read ({e})")))?;
+    let id = host_device_id(&host)
+        .ok_or_else(|| refuse(format!("the host name `{host}` gives no id")))?;
+    if let Some(obj) = tree.as_object_mut() {
+        obj.insert("device_id".into(), serde_json::Value::String(id));
+    }
+    Ok(DeviceIdFrom::HostName(host))
 }
 
 /// Highest GPIO on the 40-pin header of every Pi since the B+ (GPIO 0–27).
@@ -200,13 +263,19 @@ fn apply_override(
 /// agent's working directory never changes their meaning.
 fn resolve_paths(config: &mut Config, base_dir: &Path) {
     let s = &mut config.sampler;
-    let emulated_mem = s.emulated.mem.iter_mut();
+    let m = &mut config.mqtt;
+    let optional = s
+        .emulated
+        .mem
+        .iter_mut()
+        .chain(m.password_file.iter_mut())
+        .chain(m.tls.paths_mut().into_iter().flat_map(|p| p.iter_mut()));
     let paths = [
         &mut s.replay.signal,
         &mut s.emulated.signal,
         &mut config.state_dir,
     ];
-    for path in paths.into_iter().chain(emulated_mem) {
+    for path in paths.into_iter().chain(optional) {
         if !path.as_os_str().is_empty() && path.is_relative() {
             *path = base_dir.join(&*path);
         }

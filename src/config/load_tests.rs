@@ -16,7 +16,7 @@ fn minimal_config_gets_defaults_and_resolved_paths() {
     assert_eq!(c.device_id, "pi-01");
     assert_eq!(c.sampler.period_us, 5);
     assert_eq!(c.batch.max_edges, 512);
-    assert_eq!(c.mqtt.port, 1883);
+    assert_eq!(c.mqtt.port(), 1883);
     assert_eq!(
         c.sampler.replay.signal,
         Path::new("/etc/edgetap/signals/demo.vcd")
@@ -70,8 +70,9 @@ fn overrides_are_typed_by_key_and_need_a_key() {
         &sets,
         false,
     )
-    .unwrap();
-    assert_eq!(c.mqtt.port, 1884);
+    .unwrap()
+    .config;
+    assert_eq!(c.mqtt.port, Some(1884));
     assert_eq!(c.mqtt.host, "broker.local");
     assert_eq!(c.batch.max_edges, 7);
     assert_eq!(c.mqtt.password.as_deref(), Some("0123"));

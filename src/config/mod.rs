@@ -16,6 +16,7 @@ mod changeset;
 mod envelope;
 mod error;
 mod homeassistant;
+mod identity;
 mod inputs;
 mod lines;
 mod load;
@@ -24,22 +25,27 @@ mod overrides;
 mod persist;
 mod remote;
 mod sampler;
+mod secrets;
 mod spool;
 mod stats;
+mod tls;
 mod validate;
 
 pub use batch::BatchConfig;
 pub use homeassistant::HomeAssistantConfig;
+pub use identity::{host_device_id, DeviceIdFrom};
 pub use inputs::{InputConfig, BINARY_SENSOR_CLASSES, DEFAULT_MAX_EDGES_PER_S};
 pub use mqtt::MqttConfig;
+pub use secrets::PasswordFrom;
 pub use spool::SpoolConfig;
 pub use stats::StatsConfig;
+pub use tls::{TlsConfig, PLAIN_PORT, TLS_PORT};
 
 pub use changes::diff;
 pub use changeset::ChangeSet;
 pub use envelope::{is_stale_retained, MAX_PAYLOAD};
 pub use error::{ConfigError, FieldError};
-pub use load::{load, load_str, ConfigSource};
+pub use load::{load, load_explained, load_str, ConfigSource, Loaded};
 pub use persist::{overlay, save, PersistError, STATE_FILE};
 pub use remote::{
     effective_json, result_json, Accepted, Handled, Rejected, RemoteConfig, LOCAL_ONLY,

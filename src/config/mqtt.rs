@@ -2,16 +2,18 @@
 
 use super::changeset::ChangeSet;
 use super::error::Refusals;
+use super::tls::{TlsConfig, PLAIN_PORT, TLS_PORT};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Broker connection and topics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MqttConfig {
-    /// Broker host name or address.
+    /// Broker host name or IP address (not a URL: the port and TLS have their own keys).
     pub host: String,
-    /// Broker TCP port.
-    pub port: u16,
+    /// Broker TCP port; unset: 8883 with TLS, 1883 without.
+    pub port: Option<u16>,
     /// First topic level of every topic edgetap publishes.
     pub topic_prefix: String,
     /// QoS of edge batches (0, 1 or 2).
@@ -22,8 +24,14 @@ pub struct MqttConfig {
     pub keep_alive_s: u64,
     /// Optional user name.
     pub username: Option<String>,
-    /// Optional password (never logged).
+    /// Optional password (never logged, printed or published). Local-only; better kept out of
+    /// the config file with `password_file` or `password_credential`.
     pub password: Option<String>,
+    /// File holding the password (its first line), relative to the config file. Local-only.
+    pub password_file: Option<PathBuf>,
+    /// Name of a systemd credential holding the password: read from
+    /// `$CREDENTIALS_DIRECTORY/<name>`, as `LoadCredential=<name>:…` provides it. Local-only.
+    pub password_credential: Option<String>,
     /// First reconnect delay (ms); doubles per failure up to `reconnect_max_ms`, with jitter.
     pub reconnect_min_ms: u64,
     /// Longest reconnect delay (ms).
@@ -31,32 +39,73 @@ pub struct MqttConfig {
     /// After a remote change of the connection, revert to the previous settings if the broker is
     /// not reached within this many seconds (5–3600).
     pub rollback_after_s: u64,
+    /// TLS to the broker.
+    pub tls: TlsConfig,
 }
 
 impl Default for MqttConfig {
     fn default() -> Self {
         MqttConfig {
             host: "127.0.0.1".into(),
-            port: 1883,
+            port: None,
             topic_prefix: "edgetap".into(),
             qos: 1,
             embedded_broker: false,
             keep_alive_s: 30,
             username: None,
             password: None,
+            password_file: None,
+            password_credential: None,
             reconnect_min_ms: 250,
             reconnect_max_ms: 30_000,
             rollback_after_s: 60,
+            tls: TlsConfig::default(),
         }
     }
 }
 
 impl MqttConfig {
+    /// The broker port: `port`, else the standard one for the transport (8883 with TLS).
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.tls.enabled {
+            TLS_PORT
+        } else {
+            PLAIN_PORT
+        })
+    }
+
+    /// `host:port`, for messages (IPv6 addresses bracketed).
+    pub fn broker(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port())
+        } else {
+            format!("{}:{}", self.host, self.port())
+        }
+    }
+
     /// Checks the section's rules, except [`MqttConfig::validate_listener`].
     pub(super) fn validate(&self, r: &mut Refusals) {
         let m = self;
         r.check(!m.host.is_empty(), "mqtt.host", "must not be empty".into());
-        r.check(m.port != 0, "mqtt.port", "0 is not a port".into());
+        if let Some(reason) = host_problem(&m.host) {
+            r.check(false, "mqtt.host", reason);
+        }
+        r.check(m.port != Some(0), "mqtt.port", "0 is not a port".into());
+        if let Some(name) = &m.password_credential {
+            r.check(
+                is_credential_name(name),
+                "mqtt.password_credential",
+                format!("`{name}` is not a credential name (a file name: no `/`, not `.` or `..`)"),
+            );
+        }
+        if let Some(p) = &m.password_file {
+            r.check(
+                !p.as_os_str().is_empty(),
+                "mqtt.password_file",
+                "must not be empty (remove the key instead)".into(),
+            );
+        }
+        m.tls.validate(m.embedded_broker, r);
         r.check(
             is_topic_prefix(&m.topic_prefix),
             "mqtt.topic_prefix",
@@ -117,9 +166,12 @@ impl MqttConfig {
             keep_alive_s,
             username,
             password,
+            password_file,
+            password_credential,
             reconnect_min_ms,
             reconnect_max_ms,
             rollback_after_s,
+            tls,
         } = self;
         // Fixed at connect time: reconnect (and arm the rollback timer). The last will's topic
         // carries the prefix.
@@ -127,6 +179,9 @@ impl MqttConfig {
             || *port != new.port
             || *username != new.username
             || *password != new.password
+            || *password_file != new.password_file
+            || *password_credential != new.password_credential
+            || *tls != new.tls
             || *keep_alive_s != new.keep_alive_s
             || *topic_prefix != new.topic_prefix
             || *embedded_broker != new.embedded_broker;
@@ -138,6 +193,61 @@ impl MqttConfig {
         // Subscriptions and retained topics move with the prefix.
         c.topics_changed |= *topic_prefix != new.topic_prefix;
     }
+}
+
+/// Why `host` is not a host name or address, with the keys that say what the user meant: a URL
+/// (`mqtts://broker:8883`) or `host:port` is split into `mqtt.host`, `mqtt.port` and
+/// `mqtt.tls.enabled`.
+fn host_problem(host: &str) -> Option<String> {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let (scheme, rest) = match host.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
+        None => (None, host),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (name, port) = match authority.rsplit_once(':') {
+        Some((n, p)) if p.parse::<u16>().is_ok() && !n.contains(':') => (n, Some(p)),
+        _ => (
+            authority.trim_start_matches('[').trim_end_matches(']'),
+            None,
+        ),
+    };
+    let tls = matches!(
+        scheme.as_deref(),
+        Some("mqtts" | "ssl" | "tls" | "tcps" | "wss")
+    );
+    let mut keys = vec![format!("mqtt.host = \"{name}\"")];
+    if let Some(p) = port {
+        keys.push(format!("mqtt.port = {p}"));
+    }
+    if tls {
+        keys.push("mqtt.tls.enabled = true".into());
+    }
+    let hint = format!("set {}", keys.join(", "));
+    if let Some(scheme) = scheme {
+        Some(format!(
+            "`{host}` is a URL ({scheme}://); mqtt.host takes a host name or address only: {hint}"
+        ))
+    } else if rest.contains('/') {
+        Some(format!(
+            "`{host}` has a path; mqtt.host takes a host name or address only: {hint}"
+        ))
+    } else if port.is_some() {
+        Some(format!(
+            "`{host}` holds a port; mqtt.host takes a host name or address only: {hint}"
+        ))
+    } else if host.contains(|c: char| c.is_whitespace() || c == ':' || c == '@') {
+        Some(format!("`{host}` is not a host name or address"))
+    } else {
+        None
+    }
+}
+
+/// A systemd credential name: a file name inside `$CREDENTIALS_DIRECTORY`.
+fn is_credential_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
 
 /// A topic prefix: non-empty, no wildcard or NUL, no leading or trailing `/`.

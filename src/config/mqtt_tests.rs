@@ -51,13 +51,16 @@ fn each_key_has_its_class() {
         keep_alive_s: _,
         username: _,
         password: _,
+        password_file: _,
+        password_credential: _,
         reconnect_min_ms: _,
         reconnect_max_ms: _,
         rollback_after_s: _,
+        tls: _,
     } = MqttConfig::default();
-    let rows: [Row; 11] = [
+    let rows: [Row; 18] = [
         ("host", |m| m.host = "broker.lan".into(), RECONNECT),
-        ("port", |m| m.port = 1884, RECONNECT),
+        ("port", |m| m.port = Some(1884), RECONNECT),
         (
             "topic_prefix",
             |m| m.topic_prefix = "fleet".into(),
@@ -72,6 +75,37 @@ fn each_key_has_its_class() {
         ("keep_alive_s", |m| m.keep_alive_s = 60, RECONNECT),
         ("username", |m| m.username = Some("u".into()), RECONNECT),
         ("password", |m| m.password = Some("p".into()), RECONNECT),
+        (
+            "password_file",
+            |m| m.password_file = Some("pw".into()),
+            RECONNECT,
+        ),
+        (
+            "password_credential",
+            |m| m.password_credential = Some("pw".into()),
+            RECONNECT,
+        ),
+        ("tls.enabled", |m| m.tls.enabled = true, RECONNECT),
+        (
+            "tls.ca_file",
+            |m| m.tls.ca_file = Some("ca".into()),
+            RECONNECT,
+        ),
+        (
+            "tls.cert_file",
+            |m| m.tls.cert_file = Some("c".into()),
+            RECONNECT,
+        ),
+        (
+            "tls.key_file",
+            |m| m.tls.key_file = Some("k".into()),
+            RECONNECT,
+        ),
+        (
+            "tls.server_name",
+            |m| m.tls.server_name = Some("b".into()),
+            RECONNECT,
+        ),
         ("reconnect_min_ms", |m| m.reconnect_min_ms = 500, TUNING),
         ("reconnect_max_ms", |m| m.reconnect_max_ms = 60_000, TUNING),
         ("rollback_after_s", |m| m.rollback_after_s = 10, TUNING),

@@ -7,7 +7,18 @@ use serde_json::Value;
 pub const SECRET_KEYS: &[&str] = &["mqtt.password"];
 
 /// Optional keys that hold text (`null` by default, so their default value cannot tell).
-const TEXT_OPTIONS: &[&str] = &["mqtt.username", "mqtt.password", "sampler.emulated.mem"];
+const TEXT_OPTIONS: &[&str] = &[
+    "device_id",
+    "mqtt.username",
+    "mqtt.password",
+    "mqtt.password_file",
+    "mqtt.password_credential",
+    "mqtt.tls.ca_file",
+    "mqtt.tls.cert_file",
+    "mqtt.tls.key_file",
+    "mqtt.tls.server_name",
+    "sampler.emulated.mem",
+];
 
 /// One override: a dotted key, its raw text, and where it came from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,8 @@
 //! exact: merge patches do not compose when one removes a table that the next one sets again.
 //!
 //! The file is written atomically (temp file in the same directory, fsync, rename, fsync of the
-//! directory), mode 0600 because it may hold the broker password. On start, a persisted file that
+//! directory), mode 0600 in a 0700 `state_dir` ([`crate::private_fs`]). It never holds the broker
+//! password: the password keys are local-only, so they are never part of the remote layer. On start, a persisted file that
 //! cannot be read as JSON, or whose patch no longer fits the file config, is logged, renamed to
 //! `remote-config.json.bad` and ignored: the agent runs with the file config rather than not at
 //! all. The config file itself is never written.
@@ -19,9 +20,8 @@ use super::remote::{patch_config, RemoteConfig};
 use super::Config;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// File name of the persisted remote config inside `state_dir`.
@@ -72,7 +72,7 @@ pub fn save(state_dir: &Path, remote: &RemoteConfig) -> Result<(), PersistError>
         let path = path.to_path_buf();
         move |source| PersistError::Write { path, source }
     };
-    fs::create_dir_all(state_dir).map_err(write_err(state_dir))?;
+    crate::private_fs::create_dir_all(state_dir).map_err(write_err(state_dir))?;
     let path = state_dir.join(STATE_FILE);
     let tmp = state_dir.join(format!("{STATE_FILE}.tmp"));
     let written = write_synced(&tmp, text.as_bytes()).and_then(|()| fs::rename(&tmp, &path));
@@ -87,13 +87,12 @@ pub fn save(state_dir: &Path, remote: &RemoteConfig) -> Result<(), PersistError>
         .map_err(write_err(state_dir))
 }
 
-/// Writes `bytes` to a fresh file (owner-only: it may hold a password) and syncs it to disk.
+/// Writes `bytes` to a fresh owner-only file and syncs it to disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
+    let mut file = crate::private_fs::options()
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()

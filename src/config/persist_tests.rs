@@ -28,7 +28,7 @@ fn entries(dir: &Path) -> Vec<String> {
 fn patched() -> RemoteConfig {
     let mut r = RemoteConfig::new(file_config());
     let a = r
-        .apply(br#"{"_version":7,"inputs":[{"pin":17,"glitch_us":500}],"batch":{"max_edges":9},"mqtt":{"username":null,"password":"pw"}}"#)
+        .apply(br#"{"_version":7,"inputs":[{"pin":17,"glitch_us":500}],"batch":{"max_edges":9},"mqtt":{"username":null,"keep_alive_s":60}}"#)
         .unwrap();
     r.commit(&a);
     r
@@ -55,13 +55,41 @@ fn round_trip_restores_the_config_in_force() {
     let back = overlay(file_config(), dir.path()).unwrap();
     assert_eq!(back, r);
     assert_eq!(back.config().mqtt.username, None);
-    // Owner-only: the file may hold the broker password.
+    // Owner-only, in an owner-only directory.
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(dir.path().join(STATE_FILE))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join(STATE_FILE)), 0o600);
+    let fresh = dir.path().join("new/state");
+    save(&fresh, &r).unwrap();
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+    assert_eq!(mode(&fresh.join(STATE_FILE)), 0o600);
+}
+
+#[test]
+fn the_password_is_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_password = FILE.replace(
+        "username = \"u\"",
+        "username = \"u\"\npassword = \"hunter2\"",
+    );
+    let file = load_str(&with_password, Path::new("/etc/edgetap")).unwrap();
+    let mut r = RemoteConfig::new(file.clone());
+    // The remote layer cannot set it, and what it does set is stored without it.
+    assert!(r.apply(br#"{"mqtt":{"password":"other"}}"#).is_err());
+    let a = r
+        .apply(br#"{"mqtt":{"password":"***","keep_alive_s":60}}"#)
+        .unwrap();
+    r.commit(&a);
+    save(dir.path(), &r).unwrap();
+    let text = fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+    assert!(
+        !text.contains("hunter2") && !text.contains("password"),
+        "{text}"
+    );
+    let back = overlay(file, dir.path()).unwrap();
+    assert_eq!(back.config().mqtt.password.as_deref(), Some("hunter2"));
+    assert_eq!(back.config().mqtt.keep_alive_s, 60);
 }
 
 #[test]
@@ -76,7 +104,7 @@ fn only_the_remote_layer_is_stored() {
         serde_json::json!({
             "inputs": [{"pin":17,"name":"","glitch_us":500,"lockout_us":0,"noise_steady_us":0,"noise_active_us":0,"max_edges_per_s":25000,"device_class":null,"pull":"keep","invert":false}],
             "batch": {"max_edges": 9},
-            "mqtt": {"username": null, "password": "pw"}
+            "mqtt": {"username": null, "keep_alive_s": 60}
         })
     );
 }

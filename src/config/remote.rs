@@ -12,8 +12,11 @@
 //! 6. local-only keys ([`LOCAL_ONLY`]) keep their value: they name this device, its groups or
 //!    its local files, which a backend cannot know. A patch may carry them with the value in
 //!    force, so a backend can send back the config it read;
-//! 7. types (`inputs[1].pin: invalid type ...`); `mqtt.password` is not the redaction
-//!    placeholder `***`; then [`Config::validate`].
+//! 7. types (`inputs[1].pin: invalid type ...`), then [`Config::validate`].
+//!
+//! The password keys are local-only: a secret is set on the device and never stored in
+//! `state_dir`. A patch may carry the redaction placeholder `***` for `mqtt.password` (the
+//! published config sent back): it means "unchanged".
 //!
 //! Arrays are replaced as a whole (RFC 7386): to change one input, send the whole `inputs` list.
 //! `null` removes a key, i.e. sets it back to its default. A patch that changes nothing is
@@ -36,6 +39,12 @@ pub const LOCAL_ONLY: &[&str] = &[
     "state_dir",
     "run_as",
     "mqtt.embedded_broker",
+    "mqtt.password",
+    "mqtt.password_file",
+    "mqtt.password_credential",
+    "mqtt.tls.ca_file",
+    "mqtt.tls.cert_file",
+    "mqtt.tls.key_file",
     "sampler.replay.signal",
     "sampler.mem_device",
     "sampler.dma_memory",
@@ -45,6 +54,11 @@ pub const LOCAL_ONLY: &[&str] = &[
 
 /// What [`Config::redacted`] shows instead of a secret; never accepted as a new secret.
 const REDACTED: &str = "***";
+
+/// Reason given for the password keys.
+const SECRET_REASON: &str = "local-only: the broker password is set on the device \
+                             (mqtt.password_file or mqtt.password_credential) and never travels \
+                             in a patch or is stored with the remote layer";
 
 /// Reason given for a local-only key.
 const LOCAL_REASON: &str = "local-only: it names this device or its files; change it in the \
@@ -283,26 +297,29 @@ pub(super) fn patch_config(current: &Config, patch: &Value) -> Result<Config, Fi
     check_known(patch, &before, "")?;
     let mut merged = before.clone();
     json_patch::merge(&mut merged, patch);
+    // The published config shows the password as `***`: sent back, it means "unchanged".
+    if merged.pointer("/mqtt/password") == Some(&Value::from(REDACTED)) {
+        if let (Some(slot), Some(kept)) = (
+            merged.pointer_mut("/mqtt/password"),
+            before.pointer("/mqtt/password"),
+        ) {
+            *slot = kept.clone();
+        }
+    }
     for key in LOCAL_ONLY {
         let pointer = format!("/{}", key.replace('.', "/"));
         // An unset optional key serializes as null and a null in a patch removes it: both unset.
         let value = |v: &Value| v.pointer(&pointer).filter(|x| !x.is_null()).cloned();
         if value(&before) != value(&merged) {
-            return Err(FieldError::new(*key, LOCAL_REASON));
+            let reason = if key.starts_with("mqtt.password") {
+                SECRET_REASON
+            } else {
+                LOCAL_REASON
+            };
+            return Err(FieldError::new(*key, reason));
         }
     }
     let config = from_value(merged).map_err(first_error)?;
-    if config.mqtt.password.as_deref() == Some(REDACTED)
-        && current.mqtt.password != config.mqtt.password
-    {
-        return Err(FieldError::new(
-            "mqtt.password",
-            format!(
-                "`{REDACTED}` stands for the hidden password in the published config; send the \
-                 real password, or leave the key out to keep it"
-            ),
-        ));
-    }
     config.validate().map_err(first_error)?;
     Ok(config)
 }

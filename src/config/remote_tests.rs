@@ -198,14 +198,30 @@ fn wrong_types_and_invalid_values_are_named() {
 }
 
 #[test]
-fn the_redaction_placeholder_is_not_a_password() {
+fn secrets_are_local_only_and_the_placeholder_means_unchanged() {
     let r = remote(0);
-    let (f, _) = field(&r, r#"{"mqtt":{"password":"***"}}"#);
-    assert_eq!(f, "mqtt.password");
-    // Sending back the published config minus the password is fine.
+    for payload in [
+        r#"{"mqtt":{"password":"new"}}"#,
+        r#"{"mqtt":{"password":null}}"#,
+        r#"{"mqtt":{"password_file":"/tmp/pw"}}"#,
+        r#"{"mqtt":{"password_credential":"pw"}}"#,
+    ] {
+        let (f, reason) = field(&r, payload);
+        assert!(f.starts_with("mqtt.password"), "{payload}: {f}");
+        assert!(reason.contains("never travels in a patch"), "{reason}");
+    }
+    for payload in [
+        r#"{"mqtt":{"tls":{"ca_file":"/tmp/ca.pem"}}}"#,
+        r#"{"mqtt":{"tls":{"cert_file":"/tmp/c.pem","key_file":"/tmp/k.pem"}}}"#,
+    ] {
+        let (f, reason) = field(&r, payload);
+        assert!(f.starts_with("mqtt.tls."), "{payload}: {f}");
+        assert!(reason.contains("local-only"), "{reason}");
+    }
+    // Sending back the published config, `***` and all, changes nothing.
     let published: Value = serde_json::from_str(&r.effective_json().unwrap()).unwrap();
-    let mut back = published["config"].clone();
-    back["mqtt"].as_object_mut().unwrap().remove("password");
+    let back = published["config"].clone();
+    assert_eq!(back["mqtt"]["password"], "***");
     let a = r.apply(back.to_string().as_bytes()).unwrap();
     assert_eq!(a.config, *r.config());
     assert_eq!(a.config.mqtt.password.as_deref(), Some("hunter2"));
@@ -214,11 +230,12 @@ fn the_redaction_placeholder_is_not_a_password() {
 #[test]
 fn null_resets_a_key_to_its_default() {
     let r = remote(0);
-    let a = r
-        .apply(br#"{"mqtt":{"password":null,"port":null}}"#)
-        .unwrap();
-    assert_eq!(a.config.mqtt.password, None);
-    assert_eq!(a.config.mqtt.port, 1883);
+    let mut r = r;
+    let a = r.apply(br#"{"mqtt":{"port":1884}}"#).unwrap();
+    r.commit(&a);
+    let a = r.apply(br#"{"mqtt":{"port":null}}"#).unwrap();
+    assert_eq!(a.config.mqtt.port, None);
+    assert_eq!(a.config.mqtt.port(), 1883);
     assert!(a.changes.mqtt_reconnect);
 }
 

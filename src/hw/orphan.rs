@@ -59,11 +59,11 @@ pub fn record_path(state_dir: &Path) -> PathBuf {
 
 /// Writes the record (atomically: a half-written record is never read back).
 pub fn save(state_dir: &Path, record: &ChainRecord) -> std::io::Result<()> {
-    std::fs::create_dir_all(state_dir)?;
+    crate::private_fs::create_dir_all(state_dir)?;
     let path = record_path(state_dir);
     let tmp = state_dir.join(format!("{RECORD_FILE}.tmp"));
     let text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text)?;
+    crate::private_fs::write(&tmp, &text)?;
     std::fs::rename(&tmp, &path)
 }
 

@@ -9,6 +9,9 @@ pub enum MqttError {
     /// `mqtt.qos` is not 0, 1 or 2.
     #[error("mqtt.qos must be 0, 1 or 2, got {0}")]
     InvalidQos(u8),
+    /// The TLS settings cannot be used (a file missing or unreadable, no roots).
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsSetupError),
     /// The task driving the rumqttc event loop ended unexpectedly (panic or cancellation).
     #[error("MQTT event loop task stopped unexpectedly")]
     EventLoopStopped,

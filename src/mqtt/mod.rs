@@ -9,7 +9,8 @@
 //! * [`publishing`]: the publisher task as the agent starts it ([`Publishing`]).
 //! * [`control`]: the channels to the remote-config controller (`config/set` in, retained
 //!   `config` and results out, reconnects with new settings).
-//! * [`options`]: rumqttc connection options (will, packet size, credentials).
+//! * [`options`]: rumqttc connection options (will, packet size, credentials, TLS), with
+//!   [`tls`]: the rustls client configuration.
 //! * [`backoff`]: reconnect delays with jitter.
 //! * [`session`], [`tracker`], [`latency`]: the connection over drops, what the broker has
 //!   accepted, and how long it took.
@@ -22,6 +23,7 @@ mod closing;
 pub mod control;
 mod driver;
 mod error;
+mod failure;
 mod latency;
 mod message;
 pub mod options;
@@ -34,6 +36,7 @@ mod shell;
 mod spooling;
 #[cfg(test)]
 mod testing;
+pub mod tls;
 mod tracker;
 mod traffic;
 

@@ -1,11 +1,12 @@
 //! How edgetap connects: rumqttc options (client id, last will, packet size, in-flight window,
-//! credentials) derived from [`MqttConfig`].
+//! credentials, TLS) derived from [`MqttConfig`].
 
 use std::time::Duration;
 
-use rumqttc::{LastWill, MqttOptions, QoS};
+use rumqttc::{LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
 
 use super::error::MqttError;
+use super::tls::client_config;
 use crate::config::MqttConfig;
 use crate::wire::status::OFFLINE;
 use crate::wire::topics::Topics;
@@ -21,9 +22,13 @@ pub const MAX_INCOMING_PACKET_SIZE: usize = 4 << 20;
 /// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
 pub const INFLIGHT: u16 = 32;
 
-/// The rumqttc options edgetap connects with.
-pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttOptions {
-    let mut o = MqttOptions::new(format!("edgetap-{device_id}"), cfg.host.clone(), cfg.port);
+/// The rumqttc options edgetap connects with; fails only on the files of `[mqtt.tls]`.
+pub fn mqtt_options(
+    cfg: &MqttConfig,
+    device_id: &str,
+    topics: &Topics,
+) -> Result<MqttOptions, MqttError> {
+    let mut o = MqttOptions::new(format!("edgetap-{device_id}"), cfg.host.clone(), cfg.port());
     // MQTT carries keep-alive as u16 seconds; 0 disables it.
     o.set_keep_alive(Duration::from_secs(
         cfg.keep_alive_s.min(u64::from(u16::MAX)),
@@ -44,7 +49,12 @@ pub fn mqtt_options(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> MqttO
     if let Some(user) = &cfg.username {
         o.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
     }
-    o
+    if cfg.tls.enabled {
+        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            client_config(&cfg.tls)?,
+        )));
+    }
+    Ok(o)
 }
 
 /// The rumqttc QoS for a configured `mqtt.qos`.

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
+use super::failure::{self, FailureKind};
 use crate::stats::Stats;
 
 /// See the module documentation.
@@ -69,7 +70,17 @@ impl Session {
         now: Instant,
     ) {
         Stats::add(&stats.connection_errors, 1);
-        if self.connected {
+        let kind = failure::kind(error);
+        match kind {
+            FailureKind::Tls => Stats::add(&stats.connect_failures_tls, 1),
+            FailureKind::Auth => Stats::add(&stats.connect_failures_auth, 1),
+            FailureKind::Other => {}
+        }
+        if kind != FailureKind::Other {
+            // Retrying will not fix it: every attempt says why, at the backoff's pace.
+            error!(broker = %self.broker, %error, ?retry_in, attempt = self.failures + 1,
+                "cannot connect to MQTT broker: {}", failure::advice(kind, error));
+        } else if self.connected {
             self.down_since = Some(now);
             warn!(broker = %self.broker, %error, ?retry_in, "connection to MQTT broker lost; reconnecting");
         } else if self.failures == 0 {

@@ -86,9 +86,10 @@ fn utc_us() -> u64 {
         .unwrap_or(0)
 }
 
-/// A client and its event-loop driver for `cfg`.
-fn connect(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> Link {
-    let options = mqtt_options(cfg, device_id, topics);
+/// A client and its event-loop driver for `cfg`, connecting with `options` (made from `cfg`
+/// by [`mqtt_options`] beforehand, so a TLS file that cannot be read fails before anything
+/// changes).
+fn connect(cfg: &MqttConfig, device_id: &str, options: rumqttc::MqttOptions) -> Link {
     // +3: room for the final DISCONNECT and the SUBSCRIBE beyond what the pump may submit.
     let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY + 3);
     let driver = Driver::spawn(
@@ -101,7 +102,7 @@ fn connect(cfg: &MqttConfig, device_id: &str, topics: &Topics) -> Link {
 }
 
 fn broker_of(cfg: &MqttConfig) -> String {
-    format!("{}:{}", cfg.host, cfg.port)
+    cfg.broker()
 }
 
 impl Link {
@@ -266,7 +267,8 @@ pub(crate) async fn serve(setup: Setup) -> Result<(), MqttError> {
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
-    let mut link = connect(&cfg, &device_id, &topics);
+    let options = mqtt_options(&cfg, &device_id, &topics)?;
+    let mut link = connect(&cfg, &device_id, options);
     let mut p = Publisher::new(topics, qos, stats.clone(), broker_of(&cfg), now());
     let mut rx = control.as_mut().and_then(|c| c.commands.take());
     p.set_control(control);
@@ -411,12 +413,13 @@ async fn command(
             // Clear what the new topics do not use (an old prefix's), leave the old broker
             // cleanly (its status topic says `offline`), then start over.
             let topics = Topics::new(cfg.topic_prefix.clone(), device_id);
+            let options = mqtt_options(&cfg, device_id, &topics)?;
             p.clear_stale(&topics);
             link.leave(p, SWITCH_CLOSE_TIMEOUT).await?;
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.set_qos(qos);
             }
-            *link = connect(&cfg, device_id, &topics);
+            *link = connect(&cfg, device_id, options);
             p.moved(topics, broker_of(&cfg));
         }
     }

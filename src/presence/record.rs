@@ -17,12 +17,12 @@ pub(crate) fn read_set(path: &Path) -> Result<Option<BTreeSet<String>>, serde_js
 /// Writes `set` as a JSON list to `path` through a temporary file and a rename.
 pub(crate) fn write_atomically(path: &Path, set: &BTreeSet<String>) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::private_fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(
+    crate::private_fs::write(
         &tmp,
-        serde_json::to_vec(set).map_err(std::io::Error::other)?,
+        &serde_json::to_vec(set).map_err(std::io::Error::other)?,
     )?;
     std::fs::rename(&tmp, path)
 }

@@ -9,7 +9,7 @@
 //! next segment number, CRC-32C of the rest; it is replaced atomically (temp file, rename).
 
 use super::SpoolError;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -94,7 +94,7 @@ pub fn load(dir: &Path) -> Result<Option<Cursor>, SpoolError> {
 pub fn save(dir: &Path, cursor: Cursor, durable: bool) -> Result<(), SpoolError> {
     let tmp = dir.join(TMP_FILE);
     let path = dir.join(FILE);
-    let written = OpenOptions::new()
+    let written = crate::private_fs::options()
         .write(true)
         .create(true)
         .truncate(true)

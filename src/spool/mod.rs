@@ -174,7 +174,8 @@ impl Spool {
                 ),
             });
         }
-        std::fs::create_dir_all(&opts.dir).map_err(SpoolError::io("create", &opts.dir))?;
+        crate::private_fs::create_dir_all(&opts.dir)
+            .map_err(SpoolError::io("create", &opts.dir))?;
         let saved = cursor::load(&opts.dir)?;
         let found = recover::recover(&opts.dir, saved)?;
         let report = found.report;

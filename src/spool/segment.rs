@@ -75,7 +75,7 @@ pub fn check_header(file: &File, len: u64) -> io::Result<HeaderCheck> {
 /// Creates segment `number` in `dir` with its header; never replaces an existing file.
 pub fn create(dir: &Path, number: u64) -> Result<(PathBuf, File), SpoolError> {
     let path = dir.join(file_name(number));
-    let file = OpenOptions::new()
+    let file = crate::private_fs::options()
         .read(true)
         .write(true)
         .create_new(true)

@@ -30,6 +30,8 @@ fn counters() -> (Snapshot, Snapshot) {
     after.dma_stalls = 2;
     after.connects = 3;
     after.connection_errors = 9;
+    after.connect_failures_tls = 4;
+    after.connect_failures_auth = 3;
     after.spool_bytes = 4096;
     after.spool_pending = 1;
     after.spool_torn = 2;
@@ -70,6 +72,7 @@ fn payload_is_exactly_the_contract() {
             r#""dropped_queue_full":2,"dropped_spool_full":3,"dropped_spool_error":4,"#,
             r#""rate_limited":12345,"rate_limited_by_pin":{"4":345,"18":12000},"overruns":5,"samples_lost":600,"edges_lost":7,"dma_restarts":1,"dma_stalls":2,"dma_late_blocks":0,"#,
             r#""connects":3,"reconnects":2,"connection_errors":9,"#,
+            r#""connect_failures_tls":4,"connect_failures_auth":3,"#,
             r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
             r#""spool_state":"degraded","spool_state_reason":"cannot open: disk full","#,
             r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,

@@ -18,6 +18,7 @@ pub mod agent;
 pub mod flood;
 pub mod outage;
 pub mod remote;
+pub mod secure;
 
 /// How long a broker may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
