@@ -10,7 +10,8 @@
 //!
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
 //!    [`spool`], [`random`];
-//! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
+//! 2. [`edges`] (edges, decoder, filters, batcher), then [`meter`] (pulse meters and
+//!    watchdogs over filtered edges), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
 //!    board), then [`sampler`];
 //! 4. [`config`]: the layers below own their setting types; config gathers them into sections,
@@ -35,6 +36,7 @@ pub mod edges;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod hw;
+pub mod meter;
 pub mod mqtt;
 pub mod pipeline;
 pub mod presence;

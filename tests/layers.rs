@@ -10,6 +10,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["block", "shutdown", "procstat", "stats", "spool", "random"],
     &["edges"],
+    &["meter"],
     &["vcd"],
     &["signal"],
     &["hw"],
