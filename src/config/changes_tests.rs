@@ -14,6 +14,10 @@ fn input(pin: u8, glitch_us: u64) -> InputConfig {
         noise_active_us: 0,
         max_edges_per_s: crate::config::DEFAULT_MAX_EDGES_PER_S,
         device_class: None,
+        meter: None,
+        watchdog_ms: 0,
+        publish_edges: None,
+        publish_level: None,
     }
 }
 

@@ -98,6 +98,9 @@ fn load_with_env(
     let mut config = from_value(tree).map_err(|e| annotate(e, &layers))?;
     resolve_paths(&mut config, &base_dir);
     config.validate().map_err(|e| annotate(e, &layers))?;
+    let mut file_only = super::error::Refusals::default();
+    super::inputs::validate_file(&config.inputs, &mut file_only);
+    file_only.into_result().map_err(|e| annotate(e, &layers))?;
     if with_env {
         warn_off_header(&config);
     }

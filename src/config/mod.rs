@@ -23,6 +23,7 @@ mod overrides;
 mod persist;
 mod remote;
 mod sampler;
+mod sensor_classes;
 mod spool;
 mod stats;
 mod validate;
@@ -31,6 +32,9 @@ pub use batch::BatchConfig;
 pub use homeassistant::HomeAssistantConfig;
 pub use inputs::{InputConfig, BINARY_SENSOR_CLASSES, DEFAULT_MAX_EDGES_PER_S};
 pub use mqtt::MqttConfig;
+pub use sensor_classes::{
+    accepts, rate_device_class, sensor_class, total_device_class, SensorClass, SENSOR_CLASSES,
+};
 pub use spool::SpoolConfig;
 pub use stats::StatsConfig;
 
@@ -47,6 +51,7 @@ pub use remote::{
 pub use crate::emu::{EmulatedConfig, FaultsConfig};
 pub use crate::hw::board::BoardKind;
 pub use crate::hw::pacing::Pacer;
+pub use crate::meter::{CountMode, MeterConfig};
 pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};

@@ -73,6 +73,10 @@ fn pipeline_output_through_the_buffer_is_in_time_order() {
         max_edges_per_s: 0,
         name: String::new(),
         device_class: None,
+        meter: None,
+        watchdog_ms: 0,
+        publish_edges: None,
+        publish_level: None,
     };
     let inputs = [
         input(0, 700, 0, 0),

@@ -42,10 +42,10 @@ pub struct MeterConfig {
     pub unit: String,
     /// Unit of the rate (`kW`, `L/min`, `mm/h`, …); unset: the usual one for `unit`
     /// (see [`super::units::default_rate_unit`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub rate_unit: Option<String>,
     /// Home Assistant `device_class` of the total's sensor; unset: the one its unit implies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub device_class: Option<String>,
     /// Seconds between two meter messages.
     #[serde(default = "default_interval_s")]
@@ -54,9 +54,9 @@ pub struct MeterConfig {
     #[serde(default = "default_persist_s")]
     pub persist_s: u64,
     /// An action, not a setting: `true` in a remote patch sets the total to zero once. It is
-    /// consumed by the patch and never kept in the config in force nor persisted, so a restart
-    /// does not zero the total again.
-    #[serde(default, skip_serializing_if = "is_false")]
+    /// consumed by the patch and never kept in the config in force nor persisted (it always
+    /// reads `false` there), so a restart does not zero the total again.
+    #[serde(default)]
     pub reset: bool,
 }
 
@@ -106,9 +106,4 @@ fn default_interval_s() -> u64 {
 
 fn default_persist_s() -> u64 {
     DEFAULT_PERSIST_S
-}
-
-/// For serde: a `reset` of false is not written.
-fn is_false(b: &bool) -> bool {
-    !*b
 }

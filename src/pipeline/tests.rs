@@ -13,6 +13,10 @@ fn input(pin: u8, glitch_us: u64) -> InputConfig {
         noise_active_us: 0,
         max_edges_per_s: 0,
         device_class: None,
+        meter: None,
+        watchdog_ms: 0,
+        publish_edges: None,
+        publish_level: None,
     }
 }
 
