@@ -24,6 +24,7 @@ mod driver;
 mod error;
 mod latency;
 mod message;
+mod metering;
 pub mod options;
 mod publisher;
 pub mod publishing;
