@@ -11,7 +11,7 @@ use std::time::Duration;
 use edgetap::vcd::{TraceBuilder, FS_PER_US};
 use serde_json::Value;
 use support::agent::AgentProcess;
-use support::{free_port, Mosquitto, Msg, Subscriber};
+use support::{Mosquitto, Msg, Subscriber};
 
 const PIN: u8 = 22;
 /// 37 Hz: a rise every 27 000 µs (a multiple of the 50 µs sample period, so edge times are
