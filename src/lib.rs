@@ -12,7 +12,8 @@
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
 //!    [`spool`], [`random`], [`liveness`] (the watchdog's decisions), [`privilege`] (giving up
 //!    root and capabilities after set-up);
-//! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
+//! 2. [`edges`] (edges, decoder, filters, batcher), then [`meter`] (pulse meters and
+//!    watchdogs over filtered edges), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
 //!    board), then [`sampler`];
 //! 4. [`config`]: the layers below own their setting types; config gathers them into sections,
@@ -38,12 +39,13 @@ pub mod emu;
 #[allow(unsafe_code)]
 pub mod hw;
 pub mod liveness;
+pub mod meter;
 pub mod mqtt;
 pub mod pipeline;
 pub mod presence;
+pub mod private_fs;
 #[allow(unsafe_code)]
 pub mod privilege;
-pub mod private_fs;
 pub mod procstat;
 pub mod queue;
 pub mod random;

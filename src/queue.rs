@@ -8,9 +8,10 @@ use tokio::sync::Notify;
 
 use crate::edges::batch::Batch;
 use crate::edges::PinLevel;
+use crate::meter::MeterEvent;
 
 /// What the sampling side hands to the publisher.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outgoing {
     /// Levels of the watched pins when sampling (re)started: published as state, not as edges.
     Levels(Vec<PinLevel>),
@@ -18,6 +19,8 @@ pub enum Outgoing {
     Batch(Batch),
     /// Pins no longer watched (remote config change): their retained state is cleared.
     Removed(Vec<u8>),
+    /// A meter reading or a watchdog event.
+    Meter(MeterEvent),
 }
 
 /// A bounded FIFO that drops its oldest entry instead of blocking the producer.

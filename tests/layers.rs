@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
         "privilege",
     ],
     &["edges"],
+    &["meter"],
     &["vcd"],
     &["signal"],
     &["hw"],

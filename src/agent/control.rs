@@ -88,6 +88,9 @@ impl Controller {
             || !c.filters_changed.is_empty()
             || !c.limits_changed.is_empty()
             || !c.pulls_changed.is_empty()
+            || !c.meters_changed.is_empty()
+            || !c.meters_reset.is_empty()
+            || !c.publishing_changed.is_empty()
             || c.sampler_restart
             || c.batch_changed;
         if sampling {

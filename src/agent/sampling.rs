@@ -11,9 +11,11 @@ use tracing::{info, warn};
 use crate::block::{Block, LevelWords};
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
-use crate::edges::{Edge, EdgeChunk, RateLimited, MAX_PIN};
+use crate::edges::{Edge, EdgeChunk, PinLevel, RateLimited, MAX_PIN};
 use crate::liveness::Heartbeats;
+use crate::meter::{MeterEvent, MeterInput, Meters};
 use crate::pipeline::Pipeline;
+use crate::presence::{load_totals, save_totals};
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::sampler::{self, SamplerCounters, SamplerError, Source};
 use crate::shutdown::Shutdown;
@@ -58,6 +60,33 @@ struct SamplingState {
     counted: SamplerCounters,
     /// Edges dropped by each pin's rate limit so far (index = pin), to log a flood sparingly.
     limited: [u64; MAX_PIN as usize + 1],
+    /// The meters and watchdogs, kept across sampler restarts and config changes.
+    meters: Meters,
+    meter_events: Vec<MeterEvent>,
+    /// Pins whose edges stay out of the batches (bit n = GPIO n).
+    unbatched: u64,
+}
+
+/// What the meters need of `config`.
+fn meter_inputs(config: &Config) -> Vec<MeterInput> {
+    config
+        .inputs
+        .iter()
+        .map(|i| MeterInput {
+            pin: i.pin,
+            meter: i.meter.clone(),
+            watchdog_ms: i.watchdog_ms,
+        })
+        .collect()
+}
+
+/// The pins of `config` whose edges stay out of the batches (bit n = GPIO n).
+fn unbatched(config: &Config) -> u64 {
+    config
+        .inputs
+        .iter()
+        .filter(|i| !i.publishes_edges())
+        .fold(0, |mask, i| mask | 1u64 << (i.pin & 63))
 }
 
 impl Sampling<'_> {
@@ -73,6 +102,9 @@ impl Sampling<'_> {
             edges: Vec::new(),
             counted: SamplerCounters::default(),
             limited: [0; MAX_PIN as usize + 1],
+            meters: Meters::new(&meter_inputs(c), &load_totals(&c.state_dir)),
+            meter_events: Vec::new(),
+            unbatched: unbatched(c),
         };
         loop {
             self.beats.sampling();
@@ -92,7 +124,47 @@ impl Sampling<'_> {
         if let Some(batch) = state.batcher.flush() {
             self.send_batch(batch);
         }
+        // A clean stop: the last readings go out and the totals are saved.
+        if let Some(now) = state.pipeline.last_sample_us() {
+            state.meters.finish(now, &mut state.meter_events);
+            self.send_meter_events(&mut state.meter_events);
+        }
+        if !state.meters.is_empty() {
+            save_totals(&self.config.state_dir, &state.meters.totals());
+        }
         Ok(())
+    }
+
+    fn send_meter_events(&self, events: &mut Vec<MeterEvent>) {
+        for e in events.drain(..) {
+            self.send(Outgoing::Meter(e));
+        }
+    }
+
+    /// Hands the filtered edges in `edges` on: to the meters, and to the batcher for the pins
+    /// whose edges are published; pins published by level only get their last level sent.
+    fn route(&self, state: &mut SamplingState, from: usize) {
+        let mut levels: Vec<PinLevel> = Vec::new();
+        for i in from..state.edges.len() {
+            let e = state.edges[i];
+            state.meters.push(&e);
+            if state.unbatched >> (e.pin & 63) & 1 == 0 {
+                self.push_edge(&mut state.batcher, e);
+                continue;
+            }
+            Stats::add(&self.stats.edges_per_pin[usize::from(e.pin) % 64], 1);
+            match levels.iter_mut().find(|l| l.pin == e.pin) {
+                Some(l) => l.level = e.level,
+                None => levels.push(PinLevel {
+                    pin: e.pin,
+                    level: e.level,
+                }),
+            }
+        }
+        if !levels.is_empty() {
+            // The publisher keeps the latest level of each pin and drops those not published.
+            self.send(Outgoing::Levels(levels));
+        }
     }
 
     fn process(&self, state: &mut SamplingState) {
@@ -115,27 +187,16 @@ impl Sampling<'_> {
             now.stalls.saturating_sub(state.counted.stalls),
         );
         state.counted = now;
-        let SamplingState {
-            source,
-            pipeline,
-            batcher,
-            block,
-            chunk,
-            edges,
-            limited,
-            ..
-        } = state;
-        edges.clear();
-        let events = match source {
+        state.edges.clear();
+        let events = match &state.source {
             Source::Blocks(_) => {
-                Stats::add(&self.stats.samples, block.samples() as u64);
-                pipeline.process(block, edges)
+                Stats::add(&self.stats.samples, state.block.samples() as u64);
+                state.pipeline.process(&state.block, &mut state.edges)
             }
-            Source::Edges(_) => pipeline.process_chunk(chunk, edges),
+            Source::Edges(_) => state.pipeline.process_chunk(&state.chunk, &mut state.edges),
         };
         if let Some(levels) = events.initial {
-            batcher.set_levels(&levels);
-            self.send(Outgoing::Levels(levels));
+            self.start_levels(state, levels);
         }
         if let Some(gap) = events.gap {
             warn!(
@@ -147,12 +208,25 @@ impl Sampling<'_> {
             );
             Stats::add(&self.stats.samples_lost, gap.samples);
             Stats::add(&self.stats.edges_lost, gap.edges);
-            batcher.push_gap(gap);
+            state.meters.gap(&gap);
+            // The gap comes before this stretch's edges, in the batch as in time.
+            state.batcher.push_gap(gap);
         }
-        for &e in edges.iter() {
-            self.push_edge(batcher, e);
-        }
+        self.route(state, 0);
+        let SamplingState {
+            pipeline,
+            batcher,
+            limited,
+            meters,
+            meter_events,
+            ..
+        } = state;
         if let Some(now) = pipeline.last_sample_us() {
+            meters.poll(now, meter_events);
+            self.send_meter_events(meter_events);
+            if let Some(totals) = meters.save_due(now) {
+                save_totals(&self.config.state_dir, &totals);
+            }
             // Counted at the end of the block, into the batch open then.
             for &r in pipeline.rate_limited() {
                 self.note_rate_limited(limited, r);
@@ -266,6 +340,10 @@ impl Sampling<'_> {
         let added = state
             .pipeline
             .reconfigure(&config.filter_inputs(), changes, &mut state.edges);
+        state
+            .meters
+            .reconfigure(&meter_inputs(&config), &changes.meters_reset);
+        state.unbatched = unbatched(&config);
         for &pin in &changes.pins_removed {
             state.batcher.forget_pin(pin);
         }
@@ -273,12 +351,9 @@ impl Sampling<'_> {
             self.send(Outgoing::Removed(changes.pins_removed.clone()));
         }
         if !added.is_empty() {
-            state.batcher.set_levels(&added);
-            self.send(Outgoing::Levels(added));
+            self.start_levels(state, added);
         }
-        for &e in &state.edges {
-            self.push_edge(&mut state.batcher, e);
-        }
+        self.route(state, 0);
         if changes.batch_changed {
             let b = &config.batch;
             if let Some(batch) = state.batcher.set_limits(b.max_edges, b.max_age_ms * 1000) {
@@ -288,6 +363,19 @@ impl Sampling<'_> {
         }
         self.config = config;
         Ok(())
+    }
+
+    /// Levels of pins that start being reported: state for the meters, the batcher (pins
+    /// whose edges it publishes) and the publisher.
+    fn start_levels(&self, state: &mut SamplingState, levels: Vec<PinLevel>) {
+        state.meters.set_levels(&levels);
+        let batched: Vec<PinLevel> = levels
+            .iter()
+            .copied()
+            .filter(|l| state.unbatched >> (l.pin & 63) & 1 == 0)
+            .collect();
+        state.batcher.set_levels(&batched);
+        self.send(Outgoing::Levels(levels));
     }
 
     fn send_batch(&self, batch: crate::edges::batch::Batch) {

@@ -16,6 +16,10 @@ fn input(pin: u8, glitch_us: u64) -> InputConfig {
         device_class: None,
         pull: Default::default(),
         invert: false,
+        meter: None,
+        watchdog_ms: 0,
+        publish_edges: None,
+        publish_level: None,
     }
 }
 

@@ -19,6 +19,14 @@ pub struct ChangeSet {
     /// Pins whose `name` or `device_class` alone changed (ascending): republish discovery and
     /// info only.
     pub names_changed: Vec<u8>,
+    /// Pins whose meter or watchdog settings changed, or whose meter came or went (ascending):
+    /// the meter takes them and keeps its total.
+    pub meters_changed: Vec<u8>,
+    /// Pins whose meter total a patch set to zero (`meter.reset`, an action).
+    pub meters_reset: Vec<u8>,
+    /// Pins whose publishing changed (`publish_edges`, `publish_level`, a meter came or went):
+    /// discovery, `info` and the retained topics follow.
+    pub publishing_changed: Vec<u8>,
     /// Backend, period, block size or replay settings changed: restart the sampler (with a gap
     /// event). Pins alone never restart it: the sampler reads every level anyway.
     pub sampler_restart: bool,

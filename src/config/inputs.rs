@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use super::changeset::ChangeSet;
 use super::error::Refusals;
+use super::sensor_classes::accepts;
 use crate::block::LevelWords;
 use crate::edges::filter::FilterSettings;
 use crate::edges::MAX_PIN;
 use crate::hw::pull::Pull;
+use crate::meter::units::rate_factor;
+use crate::meter::MeterConfig;
 use serde::{Deserialize, Serialize};
 
 /// One watched pin and its filters. All filter times 0 = pass-through.
@@ -46,6 +49,21 @@ pub struct InputConfig {
     /// level topic and the filters all see the logical level.
     #[serde(default)]
     pub invert: bool,
+    /// A pulse meter on this input (total, rate, interval metrics); absent: none.
+    #[serde(default)]
+    pub meter: Option<MeterConfig>,
+    /// One `gpio/<pin>/watchdog` event when no edge (after the filters) came for this long
+    /// (ms); 0 = no watchdog.
+    #[serde(default)]
+    pub watchdog_ms: u64,
+    /// Whether this input's edges go into the `edges` batches; unset: not for a meter input,
+    /// else yes.
+    #[serde(default)]
+    pub publish_edges: Option<bool>,
+    /// Whether this input has a `gpio/<pin>` topic and a binary sensor; unset: not for a meter
+    /// input, else yes.
+    #[serde(default)]
+    pub publish_level: Option<bool>,
 }
 
 /// Default per-pin rate limit: far above any meter or switch, well below what one pin can
@@ -106,6 +124,17 @@ impl InputConfig {
         }
     }
 
+    /// Whether this input's edges go into the batches (default: not for a meter input).
+    pub fn publishes_edges(&self) -> bool {
+        self.publish_edges.unwrap_or(self.meter.is_none())
+    }
+
+    /// Whether this input has a `gpio/<pin>` topic and a binary sensor (default: not for a
+    /// meter input).
+    pub fn publishes_level(&self) -> bool {
+        self.publish_level.unwrap_or(self.meter.is_none())
+    }
+
     /// What going from `self` to `new` (the same pin) means. Every key is named: a new one
     /// does not compile until its change is classified here.
     fn classify(&self, new: &InputConfig, c: &mut ChangeSet) {
@@ -121,7 +150,28 @@ impl InputConfig {
             device_class,
             pull,
             invert,
+            meter,
+            watchdog_ms,
+            publish_edges: _,
+            publish_level: _,
         } = self;
+        // The meter keeps its total whatever changes; `reset` is an action carried by the
+        // patch (never in the config in force), so it is a change of its own.
+        let settings =
+            |m: &Option<MeterConfig>| m.clone().map(|m| MeterConfig { reset: false, ..m });
+        if settings(meter) != settings(&new.meter) || *watchdog_ms != new.watchdog_ms {
+            c.meters_changed.push(*pin);
+        }
+        if new.meter.as_ref().is_some_and(|m| m.reset) {
+            c.meters_reset.push(*pin);
+        }
+        // What is published of the pin: batches, its gpio topic, discovery.
+        if self.publishes_edges() != new.publishes_edges()
+            || self.publishes_level() != new.publishes_level()
+            || meter.is_some() != new.meter.is_some()
+        {
+            c.publishing_changed.push(*pin);
+        }
         // A fresh filter for this pin; the others keep their state. An inverted pin's logical
         // level flips: its filter state means nothing any more.
         let filter = *glitch_us != new.glitch_us
@@ -210,7 +260,93 @@ pub(super) fn validate(inputs: &[InputConfig], r: &mut Refusals) {
                 ),
             );
         }
+        r.check(
+            input.watchdog_ms <= MAX_WATCHDOG_MS,
+            &at("watchdog_ms"),
+            format!(
+                "{} is out of range (0 = none, up to {MAX_WATCHDOG_MS} ms)",
+                input.watchdog_ms
+            ),
+        );
+        if let Some(m) = &input.meter {
+            validate_meter(m, &|k| at(&format!("meter.{k}")), r);
+        }
     }
+}
+
+/// Longest watchdog timeout: one day.
+const MAX_WATCHDOG_MS: u64 = 86_400_000;
+
+/// Longest meter interval or save period: one day.
+const MAX_METER_S: u64 = 86_400;
+
+/// Checks one input's `meter` table; `at` names a key of it.
+fn validate_meter(m: &MeterConfig, at: &dyn Fn(&str) -> String, r: &mut Refusals) {
+    r.check(
+        m.pulses_per_unit.is_finite() && m.pulses_per_unit > 0.0,
+        &at("pulses_per_unit"),
+        format!("{} must be a number above 0", m.pulses_per_unit),
+    );
+    r.check(
+        !m.unit.trim().is_empty() && m.unit.chars().count() <= 16,
+        &at("unit"),
+        "must be 1-16 characters".into(),
+    );
+    let rate_unit = m.rate_unit();
+    r.check(
+        rate_factor(&m.unit, &rate_unit).is_some(),
+        &at("rate_unit"),
+        format!(
+            "`{rate_unit}` is not a rate of `{}`: use a power unit (W, kW, …) for an energy, or \
+             `<amount>/<s|min|h|d>` with the total's unit or one of its kind (L/min, m³/h, mm/h)",
+            m.unit
+        ),
+    );
+    for (key, v) in [("interval_s", m.interval_s), ("persist_s", m.persist_s)] {
+        r.check(
+            (1..=MAX_METER_S).contains(&v),
+            &at(key),
+            format!("{v} is out of range (1-{MAX_METER_S} s)"),
+        );
+    }
+    if let Some(class) = &m.device_class {
+        r.check(
+            accepts(class, &m.unit, "total_increasing"),
+            &at("device_class"),
+            format!(
+                "Home Assistant does not accept a `{class}` total in `{}` (see its sensor \
+                 device classes: energy in kWh/Wh/…, water in L/m³/…, gas in m³/ft³/CCF)",
+                m.unit
+            ),
+        );
+    }
+}
+
+/// Refuses what only a remote patch may say: `meter.reset` in the config file would zero the
+/// total at every start.
+pub(super) fn validate_file(inputs: &[InputConfig], r: &mut Refusals) {
+    for (i, input) in inputs.iter().enumerate() {
+        r.check(
+            !input.meter.as_ref().is_some_and(|m| m.reset),
+            &format!("inputs[{i}].meter.reset"),
+            "an action for a remote patch (it zeroes the total once); in the config file it \
+             would zero it at every start"
+                .into(),
+        );
+    }
+}
+
+/// Takes the one-off `meter.reset` actions out of `inputs` (they are not settings to keep in
+/// force or persist), returning the pins they name.
+pub(super) fn take_resets(inputs: &mut [InputConfig]) -> Vec<u8> {
+    let mut pins = Vec::new();
+    for input in inputs {
+        if let Some(m) = input.meter.as_mut().filter(|m| m.reset) {
+            m.reset = false;
+            pins.push(input.pin);
+        }
+    }
+    pins
 }
 
 /// What going from `old` to `new` means, pin by pin: the order of the list carries no meaning

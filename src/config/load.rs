@@ -136,6 +136,9 @@ fn load_with_env(
         .map(std::path::PathBuf::from);
     let password_from = resolve_password(&mut config.mqtt, credentials.as_deref())
         .map_err(|e| annotate(ConfigError::Invalid(vec![e]), &layers))?;
+    let mut file_only = super::error::Refusals::default();
+    super::inputs::validate_file(&config.inputs, &mut file_only);
+    file_only.into_result().map_err(|e| annotate(e, &layers))?;
     if with_env {
         warn_off_header(&config);
     }

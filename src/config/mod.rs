@@ -26,6 +26,7 @@ mod persist;
 mod remote;
 mod sampler;
 mod secrets;
+mod sensor_classes;
 mod spool;
 mod stats;
 mod tls;
@@ -37,6 +38,9 @@ pub use identity::{host_device_id, DeviceIdFrom};
 pub use inputs::{InputConfig, BINARY_SENSOR_CLASSES, DEFAULT_MAX_EDGES_PER_S};
 pub use mqtt::MqttConfig;
 pub use secrets::PasswordFrom;
+pub use sensor_classes::{
+    accepts, rate_device_class, sensor_class, total_device_class, SensorClass, SENSOR_CLASSES,
+};
 pub use spool::SpoolConfig;
 pub use stats::StatsConfig;
 pub use tls::{TlsConfig, PLAIN_PORT, TLS_PORT};
@@ -56,6 +60,7 @@ pub use crate::hw::board::BoardKind;
 pub use crate::hw::lineplan::EventClock;
 pub use crate::hw::pacing::Pacer;
 pub use crate::hw::pull::Pull;
+pub use crate::meter::{CountMode, MeterConfig};
 pub use crate::sampler::{Backend, CdevConfig, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};

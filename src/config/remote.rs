@@ -160,8 +160,10 @@ impl RemoteConfig {
         };
         let version = version.map_err(rejected)?;
         let version = self.next_version(version).map_err(rejected)?;
-        let config = patch_config(&self.config, &Value::Object(body)).map_err(rejected)?;
+        let mut config = patch_config(&self.config, &Value::Object(body)).map_err(rejected)?;
         let changes = diff(&self.config, &config);
+        // `meter.reset` is an action: it is in `changes`, never in the config in force.
+        super::inputs::take_resets(&mut config.inputs);
         Ok(Accepted {
             config,
             version,

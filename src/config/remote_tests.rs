@@ -351,3 +351,52 @@ fn a_patch_keyed_by_pin_changes_only_that_input() {
     let (f, _) = field(&r, r#"{"inputs":{"17":{"glich_us":1}}}"#);
     assert!(f.starts_with("inputs[") && f.ends_with("glich_us"), "{f}");
 }
+
+/// A remote config whose input 18 is a kWh meter.
+fn metered() -> RemoteConfig {
+    let r = remote(1);
+    let a = r
+        .apply(br#"{"inputs":{"18":{"meter":{"pulses_per_unit":1000,"unit":"kWh"}}}}"#)
+        .unwrap();
+    assert_eq!(a.changes.meters_changed, vec![18]);
+    assert_eq!(a.changes.publishing_changed, vec![18]);
+    let mut r = r;
+    r.commit(&a);
+    r
+}
+
+#[test]
+fn a_meter_reset_is_an_action_that_is_never_kept() {
+    let mut r = metered();
+    let a = r
+        .apply(br#"{"inputs":{"18":{"meter":{"reset":true}}}}"#)
+        .unwrap();
+    assert_eq!(a.changes.meters_reset, vec![18]);
+    assert!(a.changes.meters_changed.is_empty(), "{:?}", a.changes);
+    let m = a.config.inputs[1].meter.as_ref().unwrap();
+    assert!(!m.reset, "the config in force never says reset");
+    assert_eq!((m.unit.as_str(), m.pulses_per_unit), ("kWh", 1000.0));
+    r.commit(&a);
+    assert!(r.effective_json().unwrap().contains(r#""reset":false"#));
+    // The persisted layer cannot carry it either: a restart does not zero the total again.
+    let dir = tempfile::tempdir().unwrap();
+    crate::config::save(dir.path(), &r).unwrap();
+    let text = std::fs::read_to_string(dir.path().join(crate::config::STATE_FILE)).unwrap();
+    assert!(!text.contains("reset\": true"), "{text}");
+    let back = crate::config::overlay(file_config(), dir.path()).unwrap();
+    assert_eq!(back.config(), r.config());
+}
+
+#[test]
+fn filter_and_interval_changes_are_not_resets() {
+    let r = metered();
+    let a = r
+        .apply(br#"{"inputs":{"18":{"glitch_us":500,"meter":{"interval_s":30}}}}"#)
+        .unwrap();
+    assert_eq!(a.changes.filters_changed, vec![18]);
+    assert_eq!(a.changes.meters_changed, vec![18]);
+    assert!(a.changes.meters_reset.is_empty());
+    assert!(a.changes.publishing_changed.is_empty());
+    let m = a.config.inputs[1].meter.as_ref().unwrap();
+    assert_eq!((m.interval_s, m.unit.as_str()), (30, "kWh"));
+}

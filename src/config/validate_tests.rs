@@ -223,3 +223,80 @@ fn run_as_takes_a_user_name_and_is_local_only() {
     assert_eq!(c.run_as.as_deref(), Some("edgetap"));
     assert!(crate::config::LOCAL_ONLY.contains(&"run_as"));
 }
+
+fn meter(table: &str) -> String {
+    format!("{}[inputs.meter]\n{table}\n", base())
+}
+
+#[test]
+fn a_meter_input_publishes_neither_edges_nor_level_unless_asked() {
+    let c = load_str(
+        &meter("pulses_per_unit = 1000\nunit = \"kWh\""),
+        Path::new("."),
+    )
+    .unwrap();
+    let m = c.inputs[0].meter.as_ref().unwrap();
+    assert_eq!(
+        (m.interval_s, m.persist_s, m.rate_unit().as_str()),
+        (10, 60, "kW")
+    );
+    assert!(!c.inputs[0].publishes_edges() && !c.inputs[0].publishes_level());
+    let plain = load_str(&base(), Path::new(".")).unwrap();
+    assert!(plain.inputs[0].publishes_edges() && plain.inputs[0].publishes_level());
+    let asked = format!("{}\npublish_level = true\n", base().trim_end());
+    let text = format!("{asked}\n[inputs.meter]\nunit = \"L\"\n");
+    let c = load_str(&text, Path::new(".")).unwrap();
+    assert!(!c.inputs[0].publishes_edges() && c.inputs[0].publishes_level());
+}
+
+#[test]
+fn meter_settings_are_checked_by_key() {
+    for (table, key) in [
+        ("pulses_per_unit = 0", "inputs[0].meter.pulses_per_unit"),
+        ("pulses_per_unit = -2.5", "inputs[0].meter.pulses_per_unit"),
+        ("unit = \"\"", "inputs[0].meter.unit"),
+        (
+            "unit = \"L\"\nrate_unit = \"kW\"",
+            "inputs[0].meter.rate_unit",
+        ),
+        (
+            "unit = \"kWh\"\nrate_unit = \"L/min\"",
+            "inputs[0].meter.rate_unit",
+        ),
+        ("interval_s = 0", "inputs[0].meter.interval_s"),
+        ("persist_s = 100000", "inputs[0].meter.persist_s"),
+        (
+            "unit = \"kWh\"\ndevice_class = \"gas\"",
+            "inputs[0].meter.device_class",
+        ),
+        (
+            "unit = \"m³\"\ndevice_class = \"power\"",
+            "inputs[0].meter.device_class",
+        ),
+    ] {
+        assert_eq!(fields(&meter(table)), vec![key.to_string()], "{table}");
+    }
+    load_str(
+        &meter("unit = \"m³\"\ndevice_class = \"gas\""),
+        Path::new("."),
+    )
+    .unwrap();
+    load_str(
+        &meter("unit = \"mm\"\npulses_per_unit = 3.5"),
+        Path::new("."),
+    )
+    .unwrap();
+}
+
+#[test]
+fn reset_is_refused_in_the_file_and_the_watchdog_is_bounded() {
+    assert_eq!(
+        fields(&meter("reset = true")),
+        vec!["inputs[0].meter.reset".to_string()]
+    );
+    let text = format!("{}\nwatchdog_ms = 90000000\n", base().trim_end());
+    assert_eq!(
+        fields(&format!("{text}\n")),
+        vec!["inputs[0].watchdog_ms".to_string()]
+    );
+}

@@ -75,6 +75,10 @@ fn pipeline_output_through_the_buffer_is_in_time_order() {
         device_class: None,
         pull: Default::default(),
         invert: false,
+        meter: None,
+        watchdog_ms: 0,
+        publish_edges: None,
+        publish_level: None,
     };
     let inputs = [
         input(0, 700, 0, 0),

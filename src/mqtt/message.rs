@@ -47,6 +47,10 @@ pub(crate) enum Origin {
         /// The batch, to resend or spool if the broker does not acknowledge it.
         batch: Batch,
     },
+    /// The latest reading of the meter of `pin` (retained).
+    Meter(u8),
+    /// The oldest watchdog event.
+    Watchdog,
     /// The level of a pin on its retained `gpio` topic.
     Gpio {
         /// BCM GPIO number.

@@ -26,6 +26,7 @@ mod error;
 mod failure;
 mod latency;
 mod message;
+mod metering;
 pub mod options;
 mod publisher;
 pub mod publishing;

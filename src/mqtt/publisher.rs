@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use super::batches::Batches;
 use super::control::{ControlLink, Inbound};
 use super::message::{Message, Origin};
+use super::metering::Metering;
 use super::pump::Pump;
 use super::reporting::{Measured, Reporter};
 use super::session::Session;
@@ -72,6 +73,7 @@ impl Publisher {
                 announce: Announcer::default(),
                 held: HeldTopics::in_memory(),
                 reporter: None,
+                metering: Metering::default(),
                 batches: Batches::new(device),
                 tracker: Tracker::default(),
             },
@@ -139,6 +141,7 @@ impl Publisher {
             && !p.traffic.clears_pending()
             && !p.batches.backlog_left(p.tracker.spooled_outstanding())
             && !p.announce.pending()
+            && !p.metering.pending()
     }
 
     /// Takes one entry from the queue at `now`.
@@ -160,8 +163,10 @@ impl Publisher {
             Outgoing::Removed(pins) => {
                 for pin in pins {
                     traffic.removed(pin, self.topics.gpio(pin));
+                    self.pump.metering.forget(pin);
                 }
             }
+            Outgoing::Meter(e) => self.pump.metering.accept(e),
         }
     }
 
@@ -238,6 +243,7 @@ impl Publisher {
     fn on_connack(&mut self, resumed: bool, now: Instant) {
         self.session.connected(&self.stats, now);
         self.pump.traffic.connected();
+        self.pump.metering.connected();
         self.pump.announce.connected(resumed);
         self.pump.batches.connected(now);
         // Again at every connect: reconnects resume a persistent session, but a broker
@@ -307,6 +313,11 @@ impl Publisher {
     /// follows a changed `<ha prefix>/status`.
     pub(crate) fn describe(&mut self, d: Description) {
         let before = self.pump.announce.ha_status();
+        let quiet = d.inventory.inputs.iter().filter(|i| !i.publish_level);
+        self.pump.traffic.quiet(quiet.map(|i| i.pin).collect());
+        for i in d.inventory.inputs.iter().filter(|i| i.meter.is_none()) {
+            self.pump.metering.forget(i.pin);
+        }
         self.pump.announce.describe(d, &self.topics);
         let topics = self.topics.clone();
         self.clear_stale(&topics);

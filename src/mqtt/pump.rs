@@ -7,9 +7,10 @@
 //! 4. `config/result` payloads,
 //! 5. clears of retained topics no longer used,
 //! 6. the due stats report,
-//! 7. spooled batches (ahead of live ones within the replay rate),
-//! 8. live batches,
-//! 9. the gpio levels that changed.
+//! 7. meter readings, then watchdog events,
+//! 8. spooled batches (ahead of live ones within the replay rate),
+//! 9. live batches,
+//! 10. the gpio levels that changed.
 //!
 //! It only decides: the shell hands each [`Message`] to the client and reports back whether
 //! the client took it ([`Pump::sent`]) or not ([`Pump::refused`]); at most
@@ -21,6 +22,7 @@ use rumqttc::QoS;
 
 use super::batches::Batches;
 use super::message::{Message, Origin};
+use super::metering::Metering;
 use super::options::REQUEST_CAPACITY;
 use super::reporting::Reporter;
 use super::tracker::{Tag, Tracker};
@@ -39,6 +41,8 @@ pub(crate) struct Pump {
     pub(crate) held: HeldTopics,
     /// The periodic stats message, when enabled.
     pub(crate) reporter: Option<Reporter>,
+    /// Meter readings and watchdog events.
+    pub(crate) metering: Metering,
     /// Live and spooled edge batches.
     pub(crate) batches: Batches,
     /// Publishes handed to the client and not yet accepted by the broker.
@@ -110,6 +114,21 @@ impl Pump {
             let payload = report.clone().into_bytes();
             return Some(control(topics.stats(), payload, false, Origin::Stats));
         }
+        if let Some((pin, payload)) = self.metering.reading() {
+            let topic = topics.meter(pin);
+            self.held.hold(&topic);
+            let payload = payload.clone().into_bytes();
+            return Some(control(topic, payload, true, Origin::Meter(pin)));
+        }
+        if let Some((pin, payload)) = self.metering.watchdog() {
+            let payload = payload.clone().into_bytes();
+            return Some(control(
+                topics.watchdog(*pin),
+                payload,
+                false,
+                Origin::Watchdog,
+            ));
+        }
         let in_flight = self.tracker.spooled_outstanding();
         if let Some((id, payload)) = self.batches.next_spooled(in_flight, now) {
             return Some(Message {
@@ -172,6 +191,14 @@ impl Pump {
                 if let Some(r) = self.reporter.as_mut() {
                     r.sent();
                 }
+                Tag::Control
+            }
+            Origin::Meter(pin) => {
+                self.metering.reading_sent(pin);
+                Tag::Control
+            }
+            Origin::Watchdog => {
+                self.metering.watchdog_sent();
                 Tag::Control
             }
             Origin::Spooled(id) => {

@@ -40,6 +40,8 @@ impl Sent {
             Origin::Spooled(_) => format!("spooled:{}", self.seq()),
             Origin::Live { batch, .. } => format!("live:{}", batch.seq),
             Origin::Gpio { pin, level } => format!("gpio:{pin}={level}"),
+            Origin::Meter(pin) => format!("meter:{pin}"),
+            Origin::Watchdog => "watchdog".into(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! retained topics no longer used, and the retained level of each pin. After a reconnect the
 //! state is published again; only the results are one-off messages.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::wire::{OFFLINE, ONLINE};
 
@@ -27,6 +27,8 @@ pub(crate) struct Traffic {
     known: BTreeMap<u8, u8>,
     /// Level last published per pin on this connection.
     published: BTreeMap<u8, u8>,
+    /// Pins whose level is not published (`publish_level = false`).
+    quiet: BTreeSet<u8>,
 }
 
 impl Traffic {
@@ -68,9 +70,21 @@ impl Traffic {
         new
     }
 
-    /// The latest level of `pin`.
+    /// The latest level of `pin` (ignored for a pin whose level is not published).
     pub(crate) fn level(&mut self, pin: u8, level: u8) {
-        self.known.insert(pin, level);
+        if !self.quiet.contains(&pin) {
+            self.known.insert(pin, level);
+        }
+    }
+
+    /// The pins whose level is not published: what is known of them is forgotten (their
+    /// retained topic is cleared as a stale topic of the device).
+    pub(crate) fn quiet(&mut self, pins: BTreeSet<u8>) {
+        for pin in &pins {
+            self.known.remove(pin);
+            self.published.remove(pin);
+        }
+        self.quiet = pins;
     }
 
     /// `pin` is no longer watched: its retained `gpio_topic` is cleared.

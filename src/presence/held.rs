@@ -78,7 +78,19 @@ impl HeldTopics {
     /// the agent was stopped), an input gone. `status` is never among them: it is not recorded.
     pub fn stale_for(&self, d: &Description, topics: &Topics) -> Vec<String> {
         let mut current = BTreeSet::from([topics.info(), topics.config()]);
-        current.extend(d.inventory.inputs.iter().map(|i| topics.gpio(i.pin)));
+        let inputs = &d.inventory.inputs;
+        current.extend(
+            inputs
+                .iter()
+                .filter(|i| i.publish_level)
+                .map(|i| topics.gpio(i.pin)),
+        );
+        current.extend(
+            inputs
+                .iter()
+                .filter(|i| i.meter.is_some())
+                .map(|i| topics.meter(i.pin)),
+        );
         self.stale(&current).cloned().collect()
     }
 

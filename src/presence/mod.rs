@@ -16,7 +16,9 @@ pub mod held;
 pub mod record;
 pub mod retained;
 pub mod subscriptions;
+pub mod totals;
 
 pub use announce::{Announcement, Announcer, DISCOVERY_FILE};
 pub use held::{HeldTopics, HELD_FILE};
 pub use subscriptions::{Resubscribe, SessionRecord, SESSION_FILE};
+pub use totals::{load_totals, save_totals, TOTALS_FILE};

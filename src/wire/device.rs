@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::config::{Config, HomeAssistantConfig};
+use crate::config::{Config, HomeAssistantConfig, MeterConfig};
 use crate::stats::SpoolHealth;
 
 /// Schema version of the `info` payload.
@@ -56,6 +56,10 @@ pub struct InputInfo {
     pub name: String,
     /// `inputs[].device_class` (a Home Assistant binary_sensor class).
     pub device_class: Option<String>,
+    /// Whether it has a `gpio/<pin>` topic and a binary sensor.
+    pub publish_level: bool,
+    /// Its meter, if any (a total and a rate sensor).
+    pub meter: Option<MeterConfig>,
 }
 
 /// What the config in force says that `info` and discovery show.
@@ -85,6 +89,8 @@ impl Inventory {
                 pin: i.pin,
                 name: i.name.clone(),
                 device_class: i.device_class.clone(),
+                publish_level: i.publishes_level(),
+                meter: i.meter.clone(),
             })
             .collect();
         inputs.sort_by_key(|i| i.pin);

@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use super::device::{Description, InputInfo};
 use super::status::{OFFLINE, ONLINE};
 use super::topics::Topics;
+use crate::config::{rate_device_class, total_device_class, MeterConfig};
 
 /// Payload of `gpio/<pin>` for a high level (HA's default `payload_on`).
 pub const PAYLOAD_ON: &str = "ON";
@@ -228,11 +229,31 @@ pub fn configs(d: &Description, topics: &Topics) -> BTreeMap<String, String> {
         return BTreeMap::new();
     }
     let device = &d.device.device_id;
-    let inputs = d.inventory.inputs.iter().map(|i| {
-        (
-            binary_sensor_topic(&ha.prefix, device, i.pin),
-            binary_sensor_config(d, topics, i),
-        )
+    let inputs = d
+        .inventory
+        .inputs
+        .iter()
+        .filter(|i| i.publish_level)
+        .map(|i| {
+            (
+                binary_sensor_topic(&ha.prefix, device, i.pin),
+                binary_sensor_config(d, topics, i),
+            )
+        });
+    let meters = d.inventory.inputs.iter().flat_map(|i| {
+        let Some(m) = &i.meter else {
+            return Vec::new();
+        };
+        [MeterSensor::Total, MeterSensor::Rate]
+            .into_iter()
+            .map(|s| {
+                let key = format!("gpio{}_{}", i.pin, s.key());
+                (
+                    sensor_topic(&ha.prefix, device, &key),
+                    meter_sensor_config(d, topics, i, m, s),
+                )
+            })
+            .collect()
     });
     let sensors = STATS_SENSORS.iter().map(|s| {
         (
@@ -241,6 +262,7 @@ pub fn configs(d: &Description, topics: &Topics) -> BTreeMap<String, String> {
         )
     });
     inputs
+        .chain(meters)
         .chain(sensors)
         .map(|(topic, v)| (topic, v.to_string()))
         .collect()
@@ -266,6 +288,75 @@ pub fn binary_sensor_config(d: &Description, topics: &Topics, i: &InputInfo) -> 
         "qos": 1,
     });
     if let Some(class) = &i.device_class {
+        v["device_class"] = json!(class);
+    }
+    common(&mut v, d, topics);
+    v
+}
+
+/// The two sensors of a meter input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeterSensor {
+    /// The total (`state_class: total_increasing`, in the Energy dashboard's terms).
+    Total,
+    /// The rate (`state_class: measurement`).
+    Rate,
+}
+
+impl MeterSensor {
+    /// The key in the meter payload, also the end of the entity's id.
+    pub fn key(self) -> &'static str {
+        match self {
+            MeterSensor::Total => "total",
+            MeterSensor::Rate => "rate",
+        }
+    }
+}
+
+/// The `sensor` config of the total or the rate of meter `m` on input `i`: state on
+/// `gpio/<pin>/meter`, the device class its unit implies (only what Home Assistant accepts,
+/// see [`crate::config::SENSOR_CLASSES`]).
+pub fn meter_sensor_config(
+    d: &Description,
+    topics: &Topics,
+    i: &InputInfo,
+    m: &MeterConfig,
+    s: MeterSensor,
+) -> Value {
+    let key = format!("gpio{}_{}", i.pin, s.key());
+    let id = stats_id(&d.device.device_id, &key);
+    let entity = entity_slug(&stats_entity(&d.device.device_id, &key));
+    let base = if i.name.is_empty() {
+        format!("GPIO {}", i.pin)
+    } else {
+        i.name.clone()
+    };
+    let (name, unit, class, state_class) = match s {
+        MeterSensor::Total => (
+            format!("{base} total"),
+            m.unit.clone(),
+            m.device_class
+                .clone()
+                .or_else(|| total_device_class(&m.unit).map(String::from)),
+            TOTAL_INCREASING,
+        ),
+        MeterSensor::Rate => {
+            let unit = m.rate_unit();
+            let class = rate_device_class(&unit).map(String::from);
+            (format!("{base} rate"), unit, class, MEASUREMENT)
+        }
+    };
+    let mut v = json!({
+        "name": name,
+        "unique_id": id,
+        "default_entity_id": format!("sensor.{entity}"),
+        "state_topic": topics.meter(i.pin),
+        "value_template": format!("{{{{ value_json.{} }}}}", s.key()),
+        "unit_of_measurement": unit,
+        "state_class": state_class,
+        "qos": 1,
+    });
+    if let Some(class) = class {
         v["device_class"] = json!(class);
     }
     common(&mut v, d, topics);

@@ -7,8 +7,10 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::*;
-use crate::config::BINARY_SENSOR_CLASSES;
+use crate::config::{MeterConfig, BINARY_SENSOR_CLASSES};
 use crate::wire::device::tests::description;
+use crate::wire::device::InputInfo;
+use serde_json::json;
 
 /// The stats sensors of the stats contract: key, name, unit, device_class, state_class.
 const CONTRACT: &[(&str, &str, &str, &str, &str)] = &[
@@ -220,6 +222,17 @@ fn check(topic: &str, payload: &str, ha_prefix: &str, topics: &Topics) -> (Strin
     ] {
         assert!(v.get(required).is_some(), "{topic}: `{required}` missing");
     }
+    if component == "sensor" {
+        // Only combinations Home Assistant's sensor table accepts.
+        if let Some(class) = v.get("device_class").and_then(Value::as_str) {
+            let unit = v["unit_of_measurement"].as_str().unwrap_or("");
+            let state = v["state_class"].as_str().unwrap_or("");
+            assert!(
+                crate::config::accepts(class, unit, state),
+                "{topic}: Home Assistant refuses a `{class}` sensor in `{unit}` ({state})"
+            );
+        }
+    }
     let default_id = v["default_entity_id"].as_str().expect("string");
     assert!(is_entity_id(default_id, component), "{topic}: {default_id}");
     let state = v["state_topic"].as_str().expect("string");
@@ -401,4 +414,76 @@ fn every_stats_sensor_reads_a_key_the_stats_payload_has() {
             sensor.key
         );
     }
+}
+
+/// An input named `name` on `pin` with a meter in `unit` (`class`: the total's class, if set).
+fn metered(pin: u8, unit: &str, rate_unit: Option<&str>, class: Option<&str>) -> InputInfo {
+    InputInfo {
+        pin,
+        name: format!("meter {pin}"),
+        device_class: None,
+        publish_level: false,
+        meter: Some(MeterConfig {
+            unit: unit.into(),
+            rate_unit: rate_unit.map(String::from),
+            device_class: class.map(String::from),
+            ..MeterConfig::default()
+        }),
+    }
+}
+
+#[test]
+fn meters_become_total_and_rate_sensors_home_assistant_accepts() {
+    let mut d = description();
+    d.inventory.inputs.extend([
+        metered(22, "kWh", None, None),
+        metered(23, "Wh", Some("kW"), None),
+        metered(24, "L", None, None),
+        metered(25, "m³", None, Some("gas")),
+        metered(26, "mm", None, None),
+        metered(27, "pulses", None, None),
+        metered(5, "m³", Some("L/min"), None),
+    ]);
+    let topics = Topics::new("edgetap", "pi-01");
+    let all = configs(&d, &topics);
+    assert_eq!(all.len(), 2 + 2 * 7 + CONTRACT.len());
+    for (topic, payload) in &all {
+        check(topic, payload, "homeassistant", &topics);
+        assert!(
+            !topic.contains("binary_sensor/edgetap_pi-01_gpio2") && !topic.contains("gpio5/"),
+            "{topic}: a meter input has no binary sensor"
+        );
+    }
+    let sensor = |key: &str| -> Value {
+        let topic = format!("homeassistant/sensor/edgetap_pi-01_{key}/config");
+        serde_json::from_str(all.get(&topic).unwrap_or_else(|| panic!("{topic}"))).unwrap()
+    };
+    let total = sensor("gpio22_total");
+    assert_eq!(total["device_class"], "energy");
+    assert_eq!(total["unit_of_measurement"], "kWh");
+    assert_eq!(total["state_class"], "total_increasing");
+    assert_eq!(total["state_topic"], "edgetap/pi-01/gpio/22/meter");
+    assert_eq!(total["value_template"], "{{ value_json.total }}");
+    assert_eq!(total["unique_id"], "edgetap_pi-01_gpio22_total");
+    assert_eq!(total["default_entity_id"], "sensor.pi_01_gpio22_total");
+    let rate = sensor("gpio22_rate");
+    assert_eq!(
+        (
+            &rate["device_class"],
+            &rate["unit_of_measurement"],
+            &rate["state_class"]
+        ),
+        (&json!("power"), &json!("kW"), &json!("measurement"))
+    );
+    assert_eq!(sensor("gpio24_total")["device_class"], "water");
+    assert_eq!(sensor("gpio24_rate")["device_class"], "volume_flow_rate");
+    assert_eq!(sensor("gpio25_total")["device_class"], "gas");
+    assert_eq!(sensor("gpio26_total")["device_class"], "precipitation");
+    assert_eq!(
+        sensor("gpio26_rate")["device_class"],
+        "precipitation_intensity"
+    );
+    assert!(sensor("gpio27_total").get("device_class").is_none());
+    assert!(sensor("gpio27_rate").get("device_class").is_none());
+    assert_eq!(sensor("gpio5_rate")["unit_of_measurement"], "L/min");
 }

@@ -10,10 +10,12 @@
 //! * [`health`]: the JSON of the periodic `stats` message.
 //! * [`device`]: what the agent says about itself (the retained `info` payload).
 //! * [`discovery`]: Home Assistant MQTT discovery payloads.
+//! * [`meter`]: the JSON of `gpio/<pin>/meter` and `gpio/<pin>/watchdog`.
 
 pub mod device;
 pub mod discovery;
 pub mod health;
+pub mod meter;
 pub mod payload;
 pub mod status;
 pub mod topics;

@@ -38,6 +38,16 @@ impl Topics {
         format!("{}/{}/gpio/{}", self.prefix, self.device, pin)
     }
 
+    /// `<prefix>/<id>/gpio/<pin>/meter`: retained meter reading.
+    pub fn meter(&self, pin: u8) -> String {
+        format!("{}/meter", self.gpio(pin))
+    }
+
+    /// `<prefix>/<id>/gpio/<pin>/watchdog`: one event per silence, not retained.
+    pub fn watchdog(&self, pin: u8) -> String {
+        format!("{}/watchdog", self.gpio(pin))
+    }
+
     /// `<prefix>/<id>/info`: retained device description.
     pub fn info(&self) -> String {
         self.sub("info")

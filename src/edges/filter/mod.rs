@@ -57,7 +57,7 @@ pub(crate) fn drive(
     out
 }
 #[cfg(test)]
-mod reference;
+pub(crate) mod reference;
 
 pub use bank::FilterBank;
 pub use chain::PinFilter;
