@@ -334,8 +334,10 @@ fn realtime_loop(m: &mut Machine, stop: &Shutdown) {
 /// Emulated time moves only as far as the sampler's waits grant.
 fn lockstep_loop(m: &mut Machine, lock: &Lockstep, stop: &Shutdown) {
     while !stop.is_triggered() {
-        m.poll_registers();
+        // The grant is read before the registers: whatever the agent wrote before granting
+        // this time is then seen at the time it was written, not one grant later.
         let target = lock.granted_ps();
+        m.poll_registers();
         let reached = m.run_until(target);
         m.show_timer();
         if reached >= target {
