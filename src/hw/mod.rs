@@ -15,6 +15,8 @@ pub mod check;
 pub mod clock;
 mod devicetree;
 pub mod dmamem;
+pub mod gpio_out;
+pub mod gpio_restore;
 pub mod mailbox;
 pub mod mmio;
 pub mod orphan;
