@@ -463,6 +463,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         start_utc_us: None,
         faults: Default::default(),
         cb_cost_ns: edgetap::emu::cb_cost_ns(board),
+        loopback: Vec::new(),
     };
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }

@@ -207,3 +207,18 @@ fsync = "batch"
     );
     assert!(err.unwrap_err().to_string().contains("spool.policy"));
 }
+
+#[test]
+fn a_loopback_wire_needs_two_different_gpios() {
+    let wired = |pairs: &str| {
+        emulated("").replace(
+            "signal = \"x.vcd\"\n[[inputs]]",
+            &format!("signal = \"x.vcd\"\nloopback = {pairs}\n[[inputs]]"),
+        )
+    };
+    load_str(&wired("[[18, 17]]"), Path::new(".")).expect("valid");
+    assert_eq!(
+        fields(&wired("[[18, 18], [60, 17]]")),
+        vec!["sampler.emulated.loopback", "sampler.emulated.loopback"]
+    );
+}
