@@ -9,6 +9,11 @@ use support::agent::{demo_signal, edgetap};
 
 /// Runs `edgetap selftest` on an emulated `board` (lock-step) with extra `--set`s.
 fn selftest(dir: &Path, board: &str, sets: &[&str]) -> (bool, String) {
+    selftest_args(dir, board, sets, &[])
+}
+
+/// Runs `edgetap selftest` on an emulated `board` (lock-step) with extra `--set`s and `args`.
+fn selftest_args(dir: &Path, board: &str, sets: &[&str], args: &[&str]) -> (bool, String) {
     let signal = demo_signal(dir, 1);
     let config = dir.join(format!("{board}.toml"));
     std::fs::write(
@@ -27,6 +32,7 @@ fn selftest(dir: &Path, board: &str, sets: &[&str]) -> (bool, String) {
     for s in sets {
         cmd.args(["--set", s]);
     }
+    cmd.args(args);
     let out = cmd.output().expect("run selftest");
     (
         out.status.success(),
@@ -58,4 +64,89 @@ fn a_failing_selftest_says_what_failed_and_exits_non_zero() {
     assert!(!ok, "{out}");
     let last = out.lines().last().unwrap_or_default();
     assert!(last.starts_with("selftest: FAIL channel"), "{out}");
+}
+
+/// The loopback selftest on an emulated `board` wired GPIO 18 → GPIO 17, with extra `--set`s.
+fn loopback(board: &str, sets: &[&str]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut all = vec!["sampler.emulated.loopback=[[18, 17]]"];
+    all.extend_from_slice(sets);
+    selftest_args(dir.path(), board, &all, &["--loopback", "18:17"])
+}
+
+/// The line of check `what`, or a panic showing the whole report.
+fn line<'a>(out: &'a str, what: &str) -> &'a str {
+    out.lines()
+        .find(|l| l[4..].trim_start().starts_with(what))
+        .unwrap_or_else(|| panic!("no {what} line:\n{out}"))
+}
+
+#[test]
+fn the_loopback_selftest_passes_on_a_wired_emulated_board() {
+    for board in ["pi3", "pi4"] {
+        let (ok, out) = loopback(board, &[]);
+        assert!(ok, "{board}:\n{out}");
+        assert_eq!(out.lines().last(), Some("selftest: ok"), "{board}:\n{out}");
+        for what in [
+            "loopback", "capture", "output", "pulses", "timing", "restore",
+        ] {
+            assert!(
+                line(&out, what).starts_with("ok"),
+                "{board}: {what}:\n{out}"
+            );
+        }
+        assert!(
+            line(&out, "pulses").contains("40 of 40 pulses seen, 0 missed, 0 extra"),
+            "{out}"
+        );
+        assert!(
+            line(&out, "restore").contains("GPIO 18 is input again (it was input)"),
+            "{out}"
+        );
+        // The default period is 5 µs: every edge is seen within it (the bound is 15 µs).
+        let timing = line(&out, "timing");
+        let max: u64 = timing
+            .split("max ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no max in {timing}"));
+        assert!(max <= 5, "{timing}");
+    }
+}
+
+#[test]
+fn pulses_lost_on_the_wire_fail_the_loopback_selftest() {
+    let (ok, out) = loopback("pi4", &["sampler.emulated.faults.loopback_drop_every=7"]);
+    assert!(!ok, "{out}");
+    // The wire lost pulses 7, 14, 21, 28 and 35; the output pin itself had them all.
+    assert!(line(&out, "output").starts_with("ok"), "{out}");
+    let pulses = line(&out, "pulses");
+    assert!(
+        pulses.starts_with("FAIL")
+            && pulses.contains("35 of 40 pulses seen, 5 missed")
+            && pulses.contains("#7 #14 #21 #28 #35"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("selftest: FAIL pulses")),
+        "{out}"
+    );
+    assert!(line(&out, "restore").starts_with("ok"), "{out}");
+}
+
+#[test]
+fn an_unwired_loopback_says_what_to_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out) = selftest_args(dir.path(), "pi4", &[], &["--loopback", "18:17"]);
+    assert!(!ok, "{out}");
+    let pulses = line(&out, "pulses");
+    assert!(
+        pulses.contains("0 of 40 pulses seen")
+            && pulses.contains("is GPIO 18 wired to it?")
+            && pulses.contains("sampler.emulated.loopback = [[18, 17]]"),
+        "{out}"
+    );
 }

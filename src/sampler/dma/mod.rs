@@ -6,6 +6,8 @@
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
 mod copy;
+pub mod loopback;
+mod pulses;
 mod ring;
 pub mod selftest;
 mod source;
@@ -81,7 +83,17 @@ impl DmaSampler {
         pins: &[u8],
         state_dir: &std::path::Path,
     ) -> Result<DmaSampler, SamplerError> {
-        let src = source::open(s, pins)?;
+        DmaSampler::open_on(source::open(s, pins)?, s, words, state_dir)
+    }
+
+    /// Like [`DmaSampler::open`], on a board already opened (the loopback selftest drives
+    /// a pin of the same board).
+    fn open_on(
+        src: source::Source,
+        s: &SamplerConfig,
+        words: LevelWords,
+        state_dir: &std::path::Path,
+    ) -> Result<DmaSampler, SamplerError> {
         let board = &src.board;
         // A chain a killed run left running goes first: it may hold this very channel (which
         // would then look taken by someone else), and its memory is leaked until released.
