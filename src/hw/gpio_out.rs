@@ -8,15 +8,12 @@
 //! n / 32, bit n % 32). Function codes: 0 input, 1 output, 4–7 ALT0–3, 3 ALT4, 2 ALT5.
 //!
 //! The arithmetic here is pure; every access goes through [`Words`] (aligned 32-bit volatile),
-//! so the same code runs on `/dev/mem`, the emulated board and a test recorder. A pin claimed
-//! with [`OutputPin`] gets its previous function back when the claim drops, and from the
-//! signal handlers (see `gpio_restore`), so an interrupted selftest never leaves a pin driving
-//! a wire that was an input before.
+//! so the same code runs on `/dev/mem`, the emulated board and a test recorder. Claiming a pin
+//! (and giving it back however the process ends) is `gpio_claim`'s.
 
 use std::fmt;
 
 use super::access::Words;
-use super::gpio_restore;
 use super::mmio::{Mapping, PhysMem};
 use super::regs::{field, gpio};
 use super::HwError;
@@ -169,7 +166,7 @@ pub fn check_input(gpio: &impl Words, pin: u8) -> Result<(), HwError> {
 }
 
 /// Refuses a GPIO number no supported SoC has.
-fn check_pin(pin: u8) -> Result<(), HwError> {
+pub(super) fn check_pin(pin: u8) -> Result<(), HwError> {
     if pin > MAX_GPIO {
         return Err(HwError::Settings {
             field: "--loopback".into(),
@@ -182,73 +179,6 @@ fn check_pin(pin: u8) -> Result<(), HwError> {
 /// Maps the GPIO block of a SoC whose peripherals start at physical `periph_base`.
 pub fn map(mem: &PhysMem, periph_base: u64) -> Result<Mapping, HwError> {
     mem.map(periph_base + gpio::BASE, GPIO_MAP_LEN)
-}
-
-/// A pin claimed as an output, driven low at first. Dropping it restores the pin's previous
-/// function (and level, if it was an output); so do the signal handlers while it is claimed.
-#[derive(Debug)]
-pub struct OutputPin {
-    gpio: Mapping,
-    pin: u8,
-    was: Function,
-    level_before: bool,
-    slot: usize,
-}
-
-impl OutputPin {
-    /// Claims `pin` of the GPIO block `gpio` as an output driven low. Refused when a peripheral
-    /// owns the pin (an ALT function): driving it would fight that peripheral.
-    pub fn claim(gpio: Mapping, pin: u8) -> Result<OutputPin, HwError> {
-        check_pin(pin)?;
-        let was = function(&gpio, pin);
-        if let Function::Alt(_) = was {
-            return Err(HwError::Settings {
-                field: "--loopback".into(),
-                reason: format!(
-                    "GPIO {pin} (OUT) is {was}: a peripheral owns it; wire a free pin instead"
-                ),
-            });
-        }
-        let level_before = level(&gpio, pin);
-        // Registered before the first write, so a signal from here on puts the pin back.
-        let slot = gpio_restore::register(&gpio, pin, was, level_before)?;
-        make_output(&gpio, pin);
-        Ok(OutputPin {
-            gpio,
-            pin,
-            was,
-            level_before,
-            slot,
-        })
-    }
-
-    /// Drives the pin high or low.
-    pub fn drive(&self, high: bool) {
-        drive(&self.gpio, self.pin, high);
-    }
-
-    /// The pin's number.
-    pub fn pin(&self) -> u8 {
-        self.pin
-    }
-
-    /// The function the pin had before the claim (and gets back on drop).
-    pub fn was(&self) -> Function {
-        self.was
-    }
-
-    /// The GPIO block (for reading other pins' functions and levels).
-    pub fn gpio(&self) -> &Mapping {
-        &self.gpio
-    }
-}
-
-impl Drop for OutputPin {
-    fn drop(&mut self) {
-        restore(&self.gpio, self.pin, self.was, self.level_before);
-        // After the restore, before the mapping goes: a handler may run the restore once more.
-        gpio_restore::unregister(self.slot);
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! next start stops the orphaned chain (see `orphan`).
 //!
 //! Stopping twice is harmless, so every path simply stops everything registered. The signal
-//! handlers also give pins the selftest claimed as outputs their function back (`gpio_restore`).
+//! handlers also give pins the selftest claimed as outputs their function back (`gpio_claim`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
@@ -78,11 +78,21 @@ pub fn fired() -> bool {
     FIRED.load(Ordering::SeqCst)
 }
 
-/// What the signal handlers do: stop every registered channel, then give pins claimed as
-/// outputs their previous function back (see `gpio_restore`). Async-signal-safe.
+/// What else the signal handlers run after stopping the channels (set once: `gpio_claim`'s
+/// restore of pins claimed as outputs); it says whether it did anything. Read lock-free.
+static ON_SIGNAL: OnceLock<fn() -> bool> = OnceLock::new();
+
+/// Makes the signal handlers also run `hook` (async-signal-safe, like `stop_all`); the first
+/// hook set stays.
+pub(super) fn on_signal(hook: fn() -> bool) {
+    let _ = ON_SIGNAL.set(hook);
+}
+
+/// What the signal handlers do: stop every registered channel, then run the hook (pins claimed
+/// as outputs get their previous function back). Async-signal-safe.
 fn emergency() {
     stop_all();
-    if super::gpio_restore::restore_all() {
+    if ON_SIGNAL.get().is_some_and(|hook| hook()) {
         FIRED.store(true, Ordering::SeqCst);
     }
 }

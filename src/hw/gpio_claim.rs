@@ -1,12 +1,13 @@
-//! The emergency half of [`super::gpio_out::OutputPin`]: claimed pins are registered here, so
-//! the teardown's signal handlers (SIGINT/TERM/HUP/QUIT and the crash signals) can give them
-//! their previous function back where no Rust reference can be reached. Async-signal-safe:
-//! atomics and volatile accesses only. Restoring twice is harmless.
+//! A pin claimed as an output ([`OutputPin`]), and given its previous function back however
+//! the process ends: when the claim drops (errors, panics), and from the teardown's signal
+//! handlers (SIGINT/TERM/HUP/QUIT and the crash signals), where no Rust reference can be
+//! reached: claimed pins are registered here by address, and [`restore_all`] is
+//! async-signal-safe (atomics and volatile accesses only). Restoring twice is harmless.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use super::access::Words;
-use super::gpio_out::{self, Function};
+use super::gpio_out::{check_pin, drive, function, level, make_output, restore, Function};
 use super::mmio::Mapping;
 use super::teardown;
 use super::HwError;
@@ -23,13 +24,9 @@ static CLAIMS: [AtomicU32; SLOTS] = [const { AtomicU32::new(0) }; SLOTS];
 
 /// Registers `pin` of the GPIO block `gpio` to be restored to `was` (and `level`, for an
 /// output) from a signal handler; returns its slot. Installs the teardown's handlers.
-pub(super) fn register(
-    gpio: &Mapping,
-    pin: u8,
-    was: Function,
-    level: bool,
-) -> Result<usize, HwError> {
+fn register(gpio: &Mapping, pin: u8, was: Function, level: bool) -> Result<usize, HwError> {
     teardown::install()?;
+    teardown::on_signal(restore_all);
     let claim = u32::from(pin) | was.bits() << 8 | u32::from(level) << 16;
     for (slot, base) in BASES.iter().enumerate() {
         if base
@@ -47,7 +44,7 @@ pub(super) fn register(
 }
 
 /// Forgets slot `slot` (its pin was restored by the claim's drop).
-pub(super) fn unregister(slot: usize) {
+fn unregister(slot: usize) {
     BASES[slot].store(0, Ordering::SeqCst);
 }
 
@@ -63,7 +60,7 @@ pub fn restore_all() -> bool {
         let pin = (claim & 0xFF) as u8;
         let was = Function::from_bits(claim >> 8);
         let level = claim >> 16 & 1 == 1;
-        gpio_out::restore(&RawGpio(addr), pin, was, level);
+        restore(&RawGpio(addr), pin, was, level);
         any = true;
     }
     any
@@ -86,10 +83,77 @@ impl Words for RawGpio {
     }
 }
 
+/// A pin claimed as an output, driven low at first. Dropping it restores the pin's previous
+/// function (and level, if it was an output); so do the signal handlers while it is claimed.
+#[derive(Debug)]
+pub struct OutputPin {
+    gpio: Mapping,
+    pin: u8,
+    was: Function,
+    level_before: bool,
+    slot: usize,
+}
+
+impl OutputPin {
+    /// Claims `pin` of the GPIO block `gpio` as an output driven low. Refused when a peripheral
+    /// owns the pin (an ALT function): driving it would fight that peripheral.
+    pub fn claim(gpio: Mapping, pin: u8) -> Result<OutputPin, HwError> {
+        check_pin(pin)?;
+        let was = function(&gpio, pin);
+        if let Function::Alt(_) = was {
+            return Err(HwError::Settings {
+                field: "--loopback".into(),
+                reason: format!(
+                    "GPIO {pin} (OUT) is {was}: a peripheral owns it; wire a free pin instead"
+                ),
+            });
+        }
+        let level_before = level(&gpio, pin);
+        // Registered before the first write, so a signal from here on puts the pin back.
+        let slot = register(&gpio, pin, was, level_before)?;
+        make_output(&gpio, pin);
+        Ok(OutputPin {
+            gpio,
+            pin,
+            was,
+            level_before,
+            slot,
+        })
+    }
+
+    /// Drives the pin high or low.
+    pub fn drive(&self, high: bool) {
+        drive(&self.gpio, self.pin, high);
+    }
+
+    /// The pin's number.
+    pub fn pin(&self) -> u8 {
+        self.pin
+    }
+
+    /// The function the pin had before the claim (and gets back on drop).
+    pub fn was(&self) -> Function {
+        self.was
+    }
+
+    /// The GPIO block (for reading other pins' functions and levels).
+    pub fn gpio(&self) -> &Mapping {
+        &self.gpio
+    }
+}
+
+impl Drop for OutputPin {
+    fn drop(&mut self) {
+        restore(&self.gpio, self.pin, self.was, self.level_before);
+        // After the restore, before the mapping goes: a handler may run the restore once more.
+        unregister(self.slot);
+    }
+}
+
 /// Serialises the unit tests that claim pins: `restore_all` in one must not restore another's.
 #[cfg(test)]
 pub(crate) static CLAIM_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[cfg(test)]
-#[path = "gpio_restore_tests.rs"]
+#[path = "gpio_claim_tests.rs"]
 mod tests;
