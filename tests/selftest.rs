@@ -91,7 +91,7 @@ fn line<'a>(out: &'a str, what: &str) -> &'a str {
 
 #[test]
 fn the_loopback_selftest_passes_on_a_wired_emulated_board() {
-    for board in ["pi3", "pi4"] {
+    for board in ["pi1", "pi3", "pi4"] {
         let (ok, out) = loopback(board, &[]);
         assert!(ok, "{board}:\n{out}");
         assert_eq!(out.lines().last(), Some("selftest: ok"), "{board}:\n{out}");
