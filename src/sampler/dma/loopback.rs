@@ -13,16 +13,15 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::edges::decode::Decoder;
-use crate::edges::Edge;
 use crate::hw::clock::HostClock;
 use crate::hw::gpio_claim::OutputPin;
 use crate::hw::gpio_out::{self, MAX_GPIO};
 use crate::hw::mmio::Mapping;
 use crate::hw::teardown;
-use crate::sampler::{Backend, Block, LevelWords, Sampler, SamplerConfig};
+use crate::sampler::{Backend, LevelWords, SamplerConfig};
 use crate::shutdown::Shutdown;
 
+use super::loopback_capture::Capture;
 use super::pulses::{self, Comparison, Driven, Planned};
 use super::selftest::Report;
 use super::{source, DmaSampler};
@@ -166,7 +165,7 @@ fn sample_pulses(
             pulses::WIDTH_MARGIN_US
         ),
     );
-    let mut cap = Capture::new(lb, words, s.period_us);
+    let mut cap = Capture::new([lb.out, lb.inp], words, s.period_us);
     let shutdown = Shutdown::new();
     // The first block: the chain runs, and the levels before any pulse are known.
     if let Err(why) = cap.next(&mut sampler, &shutdown) {
@@ -353,57 +352,6 @@ fn wait_until(clock: &dyn HostClock, t_us: u64) {
     let now = clock.utc_us();
     if t_us > now {
         clock.wait_exact(Duration::from_micros(t_us - now));
-    }
-}
-
-/// The blocks the sampler handed on, decoded as the agent decodes them.
-struct Capture {
-    decoder: Decoder,
-    block: Block,
-    edges: Vec<Edge>,
-    /// Samples lost between blocks.
-    lost: u64,
-    /// Blocks taken.
-    blocks: u64,
-    /// UTC µs just after the last block's last sample.
-    end_us: u64,
-}
-
-impl Capture {
-    fn new(lb: Loopback, words: LevelWords, period_us: u32) -> Capture {
-        Capture {
-            decoder: Decoder::new([lb.out, lb.inp]),
-            block: Block::new(period_us, words),
-            edges: Vec::new(),
-            lost: 0,
-            blocks: 0,
-            end_us: 0,
-        }
-    }
-
-    /// Takes and decodes the next block.
-    fn next(&mut self, sampler: &mut DmaSampler, shutdown: &Shutdown) -> Result<(), String> {
-        match sampler.next_block(&mut self.block, shutdown) {
-            Ok(true) => {
-                if self.blocks > 0 {
-                    self.lost += self.block.lost_before;
-                }
-                self.blocks += 1;
-                self.decoder.decode(&self.block, &mut self.edges);
-                self.end_us = self.block.end_us();
-                Ok(())
-            }
-            Ok(false) => Err("interrupted: the sampler stopped".into()),
-            Err(e) => Err(format!("the sampler failed: {e}")),
-        }
-    }
-
-    /// `(µs, high)` of `pin`'s edges from `from_us` on.
-    fn pin_edges(&self, pin: u8, from_us: u64) -> impl Iterator<Item = (u64, bool)> + '_ {
-        self.edges
-            .iter()
-            .filter(move |e| e.pin == pin && e.t_us >= from_us)
-            .map(|e| (e.t_us, e.level == 1))
     }
 }
 

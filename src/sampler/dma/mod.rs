@@ -7,6 +7,7 @@
 
 mod copy;
 pub mod loopback;
+mod loopback_capture;
 mod pulses;
 mod ring;
 pub mod selftest;
