@@ -9,7 +9,8 @@
 //! The modules form layers; each imports only from layers below it (lowest first):
 //!
 //! 1. leaves: [`block`] (the data a sampler hands on), [`shutdown`], [`procstat`], [`stats`],
-//!    [`spool`], [`random`];
+//!    [`spool`], [`random`], [`liveness`] (the watchdog's decisions), [`privilege`] (giving up
+//!    root and capabilities after set-up);
 //! 2. [`edges`] (edges, decoder, filters, batcher), then [`vcd`], then [`signal`];
 //! 3. [`hw`] (registers, control blocks, boards: the only `unsafe`), then [`emu`] (the emulated
 //!    board), then [`sampler`];
@@ -35,9 +36,12 @@ pub mod edges;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod hw;
+pub mod liveness;
 pub mod mqtt;
 pub mod pipeline;
 pub mod presence;
+#[allow(unsafe_code)]
+pub mod privilege;
 pub mod procstat;
 pub mod queue;
 pub mod random;

@@ -38,6 +38,9 @@ pub struct Stats {
     pub spool_pending: AtomicU64,
     /// Whether the spool works now, and why not (a gauge).
     pub spool_state: Mutex<SpoolHealth>,
+    /// Times [`Stats::spool_state`] changed: lets the link notice a change (and re-announce
+    /// `info`) with one relaxed load instead of a lock per publish.
+    pub spool_state_changes: AtomicU64,
     /// Samples lost to gaps (overruns, restarts).
     pub samples_lost: AtomicU64,
     /// Times the DMA channel stopped by itself and was restarted.
@@ -72,6 +75,7 @@ impl Default for Stats {
             spool_bytes: AtomicU64::new(0),
             spool_pending: AtomicU64::new(0),
             spool_state: Mutex::new(SpoolHealth::default()),
+            spool_state_changes: AtomicU64::new(0),
             samples_lost: AtomicU64::new(0),
             dma_restarts: AtomicU64::new(0),
             overruns: AtomicU64::new(0),
@@ -115,9 +119,13 @@ impl Stats {
 
     /// Sets the spool's state (and its reason; empty when `ok` or `off` needs none).
     pub fn set_spool_health(&self, state: SpoolState, reason: impl Into<String>) {
+        let reason = reason.into();
         let mut h = self.spool_state.lock().unwrap_or_else(|e| e.into_inner());
-        h.state = state;
-        h.reason = reason.into();
+        if h.state != state || h.reason != reason {
+            h.state = state;
+            h.reason = reason;
+            Stats::add(&self.spool_state_changes, 1);
+        }
     }
 
     /// Every counter now. Not atomic as a whole (each counter is read on its own), which is

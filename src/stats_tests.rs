@@ -65,3 +65,16 @@ fn rates_without_elapsed_time_or_with_a_counter_going_down_are_zero() {
     let r = Rates::between(&before, &after, Duration::from_secs(1));
     assert_eq!(r.samples_per_s, 0.0);
 }
+
+#[test]
+fn the_spool_state_counts_changes_not_repeats() {
+    let s = Stats::default();
+    let before = Stats::get(&s.spool_state_changes);
+    s.set_spool_health(SpoolState::Ok, "");
+    s.set_spool_health(SpoolState::Ok, "");
+    assert_eq!(Stats::get(&s.spool_state_changes), before + 1);
+    s.set_spool_health(SpoolState::Degraded, "cannot open: x");
+    s.set_spool_health(SpoolState::Degraded, "cannot open: y");
+    assert_eq!(Stats::get(&s.spool_state_changes), before + 3);
+    assert_eq!(s.spool_health().reason, "cannot open: y");
+}

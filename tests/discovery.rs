@@ -83,11 +83,11 @@ rollback_after_s = 5
 fn discovery_topics(prefix: &str, device: &str, inputs: &[u8]) -> BTreeSet<String> {
     inputs
         .iter()
-        .map(|p| format!("{prefix}/binary_sensor/{device}_gpio{p}/config"))
+        .map(|p| format!("{prefix}/binary_sensor/edgetap_{device}_gpio{p}/config"))
         .chain(
             STATS_KEYS
                 .iter()
-                .map(|k| format!("{prefix}/sensor/{device}_{k}/config")),
+                .map(|k| format!("{prefix}/sensor/edgetap_{device}_{k}/config")),
         )
         .collect()
 }
@@ -173,20 +173,20 @@ fn configs_are_retained_republished_on_ha_online_and_cleared_when_an_input_goes(
         "{}",
         agent.stderr()
     );
-    let door = json(&kept["homeassistant/binary_sensor/ha1_gpio17/config"]);
+    let door = json(&kept["homeassistant/binary_sensor/edgetap_ha1_gpio17/config"]);
     assert_eq!(door["state_topic"], "edgetap/ha1/gpio/17");
     assert_eq!(door["availability_topic"], "edgetap/ha1/status");
     assert_eq!(door["device_class"], "door");
     assert_eq!(door["name"], "door");
-    assert_eq!(door["unique_id"], "ha1_gpio17");
-    let plain = json(&kept["homeassistant/binary_sensor/ha1_gpio18/config"]);
+    assert_eq!(door["unique_id"], "edgetap_ha1_gpio17");
+    let plain = json(&kept["homeassistant/binary_sensor/edgetap_ha1_gpio18/config"]);
     assert_eq!(plain["name"], "GPIO 18");
-    let cpu = json(&kept["homeassistant/sensor/ha1_cpu_percent/config"]);
+    let cpu = json(&kept["homeassistant/sensor/edgetap_ha1_cpu_percent/config"]);
     assert_eq!(cpu["state_topic"], "edgetap/ha1/stats");
     assert_eq!(cpu["value_template"], "{{ value_json.cpu_percent }}");
     println!(
         "binary_sensor config: {}",
-        kept["homeassistant/binary_sensor/ha1_gpio17/config"].text()
+        kept["homeassistant/binary_sensor/edgetap_ha1_gpio17/config"].text()
     );
     // The state HA reads is one of the payloads the config names.
     let level = retained(broker.port(), "edgetap/ha1/gpio/17");
@@ -205,6 +205,7 @@ fn configs_are_retained_republished_on_ha_online_and_cleared_when_an_input_goes(
         (Some("replay"), Some("replay"))
     );
     assert_eq!(i["device"], "ha1");
+    assert_eq!(i["spool"], serde_json::json!({"state": "ok", "reason": ""}));
     assert_eq!(i["version"], env!("CARGO_PKG_VERSION"));
     assert!(i["run"].as_u64().is_some() && i["period_us"] == 5);
 
@@ -229,7 +230,7 @@ fn configs_are_retained_republished_on_ha_online_and_cleared_when_an_input_goes(
     );
     let r = result(&live, "ha1", &mut seen);
     assert_eq!(r["ok"], true, "{r}");
-    let gone = "homeassistant/binary_sensor/ha1_gpio18/config";
+    let gone = "homeassistant/binary_sensor/edgetap_ha1_gpio18/config";
     let cleared = seen.iter().any(|m| m.topic == gone && m.payload.is_empty())
         || live
             .wait_for(|m| m.topic == gone && m.payload.is_empty(), WAIT)
@@ -261,7 +262,7 @@ fn configs_are_retained_republished_on_ha_online_and_cleared_when_an_input_goes(
     );
     let mut seen = Vec::new();
     assert_eq!(result(&live, "ha1", &mut seen)["ok"], true);
-    let is_17 = |m: &Msg| m.topic == "homeassistant/binary_sensor/ha1_gpio17/config";
+    let is_17 = |m: &Msg| m.topic == "homeassistant/binary_sensor/edgetap_ha1_gpio17/config";
     collect_more(&live, &mut seen, |m| m.iter().any(is_17));
     let renamed = seen
         .iter()
@@ -417,7 +418,7 @@ fn a_restart_clears_inputs_removed_from_the_file_and_a_resumed_session_is_not_fl
     config(dir.path(), "ha3", proxy_port, only17, "");
     live.drain();
     let agent = AgentProcess::start(&cfg, &[]);
-    let gone = "homeassistant/binary_sensor/ha3_gpio18/config";
+    let gone = "homeassistant/binary_sensor/edgetap_ha3_gpio18/config";
     live.wait_for(|m| m.topic == gone && m.payload.is_empty(), WAIT)
         .unwrap_or_else(|| panic!("{gone} not cleared after the restart:\n{}", agent.stderr()));
     let kept = retained(broker.port(), "homeassistant/#");
@@ -460,5 +461,71 @@ fn a_sampler_change_shows_the_new_board_in_info_and_discovery() {
         assert_eq!(dev["model"], "Raspberry Pi 4B (emulated)", "{}", m.topic);
         assert_eq!(dev["manufacturer"], "edgetap (emulated)", "{}", m.topic);
     }
+    drop(agent);
+}
+
+#[test]
+fn an_upgrade_clears_the_unprefixed_configs_before_publishing_the_prefixed_ones() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "ha5", broker.port(), TWO_INPUTS, "");
+    // What a release before prefixed unique ids left: configs retained on topics whose
+    // object id is `<id>_…`, and their record in state_dir.
+    let old: BTreeSet<String> = [17u8, 18]
+        .iter()
+        .map(|p| format!("homeassistant/binary_sensor/ha5_gpio{p}/config"))
+        .chain(
+            STATS_KEYS
+                .iter()
+                .map(|k| format!("homeassistant/sensor/ha5_{k}/config")),
+        )
+        .collect();
+    for t in &old {
+        publish(broker.port(), t, br#"{"unique_id":"old"}"#, true);
+    }
+    let state = dir.path().join("ha5-state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("ha-discovery.json"),
+        serde_json::to_vec(&old).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(retained(broker.port(), "homeassistant/#").len(), old.len());
+
+    let live = Subscriber::connect(broker.port(), "homeassistant/#");
+    // The retained old configs arrive first at a new subscription: skip them.
+    live.collect_until(|m| m.len() >= old.len(), WAIT);
+    let agent = AgentProcess::start(&cfg, &[]);
+    let new = discovery_topics("homeassistant", "ha5", &[17, 18]);
+    let seen = live.collect_until(
+        |m| {
+            let published = m.iter().filter(|m| !m.payload.is_empty()).count();
+            published >= new.len()
+        },
+        WAIT,
+    );
+    let first_new = seen
+        .iter()
+        .position(|m| !m.payload.is_empty())
+        .unwrap_or_else(|| panic!("nothing published:\n{}", agent.stderr()));
+    let cleared_before: BTreeSet<String> = seen[..first_new]
+        .iter()
+        .filter(|m| m.payload.is_empty())
+        .map(|m| m.topic.clone())
+        .collect();
+    assert_eq!(
+        cleared_before, old,
+        "every old config is cleared before the first new one"
+    );
+    let kept = retained(broker.port(), "homeassistant/#");
+    assert_eq!(kept.keys().cloned().collect::<BTreeSet<_>>(), new);
+    let door = json(&kept["homeassistant/binary_sensor/edgetap_ha5_gpio17/config"]);
+    assert_eq!(door["unique_id"], "edgetap_ha5_gpio17");
+    assert_eq!(
+        door["default_entity_id"], "binary_sensor.ha5_gpio17",
+        "the entity id (and with it the history) stays what it was"
+    );
+    let cpu = json(&kept["homeassistant/sensor/edgetap_ha5_cpu_percent/config"]);
+    assert_eq!(cpu["default_entity_id"], "sensor.ha5_cpu_percent");
     drop(agent);
 }

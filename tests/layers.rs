@@ -8,7 +8,16 @@ use std::path::Path;
 
 /// The layers, lowest first; modules in one layer do not import each other.
 const LAYERS: &[&[&str]] = &[
-    &["block", "shutdown", "procstat", "stats", "spool", "random"],
+    &[
+        "block",
+        "shutdown",
+        "procstat",
+        "stats",
+        "spool",
+        "random",
+        "liveness",
+        "privilege",
+    ],
     &["edges"],
     &["vcd"],
     &["signal"],

@@ -87,6 +87,7 @@ impl Controller {
             || !c.pins_removed.is_empty()
             || !c.filters_changed.is_empty()
             || !c.limits_changed.is_empty()
+            || !c.pulls_changed.is_empty()
             || c.sampler_restart
             || c.batch_changed;
         if sampling {

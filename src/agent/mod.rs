@@ -4,8 +4,13 @@
 //!
 //! * [`sampling`]: the sampling thread, taking new configs between blocks.
 //! * [`control`]: `config/set` → check → apply live → persist → `config/result`.
+//! * `notify`: readiness, watchdog keep-alives and status for systemd.
+//!
+//! Once the sampler is open (hardware mapped, memory allocated) and before any thread of its
+//! own starts, the agent gives up privilege ([`crate::privilege`]).
 
 mod control;
+mod notify;
 pub mod sampling;
 
 use std::sync::Arc;
@@ -13,6 +18,7 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use crate::config::{self, Config, RemoteConfig};
+use crate::liveness::Heartbeats;
 use crate::mqtt::{self, EmbeddedBroker, MqttError};
 use crate::queue::DropOldestQueue;
 use crate::sampler::{self, SamplerError};
@@ -35,6 +41,9 @@ pub enum AgentError {
     /// A thread could not be started or died.
     #[error("{0}")]
     Thread(String),
+    /// Privilege could not be given up after set-up.
+    #[error("giving up privilege after set-up: {0}")]
+    Privilege(#[from] crate::privilege::PrivilegeError),
 }
 
 /// The largest run id: 2^53 − 1, the largest integer a JSON consumer reading numbers as doubles
@@ -81,6 +90,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     };
 
     let sampler = sampler::open(&config)?;
+    give_up_privilege(&config)?;
     let run_id = new_run_id();
     let device = DeviceInfo::new(
         config.device_id.clone(),
@@ -112,12 +122,14 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
 
     let queue = Arc::new(DropOldestQueue::new(config.batch.queue_batches));
     let (updates_tx, updates) = std::sync::mpsc::channel();
+    let beats = Arc::new(Heartbeats::default());
     let sampling = {
-        let (queue, stats, shutdown, config) = (
+        let (queue, stats, shutdown, config, beats) = (
             queue.clone(),
             stats.clone(),
             shutdown.clone(),
             config.clone(),
+            beats.clone(),
         );
         std::thread::Builder::new()
             .name("edgetap-sampling".into())
@@ -129,6 +141,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
                     stats: &stats,
                     shutdown: &shutdown,
                     updates,
+                    beats: &beats,
                 }
                 .run(sampler);
                 // Always end the queue: the publisher drains it and stops.
@@ -151,22 +164,40 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         device,
     };
     let controller = tokio::spawn(controller.run(shutdown.clone()));
-    let published = mqtt::Publishing::new(
+    let manager = notify::ServiceManager::from_env();
+    let notifier = manager.map(|m| {
+        tokio::spawn(notify::run(
+            m,
+            beats.clone(),
+            stats.clone(),
+            config.pins().collect(),
+            shutdown.clone(),
+        ))
+    });
+    let mut publishing = mqtt::Publishing::new(
         config.mqtt.clone(),
         config.device_id.clone(),
         queue.clone(),
         stats.clone(),
         shutdown.clone(),
-    )
-    .control(link)
-    .state(config.state_dir.clone(), config.spool.clone())
-    .stats(run_id, config.stats.clone())
-    .describe(description)
-    .run()
-    .await;
+    );
+    if let Some(m) = manager {
+        publishing = publishing.heartbeat(beats.clone(), m.poll() / 2);
+    }
+    let published = publishing
+        .control(link)
+        .state(config.state_dir.clone(), config.spool.clone())
+        .stats(run_id, config.stats.clone())
+        .describe(description)
+        .run()
+        .await;
     controller.abort();
     // The publisher only returns once the queue is closed (sampling over) or on shutdown.
     shutdown.trigger();
+    if let Some(n) = notifier {
+        // It stops at the shutdown, after saying STOPPING=1.
+        let _ = n.await;
+    }
     let sampled = tokio::task::spawn_blocking(move || sampling.join())
         .await
         .map_err(|e| AgentError::Thread(format!("sampling thread: {e}")))?
@@ -189,6 +220,41 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
     );
     sampled?;
     published?;
+    Ok(())
+}
+
+/// Switches to `run_as` and drops every capability, now that the hardware is mapped and the
+/// memory allocated; then checks `state_dir` is still writable (the spool and the remote config
+/// are written there from now on, as the new user).
+fn give_up_privilege(config: &Config) -> Result<(), AgentError> {
+    let dropped = crate::privilege::drop_privileges(config.run_as.as_deref())?;
+    let (uid, user) = crate::privilege::current_user();
+    info!(
+        uid,
+        user = user.as_deref().unwrap_or("?"),
+        bounding_set_cleared = dropped.bounding_cleared,
+        "set-up done: running without capabilities"
+    );
+    for (name, tid) in crate::privilege::privileged_threads() {
+        warn!(
+            thread = %name,
+            tid,
+            "a thread started before the drop still holds capabilities"
+        );
+    }
+    if dropped.user.is_some() {
+        let probe = config
+            .state_dir
+            .join(format!(".edgetap-write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(|e| {
+            AgentError::Config(format!(
+                "state_dir {}: not writable by run_as user {} ({e}); chown it to that user",
+                config.state_dir.display(),
+                user.as_deref().unwrap_or("?")
+            ))
+        })?;
+        let _ = std::fs::remove_file(&probe);
+    }
     Ok(())
 }
 

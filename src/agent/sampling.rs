@@ -11,6 +11,7 @@ use crate::block::{Block, LevelWords};
 use crate::config::{ChangeSet, Config};
 use crate::edges::batch::Batcher;
 use crate::edges::{Edge, RateLimited, MAX_PIN};
+use crate::liveness::Heartbeats;
 use crate::pipeline::Pipeline;
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::sampler::{self, Sampler, SamplerCounters, SamplerError};
@@ -38,6 +39,8 @@ pub(super) struct Sampling<'a> {
     pub(super) stats: &'a Stats,
     pub(super) shutdown: &'a Shutdown,
     pub(super) updates: Receiver<Update>,
+    /// Beaten every round: the service watchdog's proof that sampling moves.
+    pub(super) beats: &'a Heartbeats,
 }
 
 /// The sampler and the stages after it: the state that lives across blocks.
@@ -67,6 +70,7 @@ impl Sampling<'_> {
             limited: [0; MAX_PIN as usize + 1],
         };
         loop {
+            self.beats.sampling();
             self.take_updates(&mut state);
             if self.shutdown.is_triggered()
                 || !state.sampler.next_block(&mut state.block, self.shutdown)?
@@ -195,9 +199,33 @@ impl Sampling<'_> {
         changes: &ChangeSet,
     ) -> Result<(), String> {
         let words = LevelWords::for_pins(config.pins());
-        if changes.sampler_restart || words != state.sampler.words() {
+        let restart = changes.sampler_restart || words != state.sampler.words();
+        if !restart {
+            // A new sampler sets every pad as it opens; the running one only those that
+            // changed or were added.
+            let pulls: Vec<_> = config
+                .inputs
+                .iter()
+                .filter(|i| {
+                    changes.pulls_changed.contains(&i.pin) || changes.pins_added.contains(&i.pin)
+                })
+                .map(|i| (i.pin, i.pull))
+                .collect();
+            state.sampler.set_pulls(&pulls).map_err(|e| e.to_string())?;
+        }
+        if restart {
             // Open the new sampler first: if it cannot start, the old one keeps running.
-            let new = sampler::open(&config).map_err(|e| e.to_string())?;
+            let new = sampler::open(&config).map_err(|e| {
+                if config.sampler.backend == crate::config::Backend::Dma {
+                    // The agent gave up /dev/mem's privilege after set-up.
+                    format!(
+                        "{e} (privilege is given up after set-up: put the change in the \
+                         config file and restart the service)"
+                    )
+                } else {
+                    e.to_string()
+                }
+            })?;
             state.block = Block::new(new.period_us(), new.words());
             state.sampler = new;
             state.counted = SamplerCounters::default();

@@ -15,6 +15,8 @@ pub fn diff(old: &Config, new: &Config) -> ChangeSet {
         groups,
         // Local-only (a patch cannot change it), read once at start.
         state_dir: _,
+        // Local-only, applied once at start (privilege cannot come back to switch again).
+        run_as: _,
         sampler,
         inputs,
         batch,

@@ -14,6 +14,8 @@ fn input(pin: u8, glitch_us: u64) -> InputConfig {
         noise_active_us: 0,
         max_edges_per_s: crate::config::DEFAULT_MAX_EDGES_PER_S,
         device_class: None,
+        pull: Default::default(),
+        invert: false,
     }
 }
 
@@ -22,6 +24,7 @@ fn config() -> Config {
         device_id: "pi-01".into(),
         groups: vec![],
         state_dir: PathBuf::from("/var/lib/edgetap"),
+        run_as: None,
         sampler: SamplerConfig {
             replay: ReplayConfig {
                 signal: PathBuf::from("/x.vcd"),
@@ -135,4 +138,25 @@ fn batch_and_mqtt_changes_are_told_apart() {
     new.mqtt.rollback_after_s = 10;
     let c = diff(&config(), &new);
     assert!(c.mqtt_tuning && !c.mqtt_reconnect && !c.batch_changed);
+}
+
+#[test]
+fn invert_refilters_and_pull_sets_the_pad_again_unless_it_becomes_keep() {
+    use crate::config::Pull;
+    let mut new = config();
+    new.inputs[0].invert = true;
+    new.inputs[1].pull = Pull::Up;
+    let c = diff(&config(), &new);
+    assert_eq!(c.filters_changed, vec![17]);
+    assert_eq!(c.pulls_changed, vec![18]);
+    assert!(!c.sampler_restart && c.names_changed.is_empty());
+
+    // Back to keep: the pad stays as it was set; nothing to do.
+    let c = diff(&new, &config());
+    assert!(c.pulls_changed.is_empty());
+    assert_eq!(c.filters_changed, vec![17]);
+
+    let mut other = new.clone();
+    other.inputs[1].pull = Pull::Down;
+    assert_eq!(diff(&new, &other).pulls_changed, vec![18]);
 }

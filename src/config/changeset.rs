@@ -13,6 +13,9 @@ pub struct ChangeSet {
     pub filters_changed: Vec<u8>,
     /// Pins whose rate limit (`max_edges_per_s`) changed (ascending): rebuild their limiter.
     pub limits_changed: Vec<u8>,
+    /// Pins whose `pull` changed to up, down or none (ascending): the sampler sets their pads
+    /// again (a change to `keep` leaves the pad as it is).
+    pub pulls_changed: Vec<u8>,
     /// Pins whose `name` or `device_class` alone changed (ascending): republish discovery and
     /// info only.
     pub names_changed: Vec<u8>,

@@ -7,6 +7,7 @@ use super::error::Refusals;
 use crate::block::LevelWords;
 use crate::edges::filter::FilterSettings;
 use crate::edges::MAX_PIN;
+use crate::hw::pull::Pull;
 use serde::{Deserialize, Serialize};
 
 /// One watched pin and its filters. All filter times 0 = pass-through.
@@ -37,6 +38,14 @@ pub struct InputConfig {
     /// Home Assistant `device_class` of this input's binary sensor (`door`, `motion`, …).
     #[serde(default)]
     pub device_class: Option<String>,
+    /// The pad's pull resistor, set at start and on a change (`keep`: leave the pad as it is).
+    /// Only the DMA and emulated backends reach the pads.
+    #[serde(default)]
+    pub pull: Pull,
+    /// The logical level is the inverse of the pin (a normally-closed contact): edges, the
+    /// level topic and the filters all see the logical level.
+    #[serde(default)]
+    pub invert: bool,
 }
 
 /// Default per-pin rate limit: far above any meter or switch, well below what one pin can
@@ -110,12 +119,16 @@ impl InputConfig {
             noise_active_us,
             max_edges_per_s,
             device_class,
+            pull,
+            invert,
         } = self;
-        // A fresh filter for this pin; the others keep their state.
+        // A fresh filter for this pin; the others keep their state. An inverted pin's logical
+        // level flips: its filter state means nothing any more.
         let filter = *glitch_us != new.glitch_us
             || *lockout_us != new.lockout_us
             || *noise_steady_us != new.noise_steady_us
-            || *noise_active_us != new.noise_active_us;
+            || *noise_active_us != new.noise_active_us
+            || *invert != new.invert;
         // A fresh limiter only.
         let limit = *max_edges_per_s != new.max_edges_per_s;
         // Discovery and info are republished; a rebuilt pin is republished anyway.
@@ -128,6 +141,10 @@ impl InputConfig {
         }
         if label && !filter && !limit {
             c.names_changed.push(*pin);
+        }
+        // The pad is set again; "keep" leaves it as the last setting left it.
+        if *pull != new.pull && new.pull != Pull::Keep {
+            c.pulls_changed.push(*pin);
         }
     }
 }

@@ -47,6 +47,7 @@ pub use remote::{
 pub use crate::emu::{EmulatedConfig, FaultsConfig};
 pub use crate::hw::board::BoardKind;
 pub use crate::hw::pacing::Pacer;
+pub use crate::hw::pull::Pull;
 pub use crate::sampler::{Backend, ReplayConfig, SamplerConfig};
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,11 @@ pub struct Config {
     /// config file. Local-only.
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    /// User to switch to once the hardware is mapped (the agent started as root); every
+    /// capability is dropped then either way. Unset: keep the user it was started as.
+    /// Local-only, read once at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
     /// Where the sampler gets its levels from.
     #[serde(default)]
     pub sampler: SamplerConfig,
@@ -116,6 +122,7 @@ impl<'a> From<&'a Config> for crate::sampler::SamplerSpec<'a> {
             settings: &c.sampler,
             words: crate::block::LevelWords::for_pins(c.pins()),
             pins: c.pins().collect(),
+            pulls: c.inputs.iter().map(|i| (i.pin, i.pull)).collect(),
             state_dir: &c.state_dir,
         }
     }

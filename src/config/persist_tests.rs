@@ -74,7 +74,7 @@ fn only_the_remote_layer_is_stored() {
     assert_eq!(
         v["patch"],
         serde_json::json!({
-            "inputs": [{"pin":17,"name":"","glitch_us":500,"lockout_us":0,"noise_steady_us":0,"noise_active_us":0,"max_edges_per_s":25000,"device_class":null}],
+            "inputs": [{"pin":17,"name":"","glitch_us":500,"lockout_us":0,"noise_steady_us":0,"noise_active_us":0,"max_edges_per_s":25000,"device_class":null,"pull":"keep","invert":false}],
             "batch": {"max_edges": 9},
             "mqtt": {"username": null, "password": "pw"}
         })

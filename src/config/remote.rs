@@ -34,6 +34,7 @@ pub const LOCAL_ONLY: &[&str] = &[
     "device_id",
     "groups",
     "state_dir",
+    "run_as",
     "mqtt.embedded_broker",
     "sampler.replay.signal",
     "sampler.mem_device",

@@ -31,6 +31,16 @@ impl Config {
             "state_dir",
             "must not be empty".into(),
         );
+        if let Some(user) = &self.run_as {
+            r.check(
+                is_user_name(user),
+                "run_as",
+                format!(
+                    "`{user}` must be a user name: 1-32 characters of a-z, A-Z, 0-9, `_`, `-` \
+                     or `.`, not starting with `-`"
+                ),
+            );
+        }
         sampler::validate(&self.sampler, &mut r);
         inputs::validate(&self.inputs, &mut r);
         self.batch.validate(&mut r);
@@ -47,6 +57,14 @@ fn is_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A user name as `useradd` accepts it (Debian's default rule, with `.`).
+fn is_user_name(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 #[cfg(test)]

@@ -91,6 +91,14 @@ fn each_rule_names_its_key() {
             "state_dir",
         ),
         (
+            base().replace("device_id", "run_as = \"edge tap\"\ndevice_id"),
+            "run_as",
+        ),
+        (
+            base().replace("device_id", "run_as = \"-edgetap\"\ndevice_id"),
+            "run_as",
+        ),
+        (
             format!("{}[mqtt]\nrollback_after_s = 4\n", base()),
             "mqtt.rollback_after_s",
         ),
@@ -221,4 +229,12 @@ fn a_loopback_wire_needs_two_different_gpios() {
         fields(&wired("[[18, 18], [60, 17]]")),
         vec!["sampler.emulated.loopback", "sampler.emulated.loopback"]
     );
+}
+
+#[test]
+fn run_as_takes_a_user_name_and_is_local_only() {
+    let text = base().replace("device_id", "run_as = \"edgetap\"\ndevice_id");
+    let c = load_str(&text, Path::new(".")).unwrap();
+    assert_eq!(c.run_as.as_deref(), Some("edgetap"));
+    assert!(crate::config::LOCAL_ONLY.contains(&"run_as"));
 }

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod chunk;
 pub mod decode;
 pub mod filter;
+pub mod invert;
 pub mod order;
 
 pub use chunk::EdgeChunk;

@@ -73,6 +73,8 @@ fn pipeline_output_through_the_buffer_is_in_time_order() {
         max_edges_per_s: 0,
         name: String::new(),
         device_class: None,
+        pull: Default::default(),
+        invert: false,
     };
     let inputs = [
         input(0, 700, 0, 0),

@@ -17,6 +17,7 @@ use super::board_file::{self, DRAM_BYTES, PERIPH_BYTES};
 use super::dma::{cs_request, Channel, ControlBlock, CsRequest, StopReason};
 use super::mailbox::{Allocator, MailboxAction};
 use super::pacer::{ClockWrite, Pacers, Which};
+use super::pads::{PadEvent, Pads};
 use super::wires::Wires;
 use super::{EmuError, EmuEvent};
 
@@ -106,6 +107,8 @@ pub struct Machine {
     blocks: [Mapping; 3],
     /// The GPIO block, and the outputs and jumper wires its writes drive.
     gpio: (Mapping, Wires),
+    /// Pull resistors, and what floating pins read.
+    pads: Pads,
     events: Arc<Mutex<Vec<(u64, EmuEvent)>>>,
 }
 
@@ -162,6 +165,7 @@ impl Machine {
                 mem.map(base + gpio::BASE, 0x100)?,
                 Wires::new(&[], faults.loopback_drop_every),
             ),
+            pads: Pads::new(mem, board, signal.and_then(|t| t.floating_cursor()))?,
             faults,
             events,
         })
@@ -192,8 +196,10 @@ impl Machine {
         if self.loop_signal && self.signal_end_fs > 0 {
             t_fs %= self.signal_end_fs;
         }
-        let signal = self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0);
-        self.gpio.1.levels(signal)
+        let driven = self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0);
+        // Pulls first (what floating pins read), then outputs and the wires they drive.
+        let pads = self.pads.read(driven, t_fs);
+        self.gpio.1.levels(pads)
     }
 
     /// Wires `pairs` of [out, in] pins (`sampler.emulated.loopback`).
@@ -257,6 +263,12 @@ impl Machine {
             self.poll_channel(n);
         }
         self.poll_mailbox();
+        for e in self.pads.poll(self.now_ps) {
+            self.event(match e {
+                PadEvent::Set { pin, pull } => EmuEvent::PullSet { pin, pull },
+                PadEvent::PulseIgnored { pin, why } => EmuEvent::PullPulseIgnored { pin, why },
+            });
+        }
     }
 
     fn poll_channel(&mut self, n: u8) {

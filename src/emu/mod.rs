@@ -10,6 +10,7 @@ pub mod dma;
 mod machine;
 mod mailbox;
 mod pacer;
+mod pads;
 mod settings;
 mod wires;
 
@@ -128,6 +129,20 @@ pub enum EmuEvent {
     PasswordlessWriteIgnored {
         /// Register offset in the clock manager.
         reg: u64,
+    },
+    /// A pad took a pull (set through the GPIO pull registers).
+    PullSet {
+        /// GPIO number.
+        pin: u8,
+        /// The pull it has now.
+        pull: crate::hw::pull::Pull,
+    },
+    /// A GPPUDCLK pulse had no effect on a pin (it broke the datasheet's timing).
+    PullPulseIgnored {
+        /// GPIO number.
+        pin: u8,
+        /// Why.
+        why: &'static str,
     },
     /// A mailbox tag the emulator does not serve.
     MailboxTagUnsupported {
@@ -339,8 +354,8 @@ fn realtime_loop(m: &mut Machine, stop: &Shutdown) {
 /// Emulated time moves only as far as the sampler's waits grant.
 fn lockstep_loop(m: &mut Machine, lock: &Lockstep, stop: &Shutdown) {
     while !stop.is_triggered() {
-        // The grant is read before the registers: whatever the agent wrote before granting
-        // this time is then seen at the time it was written, not one grant later.
+        // The grant is read before the registers: whatever the sampler wrote before granting
+        // this time is seen before the time passes (a pull's settle waits depend on it).
         let target = lock.granted_ps();
         m.poll_registers();
         let reached = m.run_until(target);

@@ -23,6 +23,7 @@ pub mod orphan;
 pub mod pacing;
 pub mod pagemap;
 pub mod periph;
+pub mod pull;
 #[cfg(test)]
 pub(crate) mod recorder;
 pub mod regs;

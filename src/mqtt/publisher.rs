@@ -47,6 +47,8 @@ pub(crate) struct Publisher {
     requests: VecDeque<Resubscribe>,
     /// The remote-config controller's end, when one is attached.
     control: Option<ControlLink>,
+    /// [`Stats::spool_state_changes`] when the announcer last heard of the spool's state.
+    spool_state_seen: Option<u64>,
 }
 
 impl Publisher {
@@ -76,6 +78,7 @@ impl Publisher {
             subscriptions: SessionRecord::in_memory(),
             requests: VecDeque::new(),
             control: None,
+            spool_state_seen: None,
         }
     }
 
@@ -275,7 +278,18 @@ impl Publisher {
         if !self.session.connected {
             return None;
         }
+        self.follow_spool_state();
         self.pump.next(&self.topics, self.qos, now)
+    }
+
+    /// Hands a changed spool state to the announcer (one relaxed load when nothing changed).
+    fn follow_spool_state(&mut self) {
+        let changes = Stats::get(&self.stats.spool_state_changes);
+        if self.spool_state_seen != Some(changes) {
+            self.spool_state_seen = Some(changes);
+            let topics = self.topics.clone();
+            self.pump.announce.spool(self.stats.spool_health(), &topics);
+        }
     }
 
     /// The client took the message from `origin` at `now`.

@@ -10,6 +10,7 @@ use super::control::ControlLink;
 use super::error::MqttError;
 use super::shell::{serve, Setup, DRAIN_TIMEOUT};
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
+use crate::liveness::Heartbeats;
 use crate::queue::{DropOldestQueue, Outgoing};
 use crate::shutdown::Shutdown;
 use crate::stats::Stats;
@@ -41,6 +42,7 @@ impl Publishing {
                 state: None,
                 stats_cfg: None,
                 description: None,
+                heartbeat: None,
             },
         }
     }
@@ -76,6 +78,13 @@ impl Publishing {
     /// Assistant discovery (updated by [`Command::Describe`](super::Command::Describe)).
     pub fn describe(mut self, d: Description) -> Self {
         self.setup.description = Some(d);
+        self
+    }
+
+    /// Beats `beats` on every round of its loop, and at least every `every` while idle (the
+    /// service watchdog's proof that the publisher is not stuck).
+    pub fn heartbeat(mut self, beats: Arc<Heartbeats>, every: Duration) -> Self {
+        self.setup.heartbeat = Some((beats, every));
         self
     }
 

@@ -29,6 +29,7 @@ use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
 use super::publisher::Publisher;
 use super::reporting::Reporter;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
+use crate::liveness::Heartbeats;
 use crate::presence::Resubscribe;
 use crate::procstat::ProcessProbe;
 use crate::queue::{DropOldestQueue, Outgoing};
@@ -63,6 +64,7 @@ pub(crate) struct Setup {
     pub(crate) state: Option<(PathBuf, SpoolConfig)>,
     pub(crate) stats_cfg: Option<(u64, StatsConfig)>,
     pub(crate) description: Option<Description>,
+    pub(crate) heartbeat: Option<(Arc<Heartbeats>, Duration)>,
 }
 
 /// The client and its event-loop driver.
@@ -218,7 +220,12 @@ impl Link {
 
 /// A ticker whose first tick is one interval from now.
 fn stats_ticker(interval_s: u64) -> Interval {
-    let period = Duration::from_secs(interval_s.max(1));
+    ticker_every(Duration::from_secs(interval_s.max(1)))
+}
+
+/// A ticker of `period` (at least 1 ms) whose first tick is one period from now.
+fn ticker_every(period: Duration) -> Interval {
+    let period = period.max(Duration::from_millis(1));
     let mut t = tokio::time::interval_at(Instant::now() + period, period);
     t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     t
@@ -255,6 +262,7 @@ pub(crate) async fn serve(setup: Setup) -> Result<(), MqttError> {
         state,
         stats_cfg,
         description,
+        heartbeat,
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
@@ -295,9 +303,16 @@ pub(crate) async fn serve(setup: Setup) -> Result<(), MqttError> {
         stats_ticker(c.interval_s)
     });
 
+    let (beats, mut beat_every) = match heartbeat {
+        Some((beats, every)) => (Some(beats), Some(ticker_every(every))),
+        None => (None, None),
+    };
     let mut drain_deadline: Option<Instant> = None;
     let mut queue_done = false;
     loop {
+        if let Some(b) = &beats {
+            b.publishing();
+        }
         if queue_done && p.idle() {
             p.spool_remaining(Vec::new(), now());
             link.close(&mut p, CLOSE_TIMEOUT).await?;
@@ -339,6 +354,8 @@ pub(crate) async fn serve(setup: Setup) -> Result<(), MqttError> {
                     p.report_stats(pr.sample(), utc_us(), now());
                 }
             }
+            // Only wakes the loop, whose round is the heartbeat.
+            _ = stats_tick(&mut beat_every), if beat_every.is_some() => {}
             _ = shutdown.wait(), if drain_deadline.is_none() => {
                 debug!(queued = queue.len(), "shutdown requested: draining");
                 drain_deadline = Some(Instant::now() + drain_timeout);

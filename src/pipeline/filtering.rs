@@ -100,6 +100,12 @@ impl Filtering {
         started
     }
 
+    /// The pins of `mask` now read inverted (their `invert` changed): their last raw level
+    /// flips with them, so a refiltered pin restarts from its new logical level.
+    pub fn flip_raw(&mut self, mask: u64) {
+        self.raw ^= mask;
+    }
+
     /// Edges each pin's rate limit dropped while filtering the last chunk (pin order; pins with
     /// none left out).
     pub fn rate_limited(&self) -> &[RateLimited] {

@@ -17,6 +17,8 @@ fn input(pin: u8, glitch_us: u64, max_edges_per_s: u32) -> InputConfig {
         noise_active_us: 0,
         max_edges_per_s,
         device_class: None,
+        pull: Default::default(),
+        invert: false,
     }
 }
 

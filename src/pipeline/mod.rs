@@ -15,6 +15,7 @@ pub use filtering::Filtering;
 
 use crate::block::Block;
 use crate::config::{ChangeSet, InputConfig};
+use crate::edges::invert::Inversion;
 use crate::edges::{Edge, EdgeChunk, Gap, PinLevel, RateLimited};
 
 /// What a block produced besides its edges.
@@ -28,10 +29,13 @@ pub struct BlockEvents {
     pub gap: Option<Gap>,
 }
 
-/// Decoder plus per-pin filters, fed block by block.
+/// Decoder plus per-pin filters, fed block by block. Between the two, inverted inputs
+/// (`invert = true`) turn electrical levels into logical ones, so the filters and everything
+/// after them see logical levels only.
 #[derive(Debug)]
 pub struct Pipeline {
     decoding: BlockDecoder,
+    inversion: Inversion,
     filtering: Filtering,
     /// What the last block delivered (its edge buffer reused).
     chunk: EdgeChunk,
@@ -42,6 +46,7 @@ impl Pipeline {
     pub fn new(inputs: &[InputConfig]) -> Self {
         Pipeline {
             decoding: BlockDecoder::new(&pins(inputs)),
+            inversion: inversion(inputs),
             filtering: Filtering::new(inputs),
             chunk: EdgeChunk::default(),
         }
@@ -60,18 +65,34 @@ impl Pipeline {
     ///
     /// A refiltered pin whose current raw level differs from what it last reported gets that
     /// change reported now (appended to `out`), so the published level stays true; so does a
-    /// change the old limiter was holding back. Returns the levels of the added pins (state, not
-    /// edges).
+    /// change the old limiter was holding back. A pin whose `invert` changed is refiltered: its
+    /// logical level flips, reported now as an edge. Returns the levels of the added pins
+    /// (state, not edges).
     pub fn reconfigure(
         &mut self,
         inputs: &[InputConfig],
         changes: &ChangeSet,
         out: &mut Vec<Edge>,
     ) -> Vec<PinLevel> {
-        let known =
+        let new = inversion(inputs);
+        let flipped = self.inversion.changed(&new);
+        self.inversion = new;
+        let mut known =
             self.decoding
                 .rewatch(&pins(inputs), &changes.pins_added, &changes.pins_removed);
-        self.filtering.reconfigure(inputs, changes, &known, out)
+        self.inversion.apply_levels(&mut known);
+        self.filtering.flip_raw(flipped);
+        let mut changes = std::borrow::Cow::Borrowed(changes);
+        let unfiltered: Vec<u8> = (0..64u8)
+            .filter(|p| flipped >> p & 1 == 1 && !changes.filters_changed.contains(p))
+            .collect();
+        if !unfiltered.is_empty() {
+            // Its filter holds the old logical level: rebuilt whatever the caller classified.
+            let c = changes.to_mut();
+            c.filters_changed.extend(unfiltered);
+            c.filters_changed.sort_unstable();
+        }
+        self.filtering.reconfigure(inputs, &changes, &known, out)
     }
 
     /// Edges each pin's rate limit dropped while processing the last block (pin order; pins
@@ -91,8 +112,14 @@ impl Pipeline {
             self.filtering.idle();
             return BlockEvents::default();
         }
+        self.inversion.apply(&mut self.chunk);
         self.filtering.process(&self.chunk, out)
     }
+}
+
+/// The inverted pins of `inputs`.
+fn inversion(inputs: &[InputConfig]) -> Inversion {
+    Inversion::of(inputs.iter().filter(|i| i.invert).map(|i| i.pin))
 }
 
 /// The pins of `inputs`, in config order.

@@ -13,6 +13,8 @@ fn input(pin: u8, glitch_us: u64) -> InputConfig {
         noise_active_us: 0,
         max_edges_per_s: 0,
         device_class: None,
+        pull: Default::default(),
+        invert: false,
     }
 }
 
@@ -275,5 +277,127 @@ fn a_pin_above_31_added_to_one_word_samples_starts_at_its_level_in_the_next_bloc
             after_gap: false
         }],
         "high from the start is state; only the fall is an edge"
+    );
+}
+
+fn inverted(pin: u8, glitch_us: u64) -> InputConfig {
+    InputConfig {
+        invert: true,
+        ..input(pin, glitch_us)
+    }
+}
+
+#[test]
+fn an_inverted_pin_reports_logical_levels_through_its_filter() {
+    // Pin 0 electrical: low, a 2 µs high glitch at 2, high from 10: a 3 µs glitch filter.
+    let levels = [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+    let mut plain = Pipeline::new(&[input(0, 3)]);
+    let mut inv = Pipeline::new(&[inverted(0, 3)]);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let ea = plain.process(&block(0, &levels, 0), &mut a);
+    let eb = inv.process(&block(0, &levels, 0), &mut b);
+    assert_eq!(ea.initial, Some(vec![PinLevel { pin: 0, level: 0 }]));
+    assert_eq!(eb.initial, Some(vec![PinLevel { pin: 0, level: 1 }]));
+    // Same edges at the same times (the glitch filtered in both), levels inverted.
+    assert_eq!(a.len(), 1);
+    assert_eq!(
+        b,
+        a.iter()
+            .map(|e| Edge {
+                level: 1 - e.level,
+                ..*e
+            })
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(b[0].level, 0);
+}
+
+#[test]
+fn turning_invert_on_live_reports_the_flipped_level_at_once() {
+    let mut p = Pipeline::new(&[input(0, 0), input(1, 0)]);
+    let mut out = Vec::new();
+    p.process(&block(0, &[0, 0, 0], 0), &mut out);
+    assert!(out.is_empty());
+    let new = [inverted(0, 0), input(1, 0)];
+    let changes = crate::config::ChangeSet {
+        filters_changed: vec![0],
+        ..Default::default()
+    };
+    let added = p.reconfigure(&new, &changes, &mut out);
+    assert!(added.is_empty());
+    // Pin 0 is still low on the wire: logically high from the change on.
+    assert_eq!(
+        out,
+        vec![Edge {
+            pin: 0,
+            level: 1,
+            t_us: 2,
+            after_gap: false
+        }]
+    );
+    out.clear();
+    // The wire rises: logically a fall; pin 1 untouched.
+    p.process(&block(3, &[1, 3], 0), &mut out);
+    assert_eq!(
+        out,
+        vec![
+            Edge {
+                pin: 0,
+                level: 0,
+                t_us: 3,
+                after_gap: false
+            },
+            Edge {
+                pin: 1,
+                level: 1,
+                t_us: 4,
+                after_gap: false
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_invert_change_refilters_even_when_the_caller_did_not_say_so() {
+    let mut p = Pipeline::new(&[input(0, 0)]);
+    let mut out = Vec::new();
+    p.process(&block(0, &[1, 1], 0), &mut out);
+    p.reconfigure(
+        &[inverted(0, 0)],
+        &crate::config::ChangeSet::default(),
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        vec![Edge {
+            pin: 0,
+            level: 0,
+            t_us: 1,
+            after_gap: false
+        }]
+    );
+}
+
+#[test]
+fn an_inverted_pin_added_live_starts_at_its_logical_level() {
+    let mut p = Pipeline::new(&[input(0, 0)]);
+    let mut out = Vec::new();
+    p.process(&block(0, &[0, 0], 0), &mut out);
+    let changes = crate::config::ChangeSet {
+        pins_added: vec![1],
+        ..Default::default()
+    };
+    let added = p.reconfigure(&[input(0, 0), inverted(1, 0)], &changes, &mut out);
+    assert_eq!(added, vec![PinLevel { pin: 1, level: 1 }]);
+    assert!(out.is_empty());
+    p.process(&block(2, &[2], 0), &mut out);
+    assert_eq!(
+        out,
+        vec![Edge {
+            pin: 1,
+            level: 0,
+            t_us: 2,
+            after_gap: false
+        }]
     );
 }

@@ -3,7 +3,7 @@
 //! publishes what it offers and says when it went out.
 //!
 //! * `info` is published at every connect and whenever its payload changes (config version,
-//!   pins, board after a sampler change).
+//!   pins, board after a sampler change, the spool's state).
 //! * Discovery configs are published after `online`, again when Home Assistant says `online`
 //!   on `<ha prefix>/status`, and when they change; a config no longer wanted (input removed,
 //!   `homeassistant.enabled = false`, prefix changed) is cleared with an empty retained payload.
@@ -20,6 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::record::{read_set, write_atomically};
 use super::retained::{Due, RetainedSet};
+use crate::stats::SpoolHealth;
 use crate::wire::device::info_payload;
 use crate::wire::discovery::{configs, ha_status_topic};
 use crate::wire::{Description, Topics, ONLINE};
@@ -41,6 +42,8 @@ pub enum Announcement {
 pub struct Announcer {
     /// What is announced; `None`: nothing (a bare publisher without device description).
     desc: Option<Description>,
+    /// The spool's state as `info` shows it; `None` until the link says.
+    spool: Option<SpoolHealth>,
     /// The `info` payload, and whether this connection still needs it.
     info: Option<String>,
     info_due: bool,
@@ -85,6 +88,15 @@ impl Announcer {
         self.desc.as_ref()
     }
 
+    /// The spool's state is now `h`: a change makes `info` due again (a retained `info` that
+    /// says `ok` while the spool is off would hide that an outage will lose data).
+    pub fn spool(&mut self, h: SpoolHealth, topics: &Topics) {
+        if self.spool.as_ref() != Some(&h) {
+            self.spool = Some(h);
+            self.refresh(topics);
+        }
+    }
+
     /// A new client (other settings or topic prefix): every topic moves with `topics`, and the
     /// broker may hold none of the configs.
     pub fn moved(&mut self, topics: &Topics) {
@@ -95,7 +107,7 @@ impl Announcer {
     /// Recomputes `info` and the discovery configs for `topics`.
     fn refresh(&mut self, topics: &Topics) {
         let Some(d) = &self.desc else { return };
-        let info = info_payload(d);
+        let info = info_payload(d, self.spool.as_ref());
         if self.info.as_ref() != Some(&info) {
             self.info = Some(info);
             self.info_due = true;

@@ -46,3 +46,42 @@ fn info_is_due_at_every_connect_and_on_change_only() {
     a.desc.as_mut().unwrap().inventory.homeassistant.enabled = false;
     assert_eq!(a.ha_status(), None);
 }
+
+#[test]
+fn a_change_of_the_spool_s_state_makes_info_due_with_it() {
+    use crate::stats::SpoolState;
+    let topics = Topics::new("edgetap", "pi-01");
+    let mut a = Announcer::default();
+    a.describe(description(), &topics);
+    a.info_due = false;
+    let ok = SpoolHealth {
+        state: SpoolState::Ok,
+        reason: String::new(),
+    };
+    a.spool(ok.clone(), &topics);
+    assert!(a.info_due, "the first state known");
+    let Some(Announcement::Info(info)) = a.offer() else {
+        panic!("info first")
+    };
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(v["spool"], serde_json::json!({"state": "ok", "reason": ""}));
+    a.sent(Announcement::Info(info));
+    a.spool(ok, &topics);
+    assert!(!a.info_due, "the same state again: nothing to say");
+    a.spool(
+        SpoolHealth {
+            state: SpoolState::Degraded,
+            reason: "cannot write: No space left on device".into(),
+        },
+        &topics,
+    );
+    let Some(Announcement::Info(info)) = a.offer() else {
+        panic!("info again")
+    };
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(v["spool"]["state"], "degraded");
+    assert_eq!(
+        v["spool"]["reason"],
+        "cannot write: No space left on device"
+    );
+}

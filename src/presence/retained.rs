@@ -47,23 +47,26 @@ impl RetainedSet {
         self.published.clear();
     }
 
-    /// The next publish to make, if any: changed or missing configs first, then clears.
+    /// The next publish to make, if any: clears first, then changed or missing configs.
+    /// Clears go first because Home Assistant frees an entity id only when the entity's config
+    /// is cleared: a config that moved to a new topic (a new unique id, a renamed device) then
+    /// takes the entity id, and with it the history, of the one it replaces.
     pub fn next(&self) -> Option<Due> {
-        let publish = self
-            .desired
+        let clear = self
+            .held
             .iter()
-            .find(|(t, p)| self.published.get(*t) != Some(*p))
-            .map(|(t, p)| Due {
+            .find(|t| !self.desired.contains_key(*t))
+            .map(|t| Due {
                 topic: t.clone(),
-                payload: p.clone(),
+                payload: String::new(),
             });
-        publish.or_else(|| {
-            self.held
+        clear.or_else(|| {
+            self.desired
                 .iter()
-                .find(|t| !self.desired.contains_key(*t))
-                .map(|t| Due {
+                .find(|(t, p)| self.published.get(*t) != Some(*p))
+                .map(|(t, p)| Due {
                     topic: t.clone(),
-                    payload: String::new(),
+                    payload: p.clone(),
                 })
         })
     }

@@ -7,6 +7,7 @@ mod settings;
 pub mod ticks;
 
 pub use crate::block::{Block, LevelWords};
+use crate::hw::pull::Pull;
 use crate::shutdown::Shutdown;
 pub use settings::{Backend, ReplayConfig, SamplerConfig};
 
@@ -62,6 +63,13 @@ pub trait Sampler: Send {
     fn counters(&self) -> SamplerCounters {
         SamplerCounters::default()
     }
+
+    /// Gives the pads of `pulls` their pull resistors (pins at [`Pull::Keep`] are left alone).
+    /// Samplers that do not reach the pads (replay) ignore it.
+    fn set_pulls(&mut self, pulls: &[(u8, Pull)]) -> Result<(), SamplerError> {
+        let _ = pulls;
+        Ok(())
+    }
 }
 
 /// Trouble a hardware sampler met and recovered from.
@@ -90,6 +98,8 @@ pub struct SamplerSpec<'a> {
     pub words: LevelWords,
     /// The watched pins (a replayed or emulated signal that drives none of them is warned about).
     pub pins: Vec<u8>,
+    /// The pull each watched pin asks for, set on the pads before sampling starts.
+    pub pulls: Vec<(u8, Pull)>,
     /// Where the DMA backends record their chain, so a run killed with SIGKILL is cleaned up
     /// by the next start.
     pub state_dir: &'a std::path::Path,
@@ -101,10 +111,14 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
         settings: s,
         words,
         pins,
+        pulls,
         state_dir,
     } = spec.into();
     match s.backend {
         Backend::Replay => {
+            if pulls.iter().any(|(_, p)| *p != Pull::Keep) {
+                tracing::info!("replay: inputs' pull settings have no pads to act on");
+            }
             let trace = replay::ReplaySampler::load(&s.replay)?;
             warn_uncovered(&s.replay.signal, &trace, &pins);
             Ok(Box::new(replay::ReplaySampler::from_trace(
@@ -115,9 +129,9 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
                 words,
             )?))
         }
-        Backend::Emulated | Backend::Dma => {
-            Ok(Box::new(dma::DmaSampler::open(s, words, &pins, state_dir)?))
-        }
+        Backend::Emulated | Backend::Dma => Ok(Box::new(dma::DmaSampler::open(
+            s, words, &pins, &pulls, state_dir,
+        )?)),
     }
 }
 

@@ -51,6 +51,19 @@ struct Parser<'a> {
 }
 
 /// A syntax error at `line`.
+/// What [`level_of`] gives for high impedance.
+const FLOATING: u8 = 2;
+
+/// The level of a scalar value character: `1`/`h` high, `z` floating ([`FLOATING`]: the pin
+/// reads its pull on the emulated board, 0 elsewhere), anything else (`0`, `x`, `l`, …) low.
+fn level_of(c: char) -> u8 {
+    match c {
+        '1' | 'h' | 'H' => 1,
+        'z' | 'Z' => FLOATING,
+        _ => 0,
+    }
+}
+
 fn syntax(line: usize, reason: impl Into<String>) -> VcdError {
     VcdError::Syntax {
         line,
@@ -271,17 +284,14 @@ impl<'a> Parser<'a> {
                         format!("value `{}` has no identifier", tok.text),
                     ));
                 }
-                (Some(u8::from(kind == '1')), rest)
+                (Some(level_of(kind)), rest)
             }
             'b' | 'B' => {
                 if rest.is_empty() || !rest.chars().all(|c| "01xXzZuUwWlLhH-".contains(c)) {
                     return Err(syntax(tok.line, format!("bad vector value `{}`", tok.text)));
                 }
                 let last = rest.chars().last();
-                (
-                    Some(u8::from(matches!(last, Some('1' | 'h' | 'H')))),
-                    self.operand(tok)?,
-                )
+                (Some(level_of(last.unwrap_or('0'))), self.operand(tok)?)
             }
             // Real and string values never drive a GPIO; only their identifier is checked.
             'r' | 'R' | 's' | 'S' => (None, self.operand(tok)?),
@@ -298,7 +308,11 @@ impl<'a> Parser<'a> {
         let mut pins = var.pins;
         while pins != 0 {
             let pin = pins.trailing_zeros() as u8;
-            self.builder.change(t_fs, pin, level);
+            if level == FLOATING {
+                self.builder.float(t_fs, pin);
+            } else {
+                self.builder.change(t_fs, pin, level);
+            }
             pins &= pins - 1;
         }
         Ok(())

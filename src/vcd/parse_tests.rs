@@ -242,3 +242,36 @@ proptest! {
         let _ = parse(&toks.join(" "));
     }
 }
+
+#[test]
+fn z_floats_a_pin_that_reads_0_and_a_driven_value_ends_it() {
+    let text = "$timescale 1 ns $end\n$var wire 1 ! gpio17 $end\n$var wire 1 \" gpio18 $end\n\
+                $enddefinitions $end\n#0\nz!\n1\"\n#5\n1!\nbZ \"\n#9\nx!\n0\"\n";
+    let t = parse(text).expect("parses");
+    assert_eq!(t.initial(), 1 << 18, "a floating pin reads 0");
+    assert_eq!(t.initial_floating(), 1 << 17);
+    assert_eq!(
+        changes(&t),
+        vec![(5 * NS, 17, 1), (5 * NS, 18, 0), (9 * NS, 17, 0)]
+    );
+    let floats: Vec<_> = t
+        .floats()
+        .iter()
+        .map(|c| (c.t_fs, c.pin, c.level))
+        .collect();
+    // 17 driven again at 5 ns; 18 floats from 5 ns to 9 ns; `x` drives (low).
+    assert_eq!(
+        floats,
+        vec![(5 * NS, 17, 0), (5 * NS, 18, 1), (9 * NS, 18, 0)]
+    );
+    let mut c = t.floating_cursor().expect("some pin floats");
+    assert_eq!(c.level_at(6 * NS), 1 << 18);
+}
+
+#[test]
+fn a_file_without_z_has_no_floating_pins() {
+    let text = "$var wire 1 ! gpio17 $end\n$enddefinitions $end\n#0\n0!\n#5\n1!\n";
+    let t = parse(text).expect("parses");
+    assert!(t.floating_cursor().is_none());
+    assert_eq!(t.initial_floating(), 0);
+}

@@ -35,13 +35,30 @@ pub struct Trace {
     wires: Arc<[String]>,
     initial: u64,
     changes: Arc<[Change]>,
+    /// Pins at high impedance (`z`) at time 0 (bit n = GPIO n); their level reads 0.
+    initial_floating: u64,
+    /// When pins start (level 1) and stop (level 0) floating; empty when none ever floats.
+    floats: Arc<[Change]>,
     end_fs: u128,
 }
 
 impl PartialEq for Trace {
     fn eq(&self, other: &Self) -> bool {
-        (self.pins, self.initial, &self.changes, self.end_fs)
-            == (other.pins, other.initial, &other.changes, other.end_fs)
+        (
+            self.pins,
+            self.initial,
+            &self.changes,
+            self.initial_floating,
+            &self.floats,
+            self.end_fs,
+        ) == (
+            other.pins,
+            other.initial,
+            &other.changes,
+            other.initial_floating,
+            &other.floats,
+            other.end_fs,
+        )
     }
 }
 
@@ -98,7 +115,28 @@ impl Trace {
     pub fn cursor(&self) -> Cursor {
         Cursor::new(self.initial, Arc::clone(&self.changes))
     }
+
+    /// Pins at high impedance (`z`) at time 0 (bit n = GPIO n).
+    pub fn initial_floating(&self) -> u64 {
+        self.initial_floating
+    }
+
+    /// When pins start (level 1) and stop (level 0) floating, sorted by time. A floating pin's
+    /// level in [`Trace::changes`] is 0: only a board that models pulls tells it apart.
+    pub fn floats(&self) -> &[Change] {
+        &self.floats
+    }
+
+    /// A sequential reader of the floating pins (bit n set = GPIO n at `z`) at increasing
+    /// times; None when no pin ever floats.
+    pub fn floating_cursor(&self) -> Option<Cursor> {
+        (self.initial_floating != 0 || !self.floats.is_empty())
+            .then(|| Cursor::new(self.initial_floating, Arc::clone(&self.floats)))
+    }
 }
+
+/// The level a recorded change uses for "high impedance" (`z`) until the trace is built.
+const Z: u8 = 2;
 
 /// `levels` with `c` applied.
 pub(crate) fn apply(levels: u64, c: &Change) -> u64 {
@@ -119,6 +157,7 @@ pub struct TraceBuilder {
     pins: u64,
     wires: Vec<String>,
     initial: u64,
+    initial_floating: u64,
     changes: Vec<Change>,
     end_fs: u128,
 }
@@ -152,11 +191,22 @@ impl TraceBuilder {
 
     /// Records that `pin` goes to `level` (nonzero = 1) at `t_fs`.
     pub fn change(&mut self, t_fs: u128, pin: u8, level: u8) -> &mut Self {
+        self.record(t_fs, pin, u8::from(level != 0))
+    }
+
+    /// Records that nothing drives `pin` from `t_fs` on (`z`): it reads 0 here, and its pull
+    /// on a board that models pulls; the next [`TraceBuilder::change`] drives it again.
+    pub fn float(&mut self, t_fs: u128, pin: u8) -> &mut Self {
+        self.record(t_fs, pin, Z)
+    }
+
+    fn record(&mut self, t_fs: u128, pin: u8, level: u8) -> &mut Self {
         if valid(pin) {
             self.pins |= 1 << pin;
-            let level = u8::from(level != 0);
             if t_fs == 0 {
-                self.initial = apply(self.initial, &Change { t_fs, pin, level });
+                let (l, f) = step(self.initial, self.initial_floating, pin, level);
+                self.initial = l;
+                self.initial_floating = f;
             } else {
                 self.changes.push(Change { t_fs, pin, level });
             }
@@ -181,23 +231,19 @@ impl TraceBuilder {
         // Stable, so the insertion order within one time survives: the last write wins.
         raw.sort_by_key(|c| c.t_fs);
         let mut out = Vec::with_capacity(raw.len());
-        let mut before = self.initial;
+        let mut floats = Vec::new();
+        let (mut before, mut floating) = (self.initial, self.initial_floating);
         let mut i = 0;
         while let Some(first) = raw.get(i) {
             let t_fs = first.t_fs;
-            let mut after = before;
+            let (mut after, mut after_floating) = (before, floating);
             while let Some(c) = raw.get(i).filter(|c| c.t_fs == t_fs) {
-                after = apply(after, c);
+                (after, after_floating) = step(after, after_floating, c.pin, c.level);
                 i += 1;
             }
-            let mut diff = before ^ after;
-            while diff != 0 {
-                let pin = diff.trailing_zeros() as u8;
-                let level = (after >> pin & 1) as u8;
-                out.push(Change { t_fs, pin, level });
-                diff &= diff - 1;
-            }
-            before = after;
+            transitions(t_fs, before, after, &mut out);
+            transitions(t_fs, floating, after_floating, &mut floats);
+            (before, floating) = (after, after_floating);
         }
         let last = raw.last().map_or(0, |c| c.t_fs);
         Trace {
@@ -205,8 +251,37 @@ impl TraceBuilder {
             wires: self.wires.clone().into(),
             initial: self.initial,
             changes: out.into(),
+            initial_floating: self.initial_floating,
+            floats: floats.into(),
             end_fs: self.end_fs.max(last),
         }
+    }
+}
+
+/// Levels and floating pins after `pin` goes to `level` (0, 1 or [`Z`]: level 0, floating).
+fn step(levels: u64, floating: u64, pin: u8, level: u8) -> (u64, u64) {
+    let bit = 1u64 << pin;
+    let levels = if level == 1 {
+        levels | bit
+    } else {
+        levels & !bit
+    };
+    let floating = if level == Z {
+        floating | bit
+    } else {
+        floating & !bit
+    };
+    (levels, floating)
+}
+
+/// Appends one change per bit that differs between `before` and `after`, at `t_fs`.
+fn transitions(t_fs: u128, before: u64, after: u64, out: &mut Vec<Change>) {
+    let mut diff = before ^ after;
+    while diff != 0 {
+        let pin = diff.trailing_zeros() as u8;
+        let level = (after >> pin & 1) as u8;
+        out.push(Change { t_fs, pin, level });
+        diff &= diff - 1;
     }
 }
 

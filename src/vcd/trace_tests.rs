@@ -88,3 +88,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn float_and_drive_at_one_instant_last_wins_and_floats_count_for_equality() {
+    let mut b = TraceBuilder::new();
+    b.change_us(0, 3, 1).float(FS_PER_US, 3).change_us(1, 3, 1);
+    b.float(2 * FS_PER_US, 3);
+    let t = b.build();
+    // At 1 µs the pin ends up driven high (no change: it already was), floating from 2 µs.
+    assert_eq!(t.changes().len(), 1);
+    assert_eq!(t.floats().len(), 1);
+    assert_eq!(t.floats()[0].t_fs, 2 * FS_PER_US);
+    let mut driven = TraceBuilder::new();
+    driven.change_us(0, 3, 1).change_us(2, 3, 0);
+    assert_eq!(driven.build().changes(), t.changes());
+    assert_ne!(driven.build(), t, "a z is not a driven 0");
+}

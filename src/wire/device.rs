@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::config::{Config, HomeAssistantConfig};
+use crate::stats::SpoolHealth;
 
 /// Schema version of the `info` payload.
 pub const INFO_SCHEMA: u32 = 1;
@@ -110,8 +111,10 @@ pub struct Description {
 /// The retained `info` payload:
 /// `{"v":1,"device":…,"version":…,"board":…,"backend":…,"pins":[…],"inputs":[…],
 /// "config_version":N,"run":…,"started_us":…,"period_us":…,"stats_interval_s":…,"groups":[…],
-/// "homeassistant":{"enabled":…,"prefix":…}}`.
-pub fn info_payload(d: &Description) -> String {
+/// "homeassistant":{"enabled":…,"prefix":…},"spool":{"state":"ok","reason":""}}`; `spool` only
+/// when the link knows the spool's state (`spool`), so a retained `info` says whether the
+/// device can keep data through an outage.
+pub fn info_payload(d: &Description, spool: Option<&SpoolHealth>) -> String {
     let (dev, inv) = (&d.device, &d.inventory);
     let inputs: Vec<serde_json::Value> = inv
         .inputs
@@ -124,7 +127,7 @@ pub fn info_payload(d: &Description) -> String {
             v
         })
         .collect();
-    json!({
+    let mut v = json!({
         "v": INFO_SCHEMA,
         "device": dev.device_id,
         "version": dev.sw_version,
@@ -142,8 +145,11 @@ pub fn info_payload(d: &Description) -> String {
             "enabled": inv.homeassistant.enabled,
             "prefix": inv.homeassistant.prefix,
         },
-    })
-    .to_string()
+    });
+    if let Some(h) = spool {
+        v["spool"] = json!({"state": h.state.as_str(), "reason": h.reason});
+    }
+    v.to_string()
 }
 
 #[cfg(test)]

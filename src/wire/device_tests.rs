@@ -29,7 +29,7 @@ pub(crate) fn description() -> Description {
 
 #[test]
 fn info_carries_the_process_and_the_config_in_force() {
-    let v: Value = serde_json::from_str(&info_payload(&description())).unwrap();
+    let v: Value = serde_json::from_str(&info_payload(&description(), None)).unwrap();
     assert_eq!(
         v,
         json!({
@@ -67,4 +67,20 @@ interval_s = 30
     assert_eq!(inv.inputs[0].device_class.as_deref(), Some("window"));
     assert_eq!(inv.inputs[1].name, "meter");
     assert_eq!((inv.config_version, inv.stats_interval_s), (7, 30));
+}
+
+#[test]
+fn info_says_how_the_spool_is_when_the_link_knows() {
+    use crate::stats::{SpoolHealth, SpoolState};
+    let h = SpoolHealth {
+        state: SpoolState::Off,
+        reason: "cannot open: Permission denied".into(),
+    };
+    let v: Value = serde_json::from_str(&info_payload(&description(), Some(&h))).unwrap();
+    assert_eq!(
+        v["spool"],
+        json!({"state": "off", "reason": "cannot open: Permission denied"})
+    );
+    let v: Value = serde_json::from_str(&info_payload(&description(), None)).unwrap();
+    assert!(v.get("spool").is_none());
 }

@@ -4,14 +4,21 @@
 //! <https://www.home-assistant.io/integrations/binary_sensor.mqtt/> and
 //! <https://www.home-assistant.io/integrations/sensor.mqtt/>.
 //!
-//! * `<ha prefix>/binary_sensor/<id>_gpio<pin>/config`: state on `<prefix>/<id>/gpio/<pin>`
-//!   (`ON`/`OFF`), availability on `<prefix>/<id>/status`.
-//! * `<ha prefix>/sensor/<id>_<key>/config`: `{{ value_json.<key> }}` of `<prefix>/<id>/stats`,
-//!   diagnostic, unavailable after [`EXPIRE_AFTER_INTERVALS`] stats intervals without one.
+//! * `<ha prefix>/binary_sensor/edgetap_<id>_gpio<pin>/config`: state on
+//!   `<prefix>/<id>/gpio/<pin>` (`ON`/`OFF`), availability on `<prefix>/<id>/status`.
+//! * `<ha prefix>/sensor/edgetap_<id>_<key>/config`: `{{ value_json.<key> }}` of
+//!   `<prefix>/<id>/stats`, diagnostic, unavailable after [`EXPIRE_AFTER_INTERVALS`] stats
+//!   intervals without one.
 //!
 //! The topic's object id is the entity's `unique_id` (HA's best practice) and matches
-//! `[a-zA-Z0-9_-]` because device ids are validated to that. `default_entity_id` (which
-//! replaced the deprecated `object_id`) must be a valid entity id, hence [`entity_slug`].
+//! `[a-zA-Z0-9_-]` because device ids are validated to that. Unique ids start with `edgetap_`
+//! so that no other integration's `<id>_gpio17` can collide with ours.
+//!
+//! `default_entity_id` (which replaced the deprecated `object_id`) must be a valid entity id,
+//! hence [`entity_slug`]. It is made from the id *without* the `edgetap_` prefix, as it was
+//! before unique ids had one: Home Assistant keeps history and long-term statistics by entity
+//! id, so an upgraded device whose old configs are cleared first (the retained set clears
+//! before it publishes) gets its entities back under the same entity ids, history included.
 
 use std::collections::BTreeMap;
 
@@ -171,11 +178,23 @@ pub fn sensor_topic(ha_prefix: &str, device: &str, key: &str) -> String {
     format!("{ha_prefix}/sensor/{}/config", stats_id(device, key))
 }
 
+/// The `unique_id` (and topic object id) of input `pin`'s entity.
 fn input_id(device: &str, pin: u8) -> String {
+    format!("{ORIGIN}_{}", input_entity(device, pin))
+}
+
+/// The `unique_id` (and topic object id) of stats key `key`'s entity.
+fn stats_id(device: &str, key: &str) -> String {
+    format!("{ORIGIN}_{}", stats_entity(device, key))
+}
+
+/// What the entity id of input `pin` is made from (the unique id before it had a prefix).
+fn input_entity(device: &str, pin: u8) -> String {
     format!("{device}_gpio{pin}")
 }
 
-fn stats_id(device: &str, key: &str) -> String {
+/// What the entity id of stats key `key` is made from (the unique id before it had a prefix).
+fn stats_entity(device: &str, key: &str) -> String {
     format!("{device}_{key}")
 }
 
@@ -229,7 +248,9 @@ pub fn configs(d: &Description, topics: &Topics) -> BTreeMap<String, String> {
 
 /// The `binary_sensor` config of input `i`.
 pub fn binary_sensor_config(d: &Description, topics: &Topics, i: &InputInfo) -> Value {
-    let id = input_id(&d.device.device_id, i.pin);
+    let device = &d.device.device_id;
+    let id = input_id(device, i.pin);
+    let entity = entity_slug(&input_entity(device, i.pin));
     let name = if i.name.is_empty() {
         format!("GPIO {}", i.pin)
     } else {
@@ -238,7 +259,7 @@ pub fn binary_sensor_config(d: &Description, topics: &Topics, i: &InputInfo) -> 
     let mut v = json!({
         "name": name,
         "unique_id": id,
-        "default_entity_id": format!("binary_sensor.{}", entity_slug(&id)),
+        "default_entity_id": format!("binary_sensor.{entity}"),
         "state_topic": topics.gpio(i.pin),
         "payload_on": PAYLOAD_ON,
         "payload_off": PAYLOAD_OFF,
@@ -253,12 +274,14 @@ pub fn binary_sensor_config(d: &Description, topics: &Topics, i: &InputInfo) -> 
 
 /// The `sensor` config of stats key `s`.
 pub fn sensor_config(d: &Description, topics: &Topics, s: &StatsSensor) -> Value {
-    let id = stats_id(&d.device.device_id, s.key);
+    let device = &d.device.device_id;
+    let id = stats_id(device, s.key);
+    let entity = entity_slug(&stats_entity(device, s.key));
     let interval = d.inventory.stats_interval_s.max(1);
     let mut v = json!({
         "name": s.name,
         "unique_id": id,
-        "default_entity_id": format!("sensor.{}", entity_slug(&id)),
+        "default_entity_id": format!("sensor.{entity}"),
         "state_topic": topics.stats(),
         "value_template": format!("{{{{ value_json.{} }}}}", s.key),
         "state_class": s.state_class,

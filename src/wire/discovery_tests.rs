@@ -284,7 +284,8 @@ fn inputs_are_binary_sensors_on_their_gpio_topics() {
     let topics = Topics::new("edgetap", "pi-01");
     let all = configs(&d, &topics);
     let door: Value =
-        serde_json::from_str(&all["homeassistant/binary_sensor/pi-01_gpio17/config"]).unwrap();
+        serde_json::from_str(&all["homeassistant/binary_sensor/edgetap_pi-01_gpio17/config"])
+            .unwrap();
     assert_eq!(door["name"], "door");
     assert_eq!(door["device_class"], "door");
     assert_eq!(door["state_topic"], "edgetap/pi-01/gpio/17");
@@ -294,7 +295,8 @@ fn inputs_are_binary_sensors_on_their_gpio_topics() {
     assert_eq!(door["device"]["manufacturer"], "Raspberry Pi Ltd");
     assert_eq!(door["device"]["sw_version"], env!("CARGO_PKG_VERSION"));
     let plain: Value =
-        serde_json::from_str(&all["homeassistant/binary_sensor/pi-01_gpio18/config"]).unwrap();
+        serde_json::from_str(&all["homeassistant/binary_sensor/edgetap_pi-01_gpio18/config"])
+            .unwrap();
     assert_eq!(
         plain["name"], "GPIO 18",
         "an unnamed input is named after its pin"
@@ -310,7 +312,7 @@ fn every_contract_stats_key_is_a_sensor_with_its_unit_and_classes() {
     let all = configs(&d, &topics);
     assert_eq!(STATS_SENSORS.len(), CONTRACT.len());
     for &(key, name, unit, class, state_class) in CONTRACT {
-        let topic = format!("homeassistant/sensor/pi-01_{key}/config");
+        let topic = format!("homeassistant/sensor/edgetap_pi-01_{key}/config");
         let v: Value = serde_json::from_str(
             all.get(&topic)
                 .unwrap_or_else(|| panic!("{key}: no sensor")),
@@ -353,7 +355,7 @@ fn a_multi_level_prefix_and_a_disabled_integration() {
     d.inventory.homeassistant.prefix = "site/ha".into();
     let topics = Topics::new("edgetap", "pi-01");
     let all = configs(&d, &topics);
-    assert!(all.contains_key("site/ha/binary_sensor/pi-01_gpio17/config"));
+    assert!(all.contains_key("site/ha/binary_sensor/edgetap_pi-01_gpio17/config"));
     for (topic, payload) in &all {
         check(topic, payload, "site/ha", &topics);
     }

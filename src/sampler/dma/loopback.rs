@@ -140,7 +140,8 @@ fn sample_pulses(
     };
     let clock = src.clock.clone();
     let words = LevelWords::for_pins([lb.out, lb.inp]);
-    let mut sampler = match DmaSampler::open_on(src, &settings, words, state_dir) {
+    // No pulls are set: the wire from OUT drives IN, and the pads stay as the user left them.
+    let mut sampler = match DmaSampler::open_on(src, &settings, words, &[], state_dir) {
         Ok(sampler) => sampler,
         Err(e) => {
             r.push("sampler", false, e.to_string());

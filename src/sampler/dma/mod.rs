@@ -24,6 +24,7 @@ use crate::hw::chain::{blocks_for, ChainLayout, ChainSpec, Position};
 use crate::hw::clock::HostClock;
 use crate::hw::dmamem::DmaMemory;
 use crate::hw::periph::Peripherals;
+use crate::hw::pull::{self, Pull, PullScheme};
 use crate::hw::regs::dma;
 use crate::hw::teardown::{self, ChannelGuard};
 use crate::hw::{channel, pacing, HwError};
@@ -72,6 +73,8 @@ pub struct DmaSampler {
     watchdog: Watchdog,
     /// The board, as [`Sampler::model`] names it.
     model: String,
+    /// How this board's pads take their pulls.
+    pull_scheme: Option<PullScheme>,
     _source: source::Keepalive,
 }
 
@@ -82,9 +85,10 @@ impl DmaSampler {
         s: &SamplerConfig,
         words: LevelWords,
         pins: &[u8],
+        pulls: &[(u8, Pull)],
         state_dir: &std::path::Path,
     ) -> Result<DmaSampler, SamplerError> {
-        DmaSampler::open_on(source::open(s, pins)?, s, words, state_dir)
+        DmaSampler::open_on(source::open(s, pins)?, s, words, pulls, state_dir)
     }
 
     /// Like [`DmaSampler::open`], on a board already opened (the loopback selftest drives
@@ -93,6 +97,7 @@ impl DmaSampler {
         src: source::Source,
         s: &SamplerConfig,
         words: LevelWords,
+        pulls: &[(u8, Pull)],
         state_dir: &std::path::Path,
     ) -> Result<DmaSampler, SamplerError> {
         let board = &src.board;
@@ -154,6 +159,7 @@ impl DmaSampler {
                 Backend::Emulated => format!("{} (emulated)", board.model),
                 Backend::Dma | Backend::Replay => board.model.clone(),
             },
+            pull_scheme: PullScheme::of(board.soc),
             _source: src.keepalive,
         };
         if s.period_us < board.shortest_period_us() {
@@ -165,6 +171,8 @@ impl DmaSampler {
                  blocks per sample): blocks will run late, reported as gaps and dma_late_blocks"
             );
         }
+        // Pulls first: the first sample already sees the pads as configured.
+        sampler.apply_pulls(pulls)?;
         pacing::program(&sampler.periph, &sampler.plan).map_err(hw)?;
         sampler.start_chain();
         Ok(sampler)
@@ -188,6 +196,26 @@ impl DmaSampler {
         self.next = 0;
         self.skip_next = true;
         self.watchdog.rearm(self.clock.utc_us());
+    }
+
+    /// Sets the pads' pull resistors (see [`pull`]); pins at [`Pull::Keep`] are left alone.
+    fn apply_pulls(&mut self, pulls: &[(u8, Pull)]) -> Result<(), SamplerError> {
+        if pulls.iter().all(|(_, p)| *p == Pull::Keep) {
+            return Ok(());
+        }
+        let Some(scheme) = self.pull_scheme else {
+            return Err(SamplerError::Settings {
+                field: "inputs.pull".into(),
+                reason: format!(
+                    "{} has no pull registers this sampler can reach",
+                    self.model
+                ),
+            });
+        };
+        pull::set_pulls(&self.periph.gpio, &*self.clock, scheme, pulls);
+        info!(pulls = ?pulls.iter().filter(|(_, p)| *p != Pull::Keep).collect::<Vec<_>>(),
+            "pads' pulls set");
+        Ok(())
     }
 
     /// Measures the tick → UTC offset again: a CPU read of CLO between two host clock reads.
@@ -405,6 +433,10 @@ impl Sampler for DmaSampler {
 
     fn counters(&self) -> SamplerCounters {
         self.counters
+    }
+
+    fn set_pulls(&mut self, pulls: &[(u8, Pull)]) -> Result<(), SamplerError> {
+        self.apply_pulls(pulls)
     }
 }
 
