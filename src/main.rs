@@ -74,6 +74,11 @@ enum Command {
     Selftest {
         #[command(flatten)]
         config: ConfigArgs,
+        /// Then, with a jumper wire from GPIO OUT to GPIO IN, drive OUT with pulses down to the
+        /// sample period, sample both with the DMA sampler, and report missed or extra pulses
+        /// and the timing error (mean, p99, max). OUT gets its function back at the end.
+        #[arg(long, value_name = "OUT:IN")]
+        loopback: Option<edgetap::sampler::dma::loopback::Loopback>,
     },
     /// Run an emulated board in this process until stopped: other processes attach to its
     /// memory file with `backend = "emulated"` and `sampler.emulated.mem = FILE`.
@@ -315,9 +320,18 @@ fn dispatch(command: Command) -> Result<()> {
             signal,
             loop_,
         } => run_emulator(board, mem, signal, loop_),
-        Command::Selftest { config } => {
+        Command::Selftest { config, loopback } => {
             let config = load_config(&config)?;
-            let report = edgetap::sampler::dma::selftest::run(&config.sampler, &config.state_dir);
+            let mut report =
+                edgetap::sampler::dma::selftest::run(&config.sampler, &config.state_dir);
+            if let Some(wire) = loopback.filter(|_| report.ok()) {
+                edgetap::sampler::dma::loopback::run(
+                    &mut report,
+                    &config.sampler,
+                    &config.state_dir,
+                    wire,
+                );
+            }
             print_out(&report.render())?;
             if !report.ok() {
                 std::process::exit(1);
@@ -541,6 +555,7 @@ fn run_emulator(board: EmuBoard, mem: PathBuf, signal: PathBuf, loop_: bool) -> 
         start_utc_us: None,
         faults: Default::default(),
         cb_cost_ns: edgetap::emu::cb_cost_ns(board),
+        loopback: Vec::new(),
     };
     edgetap::emu::run_until_stopped(opts, &shutdown).context("emulator")
 }

@@ -72,6 +72,7 @@ fn looping_pi4(dir: &std::path::Path) -> (Emulator, std::path::PathBuf) {
         start_utc_us: None,
         faults: Default::default(),
         cb_cost_ns: edgetap::emu::cb_cost_ns(BoardKind::Pi4),
+        loopback: Vec::new(),
     })
     .expect("emulator");
     (emu, mem)

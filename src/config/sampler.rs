@@ -59,6 +59,14 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
             );
         }
     }
+    for &[out, inp] in &s.emulated.loopback {
+        let max = crate::hw::gpio_out::MAX_GPIO;
+        r.check(
+            out != inp && out <= max && inp <= max,
+            "sampler.emulated.loopback",
+            format!("[{out}, {inp}] must wire two different GPIOs (0-{max}), output first"),
+        );
+    }
     if s.backend == Backend::Emulated && s.emulated.mem.is_none() {
         // The emulated engine is as slow as the board's silicon: say so before it runs late.
         // (An attached board file names its own board: the sampler warns when it opens.)
@@ -171,6 +179,7 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         loop_,
         start_us,
         mem,
+        loopback,
         faults,
     } = old;
     let FaultsConfig {
@@ -183,6 +192,7 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         clo_before_wrap_us,
         foreign_channels,
         pacer_stolen_after_ms,
+        loopback_drop_every,
     } = faults;
     let f = &new.faults;
     *board != new.board
@@ -191,6 +201,7 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         || *loop_ != new.loop_
         || *start_us != new.start_us
         || *mem != new.mem
+        || *loopback != new.loopback
         || *jitter_ns != f.jitter_ns
         || *stall_us != f.stall_us
         || *stall_every_ms != f.stall_every_ms
@@ -200,4 +211,5 @@ fn emulated_changed(old: &EmulatedConfig, new: &EmulatedConfig) -> bool {
         || *clo_before_wrap_us != f.clo_before_wrap_us
         || *foreign_channels != f.foreign_channels
         || *pacer_stolen_after_ms != f.pacer_stolen_after_ms
+        || *loopback_drop_every != f.loopback_drop_every
 }

@@ -217,6 +217,21 @@ fsync = "batch"
 }
 
 #[test]
+fn a_loopback_wire_needs_two_different_gpios() {
+    let wired = |pairs: &str| {
+        emulated("").replace(
+            "signal = \"x.vcd\"\n[[inputs]]",
+            &format!("signal = \"x.vcd\"\nloopback = {pairs}\n[[inputs]]"),
+        )
+    };
+    load_str(&wired("[[18, 17]]"), Path::new(".")).expect("valid");
+    assert_eq!(
+        fields(&wired("[[18, 18], [60, 17]]")),
+        vec!["sampler.emulated.loopback", "sampler.emulated.loopback"]
+    );
+}
+
+#[test]
 fn run_as_takes_a_user_name_and_is_local_only() {
     let text = base().replace("device_id", "run_as = \"edgetap\"\ndevice_id");
     let c = load_str(&text, Path::new(".")).unwrap();

@@ -18,6 +18,7 @@ use super::dma::{cs_request, Channel, ControlBlock, CsRequest, StopReason};
 use super::mailbox::{Allocator, MailboxAction};
 use super::pacer::{ClockWrite, Pacers, Which};
 use super::pads::{PadEvent, Pads};
+use super::wires::Wires;
 use super::{EmuError, EmuEvent};
 
 /// Picoseconds per microsecond.
@@ -104,6 +105,8 @@ pub struct Machine {
     target_ps: u64,
     /// Clock manager, PWM and PCM register blocks.
     blocks: [Mapping; 3],
+    /// The GPIO block, and the outputs and jumper wires its writes drive.
+    gpio: (Mapping, Wires),
     /// Pull resistors, and what floating pins read.
     pads: Pads,
     events: Arc<Mutex<Vec<(u64, EmuEvent)>>>,
@@ -149,7 +152,6 @@ impl Machine {
             clo_start,
             rng: SplitMix64::new(0x5EED),
             next_stall_ps: u64::from(faults.stall_every_ms) * 1000 * PS_PER_US,
-            faults,
             reset_done: false,
             pacer_stolen: false,
             cb_cost_ps: u64::from(cb_cost_ns) * 1000,
@@ -159,7 +161,12 @@ impl Machine {
                 mem.map(base + pwm::BASE, 0x100)?,
                 mem.map(base + pcm::BASE, 0x100)?,
             ],
+            gpio: (
+                mem.map(base + gpio::BASE, 0x100)?,
+                Wires::new(&[], faults.loopback_drop_every),
+            ),
             pads: Pads::new(mem, board, signal.and_then(|t| t.floating_cursor()))?,
+            faults,
             events,
         })
     }
@@ -190,7 +197,14 @@ impl Machine {
             t_fs %= self.signal_end_fs;
         }
         let driven = self.signal.as_mut().map(|c| c.level_at(t_fs)).unwrap_or(0);
-        self.pads.read(driven, t_fs)
+        // Pulls first (what floating pins read), then outputs and the wires they drive.
+        let pads = self.pads.read(driven, t_fs);
+        self.gpio.1.levels(pads)
+    }
+
+    /// Wires `pairs` of [out, in] pins (`sampler.emulated.loopback`).
+    pub fn wire(&mut self, pairs: &[[u8; 2]]) {
+        self.gpio.1 = Wires::new(pairs, self.faults.loopback_drop_every);
     }
 
     fn translate(&self, bus: u32) -> Option<Target> {
@@ -232,6 +246,7 @@ impl Machine {
 
     /// Looks at every register the agent may have written.
     pub fn poll_registers(&mut self) {
+        self.gpio.1.poll(&self.gpio.0);
         let ignored = self.pacers.poll(
             &self.blocks[0],
             &self.blocks[1],

@@ -12,6 +12,7 @@ mod mailbox;
 mod pacer;
 mod pads;
 mod settings;
+mod wires;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -184,6 +185,8 @@ pub struct EmuOptions {
     pub faults: FaultsConfig,
     /// Emulated ns one control block takes.
     pub cb_cost_ns: u32,
+    /// Jumper wires, [out, in]: the input follows the output (`sampler.emulated.loopback`).
+    pub loopback: Vec<[u8; 2]>,
 }
 
 impl EmuOptions {
@@ -206,6 +209,7 @@ impl EmuOptions {
             start_utc_us: e.start_us,
             faults: e.faults.clone(),
             cb_cost_ns: cb_cost_ns(e.board),
+            loopback: e.loopback.clone(),
         })
     }
 }
@@ -236,6 +240,7 @@ impl Emulator {
             opts.cb_cost_ns,
             events.clone(),
         )?;
+        machine.wire(&opts.loopback);
         let stop = Shutdown::new();
         let stall = (
             u64::from(opts.faults.consumer_stall_after_ms) * 1000,

@@ -24,6 +24,9 @@ pub struct EmulatedConfig {
     /// Attach to the board file of an emulator already running (`edgetap emulator --mem FILE`);
     /// unset: start one in-process on a fresh file.
     pub mem: Option<PathBuf>,
+    /// Jumper wires of the in-process emulator, [out, in]: while `out` is an output, `in` reads
+    /// what it drives (what `edgetap selftest --loopback OUT:IN` checks).
+    pub loopback: Vec<[u8; 2]>,
     /// Faults the in-process emulator injects.
     pub faults: FaultsConfig,
 }
@@ -37,6 +40,7 @@ impl Default for EmulatedConfig {
             loop_: false,
             start_us: None,
             mem: None,
+            loopback: Vec::new(),
             faults: FaultsConfig::default(),
         }
     }
@@ -66,4 +70,6 @@ pub struct FaultsConfig {
     /// Another user stops the pacer's clock this long after the channel first starts (ms),
     /// once; 0 = never.
     pub pacer_stolen_after_ms: u32,
+    /// Every Nth pulse on a `loopback` wire never reaches its input (a loose jumper); 0 = none.
+    pub loopback_drop_every: u32,
 }

@@ -3,7 +3,7 @@
 //! On a Pi these are CLOCK_REALTIME and a sleep. The emulated board in lock-step mode supplies its
 //! own, so that emulated time only moves when the consumer waits and tests are deterministic.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// UTC time and waiting, as the DMA sampler needs them.
 pub trait HostClock: Send + Sync {
@@ -11,7 +11,15 @@ pub trait HostClock: Send + Sync {
     fn utc_us(&self) -> u64;
     /// Lets `d` pass (the sampler waits for the engine to fill blocks).
     fn wait(&self, d: Duration);
+    /// Lets `d` pass as exactly as this clock can (the loopback selftest times its pulses
+    /// with it): a plain wait where waiting is already exact (the lock-step clock).
+    fn wait_exact(&self, d: Duration) {
+        self.wait(d);
+    }
 }
+
+/// The last stretch of an exact wait that is spun, not slept: a sleep overshoots by tens of µs.
+const SPIN: Duration = Duration::from_micros(200);
 
 /// The operating system's clocks.
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,6 +35,16 @@ impl HostClock for SystemClock {
 
     fn wait(&self, d: Duration) {
         std::thread::sleep(d);
+    }
+
+    fn wait_exact(&self, d: Duration) {
+        let end = Instant::now() + d;
+        if d > SPIN {
+            std::thread::sleep(d - SPIN);
+        }
+        while Instant::now() < end {
+            std::hint::spin_loop();
+        }
     }
 }
 

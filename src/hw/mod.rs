@@ -17,6 +17,8 @@ pub mod chipselect;
 pub mod clock;
 mod devicetree;
 pub mod dmamem;
+pub mod gpio_claim;
+pub mod gpio_out;
 pub mod gpiochip;
 pub mod lineplan;
 pub mod mailbox;

@@ -43,10 +43,16 @@ pub mod st {
 pub mod gpio {
     /// Offset of the GPIO block.
     pub const BASE: u64 = 0x20_0000;
+    /// Function select, GPIO 0–9 (3 bits per pin; GPFSELn for GPIO 10n–10n+9 follows at +4n).
+    pub const GPFSEL0: u64 = 0x00;
     /// Output set, GPIO 0–31.
     pub const GPSET0: u64 = 0x1C;
+    /// Output set, GPIO 32–57.
+    pub const GPSET1: u64 = 0x20;
     /// Output clear, GPIO 0–31.
     pub const GPCLR0: u64 = 0x28;
+    /// Output clear, GPIO 32–57.
+    pub const GPCLR1: u64 = 0x2C;
     /// Pin levels, GPIO 0–31.
     pub const GPLEV0: u64 = 0x34;
     /// Pin levels, GPIO 32–53.

@@ -11,7 +11,8 @@
 //! `kill -9` cannot be caught: for that, the sampler leaves a record in `state_dir` and the
 //! next start stops the orphaned chain (see `orphan`).
 //!
-//! Stopping twice is harmless, so every path simply stops everything registered.
+//! Stopping twice is harmless, so every path simply stops everything registered. The signal
+//! handlers also give pins the selftest claimed as outputs their function back (`gpio_claim`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
@@ -77,6 +78,25 @@ pub fn fired() -> bool {
     FIRED.load(Ordering::SeqCst)
 }
 
+/// What else the signal handlers run after stopping the channels (set once: `gpio_claim`'s
+/// restore of pins claimed as outputs); it says whether it did anything. Read lock-free.
+static ON_SIGNAL: OnceLock<fn() -> bool> = OnceLock::new();
+
+/// Makes the signal handlers also run `hook` (async-signal-safe, like `stop_all`); the first
+/// hook set stays.
+pub(super) fn on_signal(hook: fn() -> bool) {
+    let _ = ON_SIGNAL.set(hook);
+}
+
+/// What the signal handlers do: stop every registered channel, then run the hook (pins claimed
+/// as outputs get their previous function back). Async-signal-safe.
+fn emergency() {
+    stop_all();
+    if ON_SIGNAL.get().is_some_and(|hook| hook()) {
+        FIRED.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Stops every registered channel. Async-signal-safe: atomics and volatile accesses only.
 pub fn stop_all() {
     for c in &CHANNELS {
@@ -122,7 +142,7 @@ static PREVIOUS: OnceLock<[libc::sigaction; 5]> = OnceLock::new();
 /// previous action run; should that return (a handler that declines, or a signal sent by
 /// `kill` that no faulting instruction repeats), the default action ends the process.
 extern "C" fn on_crash(sig: libc::c_int) {
-    stop_all();
+    emergency();
     let previous = PREVIOUS
         .get()
         .and_then(|p| CRASH_SIGNALS.iter().position(|&s| s == sig).map(|i| p[i]));
@@ -174,16 +194,16 @@ fn install_crash_handlers() -> Result<(), HwError> {
 }
 
 /// Signal handlers and panic hook, installed once.
-fn install() -> Result<(), HwError> {
+pub(super) fn install() -> Result<(), HwError> {
     let mut result = Ok(());
     INSTALL.call_once(|| {
         if let Err(e) = install_crash_handlers() {
             result = Err(e);
         }
         for sig in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: stop_all is async-signal-safe (atomics and volatile MMIO only). The
+            // SAFETY: emergency is async-signal-safe (atomics and volatile MMIO only). The
             // program's own SIGINT/SIGTERM handling still runs after it and shuts down cleanly.
-            if let Err(e) = unsafe { signal_hook::low_level::register(sig, stop_all) } {
+            if let Err(e) = unsafe { signal_hook::low_level::register(sig, emergency) } {
                 result = Err(HwError::Device(format!(
                     "cannot install signal {sig} handler: {e}"
                 )));
@@ -194,7 +214,7 @@ fn install() -> Result<(), HwError> {
             // default action (terminate, or core dump) is carried out as before.
             let r = unsafe {
                 signal_hook::low_level::register(sig, move || {
-                    stop_all();
+                    emergency();
                     let _ = signal_hook::low_level::emulate_default_handler(sig);
                 })
             };

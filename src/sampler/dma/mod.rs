@@ -6,6 +6,9 @@
 //! (`backend = "emulated"`): only [`source`] differs, i.e. where memory, board and clock come from.
 
 mod copy;
+pub mod loopback;
+mod loopback_capture;
+mod pulses;
 mod ring;
 pub mod selftest;
 mod source;
@@ -85,7 +88,18 @@ impl DmaSampler {
         pulls: &[(u8, Pull)],
         state_dir: &std::path::Path,
     ) -> Result<DmaSampler, SamplerError> {
-        let src = source::open(s, pins)?;
+        DmaSampler::open_on(source::open(s, pins)?, s, words, pulls, state_dir)
+    }
+
+    /// Like [`DmaSampler::open`], on a board already opened (the loopback selftest drives
+    /// a pin of the same board).
+    fn open_on(
+        src: source::Source,
+        s: &SamplerConfig,
+        words: LevelWords,
+        pulls: &[(u8, Pull)],
+        state_dir: &std::path::Path,
+    ) -> Result<DmaSampler, SamplerError> {
         let board = &src.board;
         // A chain a killed run left running goes first: it may hold this very channel (which
         // would then look taken by someone else), and its memory is leaked until released.

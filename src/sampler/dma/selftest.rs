@@ -46,7 +46,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn push(&mut self, what: &str, ok: bool, detail: impl Into<String>) -> bool {
+    pub(super) fn push(&mut self, what: &str, ok: bool, detail: impl Into<String>) -> bool {
         self.checks.push(Check {
             what: what.into(),
             ok,

@@ -16,6 +16,7 @@ fn emulator(board: BoardKind) -> Emulator {
         start_utc_us: Some(0),
         faults: Default::default(),
         cb_cost_ns: crate::emu::cb_cost_ns(board),
+        loopback: Vec::new(),
     })
     .expect("emulator")
 }
