@@ -25,6 +25,7 @@ mod remote;
 mod sampler;
 mod spool;
 mod stats;
+mod topic;
 mod validate;
 
 pub use batch::BatchConfig;
@@ -33,15 +34,17 @@ pub use inputs::{InputConfig, BINARY_SENSOR_CLASSES, DEFAULT_MAX_EDGES_PER_S};
 pub use mqtt::MqttConfig;
 pub use spool::SpoolConfig;
 pub use stats::StatsConfig;
+pub use topic::MAX_PREFIX_BYTES;
 
 pub use changes::diff;
 pub use changeset::ChangeSet;
 pub use envelope::{is_stale_retained, MAX_PAYLOAD};
 pub use error::{ConfigError, FieldError};
 pub use load::{load, load_str, ConfigSource};
-pub use persist::{overlay, save, PersistError, STATE_FILE};
+pub use persist::{overlay, reset, save, PersistError, STATE_FILE};
 pub use remote::{
-    effective_json, result_json, Accepted, Handled, Rejected, RemoteConfig, LOCAL_ONLY,
+    effective_json, result_json, result_json_kept, Accepted, Handled, Rejected, RemoteConfig,
+    LOCAL_ONLY, MAX_VERSION_STEP,
 };
 
 pub use crate::emu::{EmulatedConfig, FaultsConfig};

@@ -2,6 +2,7 @@
 
 use super::changeset::ChangeSet;
 use super::error::Refusals;
+use super::topic::prefix_problem;
 use serde::{Deserialize, Serialize};
 
 /// Broker connection and topics.
@@ -57,14 +58,9 @@ impl MqttConfig {
         let m = self;
         r.check(!m.host.is_empty(), "mqtt.host", "must not be empty".into());
         r.check(m.port != 0, "mqtt.port", "0 is not a port".into());
-        r.check(
-            is_topic_prefix(&m.topic_prefix),
-            "mqtt.topic_prefix",
-            format!(
-                "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
-                m.topic_prefix
-            ),
-        );
+        if let Some(why) = prefix_problem(&m.topic_prefix) {
+            r.check(false, "mqtt.topic_prefix", why);
+        }
         r.check(
             m.qos <= 2,
             "mqtt.qos",
@@ -138,11 +134,6 @@ impl MqttConfig {
         // Subscriptions and retained topics move with the prefix.
         c.topics_changed |= *topic_prefix != new.topic_prefix;
     }
-}
-
-/// A topic prefix: non-empty, no wildcard or NUL, no leading or trailing `/`.
-pub(super) fn is_topic_prefix(p: &str) -> bool {
-    !p.is_empty() && !p.contains(['+', '#', '\0']) && !p.starts_with('/') && !p.ends_with('/')
 }
 
 #[cfg(test)]
