@@ -52,6 +52,12 @@ pub struct Stats {
     pub connects: AtomicU64,
     /// Connection attempts that failed or connections that dropped.
     pub connection_errors: AtomicU64,
+    /// Accepted config patches that could not be written to `state_dir` (lost at a restart).
+    pub patches_not_persisted: AtomicU64,
+    /// `config/set` messages refused for their size (read, discarded, answered).
+    pub patches_oversize: AtomicU64,
+    /// Connections closed shortly after CONNACK, repeatedly: probably another client with this `device_id`.
+    pub takeovers_suspected: AtomicU64,
 }
 
 impl Default for Stats {
@@ -79,6 +85,9 @@ impl Default for Stats {
             dma_stalls: AtomicU64::new(0),
             connects: AtomicU64::new(0),
             connection_errors: AtomicU64::new(0),
+            patches_not_persisted: AtomicU64::new(0),
+            patches_oversize: AtomicU64::new(0),
+            takeovers_suspected: AtomicU64::new(0),
         }
     }
 }
@@ -148,6 +157,9 @@ impl Stats {
             dma_stalls: Stats::get(&self.dma_stalls),
             connects: Stats::get(&self.connects),
             connection_errors: Stats::get(&self.connection_errors),
+            patches_not_persisted: Stats::get(&self.patches_not_persisted),
+            patches_oversize: Stats::get(&self.patches_oversize),
+            takeovers_suspected: Stats::get(&self.takeovers_suspected),
         }
     }
 }
@@ -241,6 +253,12 @@ pub struct Snapshot {
     pub connects: u64,
     /// [`Stats::connection_errors`].
     pub connection_errors: u64,
+    /// [`Stats::patches_not_persisted`].
+    pub patches_not_persisted: u64,
+    /// [`Stats::patches_oversize`].
+    pub patches_oversize: u64,
+    /// [`Stats::takeovers_suspected`].
+    pub takeovers_suspected: u64,
 }
 
 impl Default for Snapshot {

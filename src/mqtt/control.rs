@@ -43,15 +43,20 @@ pub struct Inbound {
     pub payload: Vec<u8>,
     /// The retain flag of the delivery (a stored message sent on subscribe).
     pub retained: bool,
+    /// Whether it came on a group topic (not the device's own `config/set`).
+    pub group: bool,
 }
 
 /// The connection as the controller sees it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkState {
     /// Incremented by every [`Command::Reconnect`] the publisher has taken.
     pub generation: u64,
     /// Whether the broker has accepted the connection of this generation.
     pub connected: bool,
+    /// Whether the current connection proved itself (every subscription granted, the probe
+    /// back) or why not; `None` while the proof runs.
+    pub proof: Option<Result<(), String>>,
 }
 
 /// The publisher's end.

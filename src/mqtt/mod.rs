@@ -25,6 +25,8 @@ mod error;
 mod latency;
 mod message;
 pub mod options;
+mod oversize;
+mod proof;
 mod publisher;
 pub mod publishing;
 mod pump;

@@ -13,15 +13,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Event, Incoming, QoS};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::batches::Batches;
 use super::control::{ControlLink, Inbound};
 use super::message::{Message, Origin};
+use super::proof::Proof;
 use super::pump::Pump;
 use super::reporting::{Measured, Reporter};
 use super::session::Session;
-use super::tracker::{Delivered, Tracker};
+use super::tracker::{Delivered, Tag, Tracker};
 use super::traffic::Traffic;
 use crate::config::SpoolConfig;
 use crate::edges::batch::Batch;
@@ -47,6 +48,14 @@ pub(crate) struct Publisher {
     requests: VecDeque<Resubscribe>,
     /// The remote-config controller's end, when one is attached.
     control: Option<ControlLink>,
+    /// Whether the current connection proves itself (with a controller only).
+    proof: Proof,
+    /// Publish nothing but the probe until the connection is proven: it replaces settings that
+    /// worked, and what it publishes may be discarded by the broker (see `proof`).
+    probation: bool,
+    /// Makes the probes of this process differ from those of earlier runs still queued in the
+    /// persistent session.
+    probe_seed: u64,
 }
 
 impl Publisher {
@@ -76,6 +85,9 @@ impl Publisher {
             subscriptions: SessionRecord::in_memory(),
             requests: VecDeque::new(),
             control: None,
+            proof: Proof::default(),
+            probation: false,
+            probe_seed: crate::random::os_random(),
         }
     }
 
@@ -116,10 +128,17 @@ impl Publisher {
         self.pump.traffic.push_result(payload);
     }
 
-    /// Tells the controller whether the broker accepted the connection.
+    /// Tells the controller whether the broker accepted the connection, and how its proof
+    /// stands.
     fn set_link(&self, connected: bool) {
         if let Some(c) = &self.control {
-            c.link.send_modify(|l| l.connected = connected);
+            let proof = self.proof.outcome().cloned();
+            c.link.send_if_modified(|l| {
+                let changed = l.connected != connected || l.proof != proof;
+                l.connected = connected;
+                l.proof = proof;
+                changed
+            });
         }
     }
 
@@ -183,6 +202,24 @@ impl Publisher {
                 self.session.disconnect_sent = true;
                 None
             }
+            Event::Outgoing(rumqttc::Outgoing::Subscribe(pkid)) => {
+                self.proof.subscribe_sent(pkid);
+                None
+            }
+            Event::Incoming(Incoming::SubAck(ack)) => {
+                let granted: Vec<bool> = ack
+                    .return_codes
+                    .iter()
+                    .map(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_)))
+                    .collect();
+                let refused = self.proof.suback(ack.pkid, &granted);
+                if !refused.is_empty() {
+                    warn!(broker = %self.session.broker, ?refused,
+                        "the broker refused subscriptions: check its ACL for this device");
+                }
+                self.set_link(self.session.connected);
+                None
+            }
             Event::Incoming(Incoming::Publish(p)) => {
                 self.inbound(p);
                 None
@@ -203,8 +240,23 @@ impl Publisher {
         if self.pump.announce.inbound(&p.topic, &p.payload) {
             return;
         }
+        if p.topic == self.topics.probe() {
+            self.proof.received(&p.payload);
+            if self.proof.proven() && self.probation {
+                info!(broker = %self.session.broker, "new MQTT settings proven: subscriptions \
+                    granted and the probe came back");
+                self.probation = false;
+            }
+            self.set_link(self.session.connected);
+            return;
+        }
         let Some(c) = &self.control else { return };
+        if p.payload.len() > crate::config::MAX_PAYLOAD {
+            // Refused by the controller with its size; counted here, where it arrives.
+            Stats::add(&self.stats.patches_oversize, 1);
+        }
         let msg = Inbound {
+            group: p.topic != self.topics.config_set(),
             topic: p.topic,
             payload: p.payload.to_vec(),
             retained: p.retain,
@@ -218,7 +270,8 @@ impl Publisher {
     /// discovery on). Exact topics only: no wildcard could match another device.
     fn wanted_subscriptions(&self) -> BTreeSet<String> {
         let mut wanted: BTreeSet<String> = match &self.control {
-            Some(c) => std::iter::once(self.topics.config_set())
+            Some(c) => [self.topics.config_set(), self.topics.probe()]
+                .into_iter()
                 .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
                 .collect(),
             None => BTreeSet::new(),
@@ -229,11 +282,17 @@ impl Publisher {
 
     /// The next subscription change for the shell to send.
     pub(crate) fn next_request(&mut self) -> Option<Resubscribe> {
-        self.requests.pop_front()
+        let r = self.requests.pop_front()?;
+        self.proof.requested(r.subscribe.clone());
+        Some(r)
     }
 
     fn on_connack(&mut self, resumed: bool, now: Instant) {
         self.session.connected(&self.stats, now);
+        if self.control.is_some() {
+            let n = Stats::get(&self.stats.connects);
+            self.proof.start(format!("{:016x}-{n}", self.probe_seed));
+        }
         self.pump.traffic.connected();
         self.pump.announce.connected(resumed);
         self.pump.batches.connected(now);
@@ -254,6 +313,26 @@ impl Publisher {
         now: Instant,
     ) {
         self.session.lost(error, retry_in, &self.stats, now);
+        if let Some(size) = super::oversize::oversize(error) {
+            match super::oversize::remedy(size) {
+                super::oversize::Remedy::Raise(_) => warn!(
+                    size,
+                    "a message too big for the usual limit broke the connection; the next \
+                     connection reads it to refuse it"
+                ),
+                super::oversize::Remedy::Clean => {
+                    Stats::add(&self.stats.patches_oversize, 1);
+                    error!(
+                        size,
+                        cap = super::oversize::READ_CAP,
+                        "a message too big to read broke the connection; the next connection \
+                         starts a clean session so the broker drops it (and any patch queued \
+                         with it)"
+                    );
+                }
+            }
+        }
+        self.proof.stop();
         self.set_link(false);
         self.take_back_unacked(now);
     }
@@ -261,6 +340,7 @@ impl Publisher {
     /// The connection is given up without an event at `now` (a new client replaces it).
     pub(crate) fn left(&mut self, now: Instant) {
         self.session.left(now);
+        self.proof.stop();
         self.take_back_unacked(now);
         self.set_link(false);
     }
@@ -275,11 +355,28 @@ impl Publisher {
         if !self.session.connected {
             return None;
         }
+        if let Some(nonce) = self.proof.probe_due() {
+            return Some(Message {
+                topic: self.topics.probe(),
+                payload: nonce.as_bytes().to_vec(),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                origin: Origin::Probe,
+            });
+        }
+        if self.probation && !self.proof.proven() {
+            return None;
+        }
         self.pump.next(&self.topics, self.qos, now)
     }
 
     /// The client took the message from `origin` at `now`.
     pub(crate) fn sent(&mut self, origin: Origin, now: Instant) {
+        if origin == Origin::Probe {
+            self.proof.probe_sent();
+            self.pump.tracker.submitted(Tag::Control, now);
+            return;
+        }
         self.pump.sent(origin, now);
     }
 
@@ -326,10 +423,12 @@ impl Publisher {
         self.pump.announce.moved(&self.topics);
         let topics = self.topics.clone();
         self.clear_stale(&topics);
+        self.probation = self.control.is_some();
         if let Some(c) = &self.control {
             c.link.send_modify(|l| {
                 l.generation += 1;
                 l.connected = false;
+                l.proof = None;
             });
         }
     }
@@ -341,6 +440,8 @@ impl Publisher {
 
     /// Queues the retained `offline` of a clean close and waits for its acceptance anew.
     pub(crate) fn queue_offline(&mut self) {
+        // Leaving: `offline` must go out even on a connection that did not prove itself.
+        self.probation = false;
         self.session.offline_accepted = false;
         self.pump.traffic.offline();
     }

@@ -174,6 +174,7 @@ impl Pump {
                 }
                 Tag::Control
             }
+            Origin::Probe => Tag::Control,
             Origin::Spooled(id) => {
                 self.batches.spooled_sent();
                 Tag::Spooled(id)
