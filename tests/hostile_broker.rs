@@ -120,7 +120,9 @@ fn a_message_beyond_the_read_limit_is_refused_and_the_device_stays_connected() {
     let dir = tempfile::tempdir().unwrap();
     let signal = demo_signal(dir.path(), 2);
     let config = write_config(dir.path(), "big", &signal, broker.port(), "");
-    let sub = Subscriber::connect(broker.port(), "edgetap/big/#");
+    // Not `edgetap/big/#`: the test's own client would receive the big message too.
+    let sub = Subscriber::connect(broker.port(), "edgetap/big/+");
+    let results = Subscriber::connect(broker.port(), "edgetap/big/config/result");
     let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
     sub.wait_for(|m| m.topic == "edgetap/big/edges", WAIT)
         .expect("edges flow");
@@ -130,10 +132,15 @@ fn a_message_beyond_the_read_limit_is_refused_and_the_device_stays_connected() {
     payload.resize(size - 2, b'a');
     payload.extend_from_slice(br#""}"#);
     publish_big(broker.port(), "edgetap/big/config/set", payload);
-    let r = sub
+    let r = results
         .wait_for(|m| m.topic == "edgetap/big/config/result", WAIT)
         .map(|m| json(&m))
-        .expect("the oversized patch is answered");
+        .unwrap_or_else(|| {
+            panic!(
+                "the oversized patch is answered; agent:\n{}",
+                agent.stderr()
+            )
+        });
     assert_eq!(r["ok"], false, "{r}");
     let reason = r["error"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains(&format!("{size} bytes")), "{reason}");

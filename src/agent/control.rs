@@ -54,12 +54,26 @@ impl Controller {
     }
 
     async fn handle(&mut self, msg: Inbound) {
+        let mut ack = msg.ack;
         match self.remote.handle_on(&msg.payload, msg.retained, msg.group) {
             Handled::Stale { version } => {
                 debug!(topic = %msg.topic, version, "retained patch already applied; skipped");
             }
             Handled::Rejected(r) => self.reject(&msg.topic, r).await,
-            Handled::Accepted(a) => self.apply(&msg.topic, a).await,
+            Handled::Accepted(a) => {
+                // A connection change leaves this connection: acknowledge the patch on it first,
+                // or the broker would deliver it again after a rollback, and again.
+                if a.changes.mqtt_reconnect {
+                    if let Some(ack) = ack.take() {
+                        self.send(Command::Done(ack)).await;
+                    }
+                }
+                self.apply(&msg.topic, a).await
+            }
+        }
+        // Only now: a patch not yet handled stays with the broker if the agent stops.
+        if let Some(ack) = ack {
+            self.send(Command::Done(ack)).await;
         }
     }
 

@@ -259,3 +259,56 @@ fn results_beyond_the_limit_drop_the_oldest() {
     assert_eq!(results.len(), crate::mqtt::traffic::MAX_RESULTS);
     assert_eq!(results[0], "r2");
 }
+
+#[test]
+fn patches_beyond_the_channel_wait_unacknowledged_and_none_is_dropped() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, mut handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    connack(&mut p, true, t0);
+    for i in 0..40u16 {
+        let mut msg = rumqttc::Publish::new(
+            "edgetap/pi-01/config/set",
+            QoS::AtLeastOnce,
+            format!(r#"{{"_request":"q{i}"}}"#).into_bytes(),
+        );
+        msg.pkid = i + 1;
+        p.handle(Event::Incoming(Incoming::Publish(msg)), t0);
+    }
+    assert!(
+        p.next_ack().is_none(),
+        "nothing acknowledged before it is handled"
+    );
+    let mut handled = Vec::new();
+    while let Ok(msg) = handle.inbound.try_recv() {
+        let text = String::from_utf8(msg.payload.clone()).unwrap();
+        handled.push(text);
+        p.controller_done(msg.ack.expect("QoS 1 carries its ack"));
+        let acked = p.next_ack().expect("acknowledged once handled");
+        assert_eq!(acked.pkid as usize, handled.len());
+    }
+    assert_eq!(handled.len(), 40, "every patch reaches the controller");
+    assert_eq!(handled[39], r#"{"_request":"q39"}"#, "in order");
+}
+
+#[test]
+fn an_ack_of_a_dropped_connection_is_not_sent_on_the_next() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, mut handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    connack(&mut p, true, t0);
+    let mut msg =
+        rumqttc::Publish::new("edgetap/pi-01/config/set", QoS::AtLeastOnce, b"{}".to_vec());
+    msg.pkid = 7;
+    p.handle(Event::Incoming(Incoming::Publish(msg)), t0);
+    let inbound = handle.inbound.try_recv().unwrap();
+    drop_connection(&mut p, t0);
+    connack(&mut p, true, t0);
+    p.controller_done(inbound.ack.unwrap());
+    assert!(
+        p.next_ack().is_none(),
+        "packet id 7 means another message now"
+    );
+}
