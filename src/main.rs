@@ -118,6 +118,16 @@ enum ConfigCommand {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Drop the remote config layer persisted in `state_dir` (kept as
+    /// `remote-config.json.reset`): the next start runs with the file config at version 0.
+    /// Stop the agent first.
+    ResetRemote {
+        /// The TOML config file (it names `state_dir`).
+        file: PathBuf,
+        /// Override a key: `--set state_dir=/var/lib/edgetap` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -344,6 +354,22 @@ fn dispatch(command: Command) -> Result<()> {
             let loaded = config::load_explained(ConfigSource::File(&file), &overrides)
                 .with_context(|| format!("config {}", file.display()))?;
             print_out(&effective_config_text(&file, loaded)?)
+        }
+        Command::Config {
+            command: ConfigCommand::ResetRemote { file, overrides },
+        } => {
+            let config = config::load(ConfigSource::File(&file), &overrides)
+                .with_context(|| format!("config {}", file.display()))?;
+            let dir = &config.state_dir;
+            let text = match config::reset(dir)? {
+                Some(version) => format!(
+                    "remote layer (version {version}) set aside as {}; the next start uses \
+                     the file config at version 0\n",
+                    dir.join(format!("{}.reset", config::STATE_FILE)).display()
+                ),
+                None => format!("no remote layer in {}: nothing to reset\n", dir.display()),
+            };
+            print_out(&text)
         }
         Command::Signal {
             command: SignalCommand::Demo { seconds, out },

@@ -61,6 +61,12 @@ pub struct Stats {
     pub connect_failures_tls: AtomicU64,
     /// Connection attempts the broker refused at login (bad credentials, not authorized).
     pub connect_failures_auth: AtomicU64,
+    /// Accepted config patches that could not be written to `state_dir` (lost at a restart).
+    pub patches_not_persisted: AtomicU64,
+    /// `config/set` messages refused for their size (read, discarded, answered).
+    pub patches_oversize: AtomicU64,
+    /// Connections closed shortly after CONNACK, repeatedly: probably another client with this `device_id`.
+    pub takeovers_suspected: AtomicU64,
 }
 
 impl Default for Stats {
@@ -92,6 +98,9 @@ impl Default for Stats {
             connection_errors: AtomicU64::new(0),
             connect_failures_tls: AtomicU64::new(0),
             connect_failures_auth: AtomicU64::new(0),
+            patches_not_persisted: AtomicU64::new(0),
+            patches_oversize: AtomicU64::new(0),
+            takeovers_suspected: AtomicU64::new(0),
         }
     }
 }
@@ -168,6 +177,9 @@ impl Stats {
             connection_errors: Stats::get(&self.connection_errors),
             connect_failures_tls: Stats::get(&self.connect_failures_tls),
             connect_failures_auth: Stats::get(&self.connect_failures_auth),
+            patches_not_persisted: Stats::get(&self.patches_not_persisted),
+            patches_oversize: Stats::get(&self.patches_oversize),
+            takeovers_suspected: Stats::get(&self.takeovers_suspected),
         }
     }
 }
@@ -267,6 +279,12 @@ pub struct Snapshot {
     pub connect_failures_tls: u64,
     /// [`Stats::connect_failures_auth`].
     pub connect_failures_auth: u64,
+    /// [`Stats::patches_not_persisted`].
+    pub patches_not_persisted: u64,
+    /// [`Stats::patches_oversize`].
+    pub patches_oversize: u64,
+    /// [`Stats::takeovers_suspected`].
+    pub takeovers_suspected: u64,
 }
 
 impl Default for Snapshot {

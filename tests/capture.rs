@@ -501,6 +501,44 @@ fn config_check_shows_the_remote_layer_and_marks_it() {
 }
 
 #[test]
+fn config_reset_remote_drops_a_remote_layer_stuck_at_the_largest_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &fixture("basic.vcd"), 5, BASIC_INPUTS);
+    let state = dir.path().join("state");
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "device_id = \"test\"",
+        &format!("device_id = \"test\"\nstate_dir = \"{}\"", state.display()),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("remote-config.json"),
+        r#"{"version":18446744073709551615,"patch":{"batch":{"max_edges":64}}}"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_edgetap"))
+            .args(args)
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = run(&["config", "reset-remote"]);
+    assert!(said.contains("version 18446744073709551615"), "{said}");
+    assert!(!state.join("remote-config.json").exists());
+    assert!(state.join("remote-config.json.reset").exists());
+    let check = run(&["config", "check"]);
+    assert!(check.contains("remote layer: none"), "{check}");
+    assert!(!check.contains("max_edges = 64"), "{check}");
+    let again = run(&["config", "reset-remote"]);
+    assert!(again.contains("nothing to reset"), "{again}");
+}
+
+#[test]
 fn a_port_in_use_is_said_once_with_the_override_that_fixes_it() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -14,9 +14,12 @@ use tracing::{debug, error, info, warn};
 
 use super::sampling::Update;
 use crate::config::FieldError;
-use crate::config::{self, result_json, Accepted, Handled, MqttConfig, Rejected, RemoteConfig};
+use crate::config::{
+    self, result_json, result_json_kept, Accepted, Handled, MqttConfig, Rejected, RemoteConfig,
+};
 use crate::mqtt::{Command, ControlHandle, Inbound};
 use crate::shutdown::Shutdown;
+use crate::stats::Stats;
 use crate::wire::{Description, DeviceInfo, Inventory};
 
 /// How long the sampling thread may take to switch (it does so between two blocks).
@@ -32,6 +35,8 @@ pub(super) struct Controller {
     pub(super) generation: u64,
     /// The process as `info` and discovery describe it (the board follows sampler changes).
     pub(super) device: DeviceInfo,
+    /// The agent's counters (patches not persisted).
+    pub(super) stats: std::sync::Arc<Stats>,
 }
 
 impl Controller {
@@ -49,12 +54,26 @@ impl Controller {
     }
 
     async fn handle(&mut self, msg: Inbound) {
-        match self.remote.handle(&msg.payload, msg.retained) {
+        let mut ack = msg.ack;
+        match self.remote.handle_on(&msg.payload, msg.retained, msg.group) {
             Handled::Stale { version } => {
                 debug!(topic = %msg.topic, version, "retained patch already applied; skipped");
             }
             Handled::Rejected(r) => self.reject(&msg.topic, r).await,
-            Handled::Accepted(a) => self.apply(&msg.topic, a).await,
+            Handled::Accepted(a) => {
+                // A connection change leaves this connection: acknowledge the patch on it first,
+                // or the broker would deliver it again after a rollback, and again.
+                if a.changes.mqtt_reconnect {
+                    if let Some(ack) = ack.take() {
+                        self.send(Command::Done(ack)).await;
+                    }
+                }
+                self.apply(&msg.topic, a).await
+            }
+        }
+        // Only now: a patch not yet handled stays with the broker if the agent stops.
+        if let Some(ack) = ack {
+            self.send(Command::Done(ack)).await;
         }
     }
 
@@ -115,40 +134,54 @@ impl Controller {
         self.remote.commit(&a);
         info!(%topic, version = a.version, request = ?a.request, changes = ?a.changes,
             "config patch applied");
-        self.persist();
+        let not_persisted = self.persist().err();
+        if not_persisted.is_some() {
+            Stats::add(&self.stats.patches_not_persisted, 1);
+        }
         self.publish_config().await;
         self.describe().await;
-        self.send(Command::Result(result_json(&Ok(a)))).await;
+        let reply = result_json_kept(&Ok(a), not_persisted.as_deref());
+        self.send(Command::Result(reply)).await;
     }
 
-    /// Reconnects with `new`; false (after going back to `old`) if the broker is not reached
-    /// within `old.rollback_after_s`, the limit in force when the change was asked for.
+    /// Reconnects with `new` and keeps it only once the new connection proves itself (every
+    /// subscription granted, the probe published under the new topics back on the device's own
+    /// subscription); otherwise goes back to `old`, at the latest after `old.rollback_after_s`
+    /// (the limit in force when the change was asked for), and says why.
     async fn switch_connection(
         &mut self,
         old: &MqttConfig,
         new: &MqttConfig,
     ) -> Result<(), String> {
         let limit = Duration::from_secs(old.rollback_after_s);
-        info!(broker = %new.broker(), ?limit, "switching MQTT connection");
+        let broker = new.broker();
+        info!(%broker, prefix = %new.topic_prefix, ?limit, "switching MQTT connection");
         self.reconnect(new).await;
         let generation = self.generation;
         let wait = self
             .link
             .link
-            .wait_for(|l| l.generation == generation && l.connected);
-        let reached = matches!(tokio::time::timeout(limit, wait).await, Ok(Ok(_)));
-        if reached {
-            return Ok(());
-        }
-        warn!(broker = %new.broker(), ?limit,
-            "new MQTT settings: broker not reached; rolling back");
+            .wait_for(|l| l.generation == generation && l.proof.is_some());
+        let proof = match tokio::time::timeout(limit, wait).await {
+            Ok(Ok(l)) => l.proof.clone(),
+            _ => None,
+        };
+        let reason = match proof {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(why)) => format!("{why} (broker {broker}, prefix `{}`)", new.topic_prefix),
+            None if self.link.link.borrow().connected => format!(
+                "broker {broker} connected, but the probe published under `{}` did not come \
+                 back within {} s: the broker discards what the device publishes there (ACL?)",
+                new.topic_prefix, old.rollback_after_s
+            ),
+            None => format!(
+                "broker {broker} not reached within {} s",
+                old.rollback_after_s
+            ),
+        };
+        warn!(%broker, ?limit, %reason, "new MQTT settings not proven; rolling back");
         self.reconnect(old).await;
-        Err(format!(
-            "broker {}:{} not reached within {} s; previous settings restored",
-            new.host,
-            new.port(),
-            old.rollback_after_s
-        ))
+        Err(format!("{reason}; previous settings restored"))
     }
 
     async fn reconnect(&mut self, cfg: &MqttConfig) {
@@ -161,7 +194,7 @@ impl Controller {
         error!(version = self.remote.version(), request = ?a.request, %reason,
             "config patch rolled back");
         // Nothing changed, but say so on disk too: the restored state is what a restart uses.
-        self.persist();
+        let _ = self.persist();
         let mut reply = json!({
             "ok": false,
             "rolled_back": true,
@@ -195,10 +228,12 @@ impl Controller {
         }
     }
 
-    fn persist(&self) {
-        if let Err(e) = config::save(&self.state_dir, &self.remote) {
+    /// Writes the remote layer; why not, if it could not be (logged here).
+    fn persist(&self) -> Result<(), String> {
+        config::save(&self.state_dir, &self.remote).map_err(|e| {
             error!(error = %e, "remote config not persisted: a restart would lose it");
-        }
+            e.to_string()
+        })
     }
 
     async fn publish_config(&mut self) {

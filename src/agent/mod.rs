@@ -162,6 +162,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         sampling: updates_tx,
         generation: 0,
         device,
+        stats: stats.clone(),
     };
     let controller = tokio::spawn(controller.run(shutdown.clone()));
     let manager = notify::ServiceManager::from_env();

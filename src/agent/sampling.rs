@@ -98,7 +98,11 @@ impl Sampling<'_> {
             chunk: EdgeChunk::default(),
             source,
             pipeline: Pipeline::new(&c.filter_inputs()),
-            batcher: Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000),
+            batcher: {
+                let mut b = Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000);
+                let _ = b.set_max_bytes(c.batch.max_bytes); // nothing is open yet
+                b
+            },
             edges: Vec::new(),
             counted: SamplerCounters::default(),
             limited: [0; MAX_PIN as usize + 1],
@@ -357,6 +361,9 @@ impl Sampling<'_> {
         if changes.batch_changed {
             let b = &config.batch;
             if let Some(batch) = state.batcher.set_limits(b.max_edges, b.max_age_ms * 1000) {
+                self.send_batch(batch);
+            }
+            if let Some(batch) = state.batcher.set_max_bytes(b.max_bytes) {
                 self.send_batch(batch);
             }
             self.queue.set_capacity(b.queue_batches);

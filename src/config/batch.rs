@@ -14,7 +14,16 @@ pub struct BatchConfig {
     pub max_age_ms: u64,
     /// Batches waiting for the broker; beyond this the oldest are dropped and counted.
     pub queue_batches: usize,
+    /// A batch is sent before its encoded JSON would pass this many bytes: keep it under the
+    /// broker's message size limit (mosquitto `message_size_limit`, AWS IoT's 128 KB), which a
+    /// broker may enforce by acknowledging and discarding (MQTT 3.1.1 cannot say so).
+    pub max_bytes: usize,
 }
+
+/// Smallest `batch.max_bytes`: a batch's header and one edge of every pin fit.
+pub const MIN_BATCH_BYTES: usize = 1024;
+/// Largest `batch.max_bytes`: below the largest packet the client sends (1 MiB).
+pub const MAX_BATCH_BYTES: usize = 1_000_000;
 
 impl Default for BatchConfig {
     fn default() -> Self {
@@ -22,6 +31,7 @@ impl Default for BatchConfig {
             max_edges: 512,
             max_age_ms: 10,
             queue_batches: 1024,
+            max_bytes: 65_536,
         }
     }
 }
@@ -45,6 +55,14 @@ impl BatchConfig {
             "batch.queue_batches",
             format!("{} is out of range (1-1000000)", b.queue_batches),
         );
+        r.check(
+            (MIN_BATCH_BYTES..=MAX_BATCH_BYTES).contains(&b.max_bytes),
+            "batch.max_bytes",
+            format!(
+                "{} is out of range ({MIN_BATCH_BYTES}-{MAX_BATCH_BYTES} bytes)",
+                b.max_bytes
+            ),
+        );
     }
 
     /// What going from `self` to `new` means. Every key is named: a new one does not compile
@@ -54,10 +72,12 @@ impl BatchConfig {
             max_edges,
             max_age_ms,
             queue_batches,
+            max_bytes,
         } = self;
         // The batcher takes new limits between two blocks, the queue a new capacity.
         c.batch_changed |= *max_edges != new.max_edges
             || *max_age_ms != new.max_age_ms
-            || *queue_batches != new.queue_batches;
+            || *queue_batches != new.queue_batches
+            || *max_bytes != new.max_bytes;
     }
 }

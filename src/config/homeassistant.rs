@@ -2,7 +2,7 @@
 
 use super::changeset::ChangeSet;
 use super::error::Refusals;
-use super::mqtt::is_topic_prefix;
+use super::topic::prefix_problem;
 use serde::{Deserialize, Serialize};
 
 /// Home Assistant MQTT discovery.
@@ -27,14 +27,9 @@ impl Default for HomeAssistantConfig {
 impl HomeAssistantConfig {
     /// Checks the section's rules.
     pub(super) fn validate(&self, r: &mut Refusals) {
-        r.check(
-            is_topic_prefix(&self.prefix),
-            "homeassistant.prefix",
-            format!(
-                "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
-                self.prefix
-            ),
-        );
+        if let Some(why) = prefix_problem(&self.prefix) {
+            r.check(false, "homeassistant.prefix", why);
+        }
     }
 
     /// What going from `self` to `new` means. Every key is named: a new one does not compile

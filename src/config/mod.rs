@@ -30,6 +30,7 @@ mod sensor_classes;
 mod spool;
 mod stats;
 mod tls;
+mod topic;
 mod validate;
 
 pub use batch::BatchConfig;
@@ -44,15 +45,17 @@ pub use sensor_classes::{
 pub use spool::SpoolConfig;
 pub use stats::StatsConfig;
 pub use tls::{TlsConfig, PLAIN_PORT, TLS_PORT};
+pub use topic::MAX_PREFIX_BYTES;
 
 pub use changes::diff;
 pub use changeset::ChangeSet;
 pub use envelope::{is_stale_retained, MAX_PAYLOAD};
 pub use error::{ConfigError, FieldError};
 pub use load::{load, load_explained, load_str, ConfigSource, Loaded};
-pub use persist::{overlay, save, PersistError, STATE_FILE};
+pub use persist::{overlay, reset, save, PersistError, STATE_FILE};
 pub use remote::{
-    effective_json, result_json, Accepted, Handled, Rejected, RemoteConfig, LOCAL_ONLY,
+    effective_json, result_json, result_json_kept, Accepted, Handled, Rejected, RemoteConfig,
+    LOCAL_ONLY, MAX_VERSION_STEP,
 };
 
 pub use crate::emu::{EmulatedConfig, FaultsConfig};

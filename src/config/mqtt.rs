@@ -3,6 +3,7 @@
 use super::changeset::ChangeSet;
 use super::error::Refusals;
 use super::tls::{TlsConfig, PLAIN_PORT, TLS_PORT};
+use super::topic::prefix_problem;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -106,14 +107,9 @@ impl MqttConfig {
             );
         }
         m.tls.validate(m.embedded_broker, r);
-        r.check(
-            is_topic_prefix(&m.topic_prefix),
-            "mqtt.topic_prefix",
-            format!(
-                "`{}` must be non-empty, without `+`, `#`, or a leading or trailing `/`",
-                m.topic_prefix
-            ),
-        );
+        if let Some(why) = prefix_problem(&m.topic_prefix) {
+            r.check(false, "mqtt.topic_prefix", why);
+        }
         r.check(
             m.qos <= 2,
             "mqtt.qos",
@@ -248,11 +244,6 @@ fn host_problem(host: &str) -> Option<String> {
 /// A systemd credential name: a file name inside `$CREDENTIALS_DIRECTORY`.
 fn is_credential_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
-}
-
-/// A topic prefix: non-empty, no wildcard or NUL, no leading or trailing `/`.
-pub(super) fn is_topic_prefix(p: &str) -> bool {
-    !p.is_empty() && !p.contains(['+', '#', '\0']) && !p.starts_with('/') && !p.ends_with('/')
 }
 
 #[cfg(test)]

@@ -153,6 +153,29 @@ pub fn overlay(file_config: Config, state_dir: &Path) -> Result<RemoteConfig, Pe
     }
 }
 
+/// Sets the persisted remote layer in `state_dir` aside (renamed to
+/// `remote-config.json.reset`, kept for inspection): the next start runs with the file config
+/// at version 0. The device owner's way back from any remote change, including a version no
+/// later patch can pass; no patch can take it away, as it needs the device's disk. Run it
+/// with the agent stopped (a running agent writes the layer again at its next patch).
+///
+/// Returns the version the layer had (`Some(0)` if it was unreadable), `None` if there was none.
+pub fn reset(state_dir: &Path) -> Result<Option<u64>, PersistError> {
+    let path = state_dir.join(STATE_FILE);
+    let text = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(PersistError::Read { path, source }),
+    };
+    let version = serde_json::from_slice::<Value>(&text)
+        .ok()
+        .and_then(|v| v.get("version").and_then(Value::as_u64))
+        .unwrap_or(0);
+    let aside = state_dir.join(format!("{STATE_FILE}.reset"));
+    fs::rename(&path, &aside).map_err(|source| PersistError::Write { path, source })?;
+    Ok(Some(version))
+}
+
 /// Moves a bad state file aside, keeping it for a human to inspect.
 fn quarantine(path: &Path) {
     let bad = path.with_extension("json.bad");

@@ -212,3 +212,21 @@ fn merge_diff_inverts_merge() {
     json_patch::merge(&mut merged, &p);
     assert_eq!(merged, to);
 }
+
+#[test]
+fn reset_sets_the_remote_layer_aside_and_the_next_start_is_at_version_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(reset(dir.path()).unwrap(), None, "nothing to reset");
+    // A layer no patch can move past any more (persisted before versions were bounded).
+    let stuck = RemoteConfig::restore(file_config(), patched().config().clone(), u64::MAX);
+    save(dir.path(), &stuck).unwrap();
+    assert_eq!(
+        overlay(file_config(), dir.path()).unwrap().version(),
+        u64::MAX
+    );
+    assert_eq!(reset(dir.path()).unwrap(), Some(u64::MAX));
+    assert_eq!(entries(dir.path()), ["remote-config.json.reset"]);
+    let r = overlay(file_config(), dir.path()).unwrap();
+    assert_eq!((r.version(), r.config()), (0, &file_config()));
+    assert!(r.apply(b"{}").is_ok(), "patches are taken again");
+}

@@ -6,8 +6,10 @@
 //! 1. at most [`MAX_PAYLOAD`](super::MAX_PAYLOAD) bytes (checked before anything is parsed);
 //! 2. UTF-8, then JSON, then a JSON object;
 //! 3. `_request` (optional) is a string; it is echoed in the result, also on rejection;
-//! 4. `_version` (optional) is a u64 greater than the version in force; without it the version
-//!    in force + 1 is used. Group and device patches share this sequence;
+//! 4. `_version` (optional) is a u64 greater than the version in force and at most
+//!    [`MAX_VERSION_STEP`] above it; without it the version in force + 1 is used. Group and
+//!    device patches share this sequence. The bound is what keeps one patch from using up the
+//!    sequence (`u64::MAX` would refuse every later patch, across restarts);
 //! 5. every key exists in the config (unknown keys are refused, like in the file);
 //! 6. local-only keys ([`LOCAL_ONLY`]) keep their value: they name this device, its groups or
 //!    its local files, which a backend cannot know. A patch may carry them with the value in
@@ -51,6 +53,11 @@ pub const LOCAL_ONLY: &[&str] = &[
     "sampler.emulated.signal",
     "sampler.emulated.mem",
 ];
+
+/// Largest step a patch's `_version` may take above the version in force: room for a backend
+/// that numbers by timestamp in seconds (11 days) or skips versions, while a hostile patch
+/// cannot push the version anywhere near `u64::MAX`.
+pub const MAX_VERSION_STEP: u64 = 1_000_000;
 
 /// What [`Config::redacted`] shows instead of a secret; never accepted as a new secret.
 const REDACTED: &str = "***";
@@ -172,29 +179,44 @@ impl RemoteConfig {
         })
     }
 
-    /// Handles one message; `retained` is the MQTT retain flag of the delivery.
+    /// Handles one message on the device's own topic; `retained` is the MQTT retain flag of
+    /// the delivery. See [`RemoteConfig::handle_on`].
+    pub fn handle(&self, payload: &[u8], retained: bool) -> Handled {
+        self.handle_on(payload, retained, false)
+    }
+
+    /// Handles one message; `retained` is the MQTT retain flag of the delivery, `group` whether
+    /// it came on a group topic.
     ///
     /// A retained patch is redelivered on every (re)connect, so it must carry `_version`: at or
     /// below the version in force it was already applied and is skipped; without a version it
-    /// could be re-applied over later patches, so it is refused.
-    pub fn handle(&self, payload: &[u8], retained: bool) -> Handled {
+    /// could be re-applied over later patches, so it is refused. A patch on a group topic must
+    /// carry `_version` too, retained or not: the broker clears the retain flag when it delivers
+    /// a retained message live, so the devices online at publish time would apply a patch that
+    /// those connecting later refuse, and the group would diverge.
+    pub fn handle_on(&self, payload: &[u8], retained: bool, group: bool) -> Handled {
         if retained {
             if let Some(version) = stale_version(payload, self.version) {
                 return Handled::Stale { version };
             }
+        }
+        if retained || group {
             if let Ok(Patch {
                 request,
                 version: Ok(None),
                 ..
             }) = read(payload)
             {
+                let reason = if group {
+                    "a patch on a group topic must carry `_version`: a retained one reaches the \
+                     devices online without its retain flag, so the rule must not depend on it"
+                } else {
+                    "a retained patch must carry `_version`, or every reconnect would apply it \
+                     again"
+                };
                 return Handled::Rejected(Rejected {
                     request,
-                    error: FieldError::new(
-                        "_version",
-                        "a retained patch must carry `_version`, or every reconnect would \
-                         apply it again",
-                    ),
+                    error: FieldError::new("_version", reason),
                 });
             }
         }
@@ -220,6 +242,15 @@ impl RemoteConfig {
             Some(v) if v <= self.version => Err(FieldError::new(
                 "_version",
                 format!("stale: version {v} ≤ {} in force", self.version),
+            )),
+            Some(v) if v - self.version > MAX_VERSION_STEP => Err(FieldError::new(
+                "_version",
+                format!(
+                    "{v} is more than {MAX_VERSION_STEP} above the version in force ({}); \
+                     send at most {}",
+                    self.version,
+                    self.version.saturating_add(MAX_VERSION_STEP)
+                ),
             )),
             Some(v) => Ok(v),
             None => self.version.checked_add(1).ok_or_else(|| {
@@ -373,12 +404,26 @@ fn first_error(e: ConfigError) -> FieldError {
 
 /// The `config/result` reply to one patch.
 pub fn result_json(result: &Result<Accepted, Rejected>) -> String {
+    result_json_kept(result, None)
+}
+
+/// The `config/result` reply to one patch; `not_persisted` is why an accepted patch, in force
+/// now, could not be written to `state_dir` (the reply then says `"persisted":false` and
+/// why: a restart would go back to the previous config).
+pub fn result_json_kept(
+    result: &Result<Accepted, Rejected>,
+    not_persisted: Option<&str>,
+) -> String {
     #[derive(Serialize)]
     struct OkReply<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         request: Option<&'a str>,
         version: u64,
         ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        persisted: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_persisted: Option<&'a str>,
     }
     #[derive(Serialize)]
     struct ErrReply<'a> {
@@ -392,6 +437,8 @@ pub fn result_json(result: &Result<Accepted, Rejected>) -> String {
             request: a.request.as_deref(),
             version: a.version,
             ok: true,
+            persisted: not_persisted.map(|_| false),
+            not_persisted,
         }),
         Err(r) => serde_json::to_string(&ErrReply {
             request: r.request.as_deref(),

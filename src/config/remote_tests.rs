@@ -116,6 +116,28 @@ fn version_rules() {
 }
 
 #[test]
+fn a_version_may_not_jump_beyond_the_step_bound() {
+    let r = remote(5);
+    let (f, reason) = field(&r, r#"{"_version": 18446744073709551615}"#);
+    assert_eq!(f, "_version");
+    assert!(reason.contains("1000005"), "{reason}");
+    let (f, _) = field(
+        &r,
+        &format!(r#"{{"_version": {}}}"#, 5 + MAX_VERSION_STEP + 1),
+    );
+    assert_eq!(f, "_version");
+    let a = r
+        .apply(format!(r#"{{"_version": {}}}"#, 5 + MAX_VERSION_STEP).as_bytes())
+        .unwrap();
+    assert_eq!(a.version, 5 + MAX_VERSION_STEP);
+    // Retained or not: the bound holds for both deliveries.
+    assert!(matches!(
+        r.handle(br#"{"_version":18446744073709551615}"#, true),
+        Handled::Rejected(_)
+    ));
+}
+
+#[test]
 fn no_op_patch_is_accepted_with_a_new_version_and_no_changes() {
     let r = remote(2);
     let a = r
@@ -399,4 +421,58 @@ fn filter_and_interval_changes_are_not_resets() {
     assert!(a.changes.publishing_changed.is_empty());
     let m = a.config.inputs[1].meter.as_ref().unwrap();
     assert_eq!((m.interval_s, m.unit.as_str()), (30, "kWh"));
+}
+
+#[test]
+fn patches_are_held_to_the_topic_rules_of_the_file() {
+    let r = remote(0);
+    // As long as a patch may carry (a 65,532-byte prefix is refused for the payload's size).
+    let long = "a".repeat(65_000);
+    let (f, reason) = field(&r, &format!(r#"{{"homeassistant":{{"prefix":"{long}"}}}}"#));
+    assert_eq!(f, "homeassistant.prefix");
+    assert!(reason.contains("65000 bytes"), "{reason}");
+    for bad in ["$SYS", "fleet/$SYS", "a\\u0000b", "a/+", "a\\u001b"] {
+        let (f, _) = field(&r, &format!(r#"{{"mqtt":{{"topic_prefix":"{bad}"}}}}"#));
+        assert_eq!(f, "mqtt.topic_prefix", "{bad}");
+    }
+}
+
+#[test]
+fn a_group_patch_needs_a_version_whatever_its_retain_flag() {
+    let r = remote(2);
+    for retained in [false, true] {
+        match r.handle_on(
+            br#"{"_request":"g","batch":{"max_edges":9}}"#,
+            retained,
+            true,
+        ) {
+            Handled::Rejected(rej) => {
+                assert_eq!(rej.error.field, "_version");
+                assert_eq!(rej.request.as_deref(), Some("g"));
+            }
+            other => panic!("retained={retained}: {other:?}"),
+        }
+        assert!(matches!(
+            r.handle_on(br#"{"_version":3,"batch":{"max_edges":9}}"#, retained, true),
+            Handled::Accepted(_)
+        ));
+    }
+    // The device's own topic keeps the old rule: a live patch may leave the version out.
+    assert!(matches!(
+        r.handle_on(br#"{"batch":{"max_edges":9}}"#, false, false),
+        Handled::Accepted(_)
+    ));
+}
+
+#[test]
+fn a_result_says_when_the_patch_was_not_persisted() {
+    let a = remote(0).apply(br#"{"_request":"r"}"#).unwrap();
+    assert_eq!(
+        result_json_kept(&Ok(a.clone()), Some("cannot write /x: read-only")),
+        r#"{"request":"r","version":1,"ok":true,"persisted":false,"not_persisted":"cannot write /x: read-only"}"#
+    );
+    assert_eq!(
+        result_json_kept(&Ok(a), None),
+        r#"{"request":"r","version":1,"ok":true}"#
+    );
 }

@@ -315,3 +315,18 @@ fn reset_is_refused_in_the_file_and_the_watchdog_is_bounded() {
         vec!["inputs[0].watchdog_ms".to_string()]
     );
 }
+
+#[test]
+fn topic_prefixes_are_bounded_and_stay_out_of_the_brokers_topics() {
+    let long = "a".repeat(65_536);
+    let text = format!(
+        "{}[mqtt]\ntopic_prefix = \"{long}\"\n[homeassistant]\nprefix = \"$SYS\"\n",
+        base()
+    );
+    assert_eq!(
+        fields(&text),
+        vec!["mqtt.topic_prefix", "homeassistant.prefix"]
+    );
+    let text = format!("{}[mqtt]\ntopic_prefix = \"a\\u0001b\"\n", base());
+    assert_eq!(fields(&text), vec!["mqtt.topic_prefix"]);
+}

@@ -6,6 +6,18 @@
 
 use super::{Edge, Gap, PinLevel, RateLimited, MAX_PIN};
 
+/// Most bytes the JSON of a batch takes besides its entries (`v`, `device` of ≤ 64 characters
+/// that need no escaping, `run`, `seq`, the brackets of the three lists), rounded up.
+pub const HEADER_MAX_BYTES: usize = 256;
+/// Most bytes one edge takes in the JSON (`{"pin":63,"level":1,"t_us":<20 digits>,
+/// "after_gap":true},`).
+pub const EDGE_MAX_BYTES: usize = 66;
+/// Most bytes one gap takes in the JSON (four u64 and their keys: `edges` when an edge
+/// source lost edges).
+pub const GAP_MAX_BYTES: usize = 122;
+/// Most bytes one rate-limit marker takes in the JSON.
+pub const RATE_LIMITED_MAX_BYTES: usize = 40;
+
 /// Edges published in one MQTT message, numbered by `seq` within a `run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
@@ -31,6 +43,10 @@ pub struct Batcher {
     next_seq: u64,
     max_edges: usize,
     max_age_us: u64,
+    /// A batch closes before an edge would take its encoded size beyond this (bytes).
+    max_bytes: usize,
+    /// Upper bound of the open batch's encoded size.
+    bytes: usize,
     edges: Vec<Edge>,
     gaps: Vec<Gap>,
     rate_limited: Vec<RateLimited>,
@@ -49,12 +65,23 @@ impl Batcher {
             next_seq: 0,
             max_edges,
             max_age_us,
+            max_bytes: usize::MAX,
+            bytes: HEADER_MAX_BYTES,
             edges: Vec::with_capacity(max_edges),
             gaps: Vec::new(),
             rate_limited: Vec::new(),
             oldest_us: None,
             levels: [None; MAX_PIN as usize + 1],
         }
+    }
+
+    /// Closes batches before their encoded size (bounded from above: [`HEADER_MAX_BYTES`] and
+    /// the per-entry maxima) would pass `max_bytes`; a batch always takes its first edge.
+    /// Returns the open batch when it is already at the limit.
+    pub fn set_max_bytes(&mut self, max_bytes: usize) -> Option<Batch> {
+        self.max_bytes = max_bytes;
+        (!self.edges.is_empty() && self.bytes + EDGE_MAX_BYTES > self.max_bytes)
+            .then(|| self.close())
     }
 
     /// Sets the known levels (initial state, or after a pin was added); other pins keep theirs.
@@ -91,9 +118,19 @@ impl Batcher {
         self.edges.is_empty() && self.gaps.is_empty() && self.rate_limited.is_empty()
     }
 
-    /// Adds an edge; returns the batch it completed when it was the `max_edges`-th.
+    /// Adds an edge; returns the batch it completed when it was the `max_edges`-th, or the open
+    /// batch closed before it when the edge would take it beyond `max_bytes` (the edge then
+    /// opens the next batch).
     pub fn push(&mut self, edge: Edge) -> Option<Batch> {
+        if !self.edges.is_empty() && self.bytes + EDGE_MAX_BYTES > self.max_bytes {
+            let full = self.close();
+            let next = self.push(edge);
+            // The batch just closed held an edge, so max_edges > 1: one edge cannot fill the next.
+            debug_assert!(next.is_none());
+            return Some(full);
+        }
         self.open_at(edge.t_us);
+        self.bytes += EDGE_MAX_BYTES;
         if let Some(slot) = self.levels.get_mut(usize::from(edge.pin)) {
             *slot = Some(edge.level);
         }
@@ -104,6 +141,7 @@ impl Batcher {
     /// Records a gap in the open batch (it is sent with the next close).
     pub fn push_gap(&mut self, gap: Gap) {
         self.open_at(gap.to_us);
+        self.bytes += GAP_MAX_BYTES;
         self.gaps.push(gap);
     }
 
@@ -119,7 +157,10 @@ impl Batcher {
             .binary_search_by_key(&limited.pin, |r| r.pin)
         {
             Ok(at) => self.rate_limited[at].edges += limited.edges,
-            Err(at) => self.rate_limited.insert(at, limited),
+            Err(at) => {
+                self.bytes += RATE_LIMITED_MAX_BYTES;
+                self.rate_limited.insert(at, limited)
+            }
         }
     }
 
@@ -144,6 +185,7 @@ impl Batcher {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.oldest_us = None;
+        self.bytes = HEADER_MAX_BYTES;
         let levels = self
             .levels
             .iter()

@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+/// How long a connection must stay up before the delays start over from the minimum (AWS IoT
+/// device SDKs use about 30 s): a broker that closes right after CONNACK (a client id taken
+/// over, a packet it refuses) must not get a reconnect storm at the minimum delay.
+pub const STABLE_AFTER: Duration = Duration::from_secs(30);
+
 /// Lowest allowed minimum delay: a 0 ms minimum would turn reconnecting into a busy loop.
 const FLOOR: Duration = Duration::from_millis(10);
 
@@ -43,9 +48,17 @@ impl Backoff {
         delay
     }
 
-    /// Back to the first, shortest delays (after a successful connection).
+    /// Back to the first, shortest delays.
     pub fn reset(&mut self) {
         self.prev = self.min;
+    }
+
+    /// A connection that was accepted ended after `up_for`: the delays start over only if it
+    /// stayed up [`STABLE_AFTER`]; a shorter one keeps growing them.
+    pub fn connection_ended(&mut self, up_for: Duration) {
+        if up_for >= STABLE_AFTER {
+            self.reset();
+        }
     }
 }
 

@@ -50,3 +50,16 @@ fn degenerate_config_is_clamped() {
     let mut b = Backoff::new(500, 100);
     assert_eq!(ms(b.next_delay(7)), 500);
 }
+
+#[test]
+fn only_a_connection_that_stayed_up_resets_the_delays() {
+    let mut b = Backoff::new(100, 10_000);
+    assert_eq!(ms(b.next_delay(u64::MAX)), 300);
+    // Accepted, then closed at once (a take-over, a refused packet): the delays keep growing.
+    b.connection_ended(Duration::from_millis(50));
+    assert_eq!(ms(b.next_delay(u64::MAX)), 900);
+    b.connection_ended(STABLE_AFTER - Duration::from_millis(1));
+    assert_eq!(ms(b.next_delay(u64::MAX)), 2_700);
+    b.connection_ended(STABLE_AFTER);
+    assert_eq!(ms(b.next_delay(u64::MAX)), 300);
+}

@@ -170,6 +170,7 @@ fn a_switch_to_a_new_prefix_clears_the_old_topics_before_offline_and_resends_wha
     assert_eq!(handle.link.borrow().generation, 1);
     assert!(!handle.link.borrow().connected);
     connack(&mut p, false, t0);
+    crate::mqtt::testing::prove(&mut p, 900, t0);
     let again = drain(&mut p, t0);
     let topics: Vec<&str> = again.iter().map(|s| s.topic.as_str()).collect();
     assert_eq!(

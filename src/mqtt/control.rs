@@ -7,7 +7,8 @@ use tokio::sync::{mpsc, watch};
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 use crate::wire::Description;
 
-/// `config/set` messages buffered for the controller; beyond this they are dropped (logged).
+/// `config/set` messages buffered for the controller; beyond this the publisher holds them,
+/// unacknowledged (the broker keeps them until they are processed).
 const INBOUND_CAPACITY: usize = 16;
 /// Commands buffered for the publisher.
 const COMMAND_CAPACITY: usize = 16;
@@ -32,6 +33,20 @@ pub enum Command {
     /// The device as it is now (after a config change): republish `info` and the Home
     /// Assistant discovery configs that changed, clear those that went.
     Describe(Box<Description>),
+    /// The controller is done with a message: acknowledge it to the broker (if it came on the
+    /// connection still up; else the broker delivers it again anyway).
+    Done(Ack),
+}
+
+/// What acknowledges one received message: the connection it came on and its packet id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    /// The publisher's count of CONNACKs when it arrived.
+    pub connection: u64,
+    /// Its packet id.
+    pub pkid: u16,
+    /// Its QoS (1 or 2; QoS 0 needs no acknowledgement).
+    pub qos: rumqttc::QoS,
 }
 
 /// One message received on a `config/set` topic.
@@ -43,15 +58,22 @@ pub struct Inbound {
     pub payload: Vec<u8>,
     /// The retain flag of the delivery (a stored message sent on subscribe).
     pub retained: bool,
+    /// Whether it came on a group topic (not the device's own `config/set`).
+    pub group: bool,
+    /// Send back in [`Command::Done`] once handled; `None` at QoS 0.
+    pub ack: Option<Ack>,
 }
 
 /// The connection as the controller sees it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkState {
     /// Incremented by every [`Command::Reconnect`] the publisher has taken.
     pub generation: u64,
     /// Whether the broker has accepted the connection of this generation.
     pub connected: bool,
+    /// Whether the current connection proved itself (every subscription granted, the probe
+    /// back) or why not; `None` while the proof runs.
+    pub proof: Option<Result<(), String>>,
 }
 
 /// The publisher's end.

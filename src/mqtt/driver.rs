@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::backoff::Backoff;
+use super::options::{MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE};
+use super::oversize::{oversize, remedy, Remedy};
 use crate::random::os_random;
 
 /// Events buffered between the driver and the publisher: enough to absorb a burst of acks.
@@ -98,11 +100,20 @@ async fn drive(
     events: mpsc::Sender<LoopEvent>,
     mut resume: mpsc::Receiver<()>,
 ) {
+    // When the broker accepted the current connection: how long it stays up decides whether
+    // the delays start over (see `Backoff::connection_ended`).
+    let mut up_since: Option<std::time::Instant> = None;
     loop {
         match eventloop.poll().await {
             Ok(event) => {
                 if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
-                    backoff.reset();
+                    up_since = Some(std::time::Instant::now());
+                    // What an oversized message changed applies to this connection only (the
+                    // options are read at connect): the next one is back to the usual.
+                    eventloop
+                        .mqtt_options
+                        .set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE)
+                        .set_clean_session(false);
                 }
                 if events.send(LoopEvent::Event(event)).await.is_err() {
                     return;
@@ -111,6 +122,21 @@ async fn drive(
             Err(error) => {
                 if let Some(b) = next.lock().unwrap_or_else(|e| e.into_inner()).take() {
                     backoff = b;
+                }
+                if let Some(t) = up_since.take() {
+                    backoff.connection_ended(t.elapsed());
+                }
+                match oversize(&error).map(remedy) {
+                    Some(Remedy::Raise(size)) => {
+                        eventloop.mqtt_options.set_max_packet_size(
+                            size.max(MAX_INCOMING_PACKET_SIZE),
+                            MAX_PACKET_SIZE,
+                        );
+                    }
+                    Some(Remedy::Clean) => {
+                        eventloop.mqtt_options.set_clean_session(true);
+                    }
+                    None => {}
                 }
                 let retry_in = backoff.next_delay(os_random());
                 if events

@@ -38,6 +38,8 @@ pub(crate) enum Origin {
     Cleared(String),
     /// The due stats report.
     Stats,
+    /// The probe that proves a connection (see `proof`).
+    Probe,
     /// A batch replayed from the spool.
     Spooled(RecordId),
     /// A live batch; `order` is its submission rank.

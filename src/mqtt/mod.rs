@@ -28,6 +28,8 @@ mod latency;
 mod message;
 mod metering;
 pub mod options;
+mod oversize;
+mod proof;
 mod publisher;
 pub mod publishing;
 mod pump;
@@ -43,7 +45,7 @@ mod traffic;
 
 pub use backoff::Backoff;
 pub use broker::EmbeddedBroker;
-pub use control::{control_channel, Command, ControlHandle, ControlLink, Inbound, LinkState};
+pub use control::{control_channel, Ack, Command, ControlHandle, ControlLink, Inbound, LinkState};
 pub use error::MqttError;
 pub use options::mqtt_options;
 pub use publishing::{run, Publishing};

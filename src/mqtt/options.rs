@@ -37,6 +37,9 @@ pub fn mqtt_options(
     // patches sent while we are away (drops, restarts). Batches do not rely on it: the publisher
     // resends or spools every unacknowledged one. Stale subscriptions: see `subscriptions`.
     o.set_clean_session(false);
+    // A received patch is acknowledged once the controller handled it: one not yet processed
+    // stays with the broker, which delivers it again after a drop.
+    o.set_manual_acks(true);
     o.set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE);
     o.set_inflight(INFLIGHT);
     o.set_request_channel_capacity(REQUEST_CAPACITY);

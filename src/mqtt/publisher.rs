@@ -13,16 +13,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Event, Incoming, QoS};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::batches::Batches;
-use super::control::{ControlLink, Inbound};
+use super::control::{Ack, ControlLink, Inbound};
 use super::message::{Message, Origin};
 use super::metering::Metering;
+use super::proof::Proof;
 use super::pump::Pump;
 use super::reporting::{Measured, Reporter};
 use super::session::Session;
-use super::tracker::{Delivered, Tracker};
+use super::tracker::{Delivered, Tag, Tracker};
 use super::traffic::Traffic;
 use crate::config::SpoolConfig;
 use crate::edges::batch::Batch;
@@ -31,6 +32,7 @@ use crate::procstat::ProcessSample;
 use crate::queue::Outgoing;
 use crate::stats::Stats;
 use crate::wire::{Description, Topics};
+use tokio::sync::mpsc::error::TrySendError;
 
 /// Per-process publishing state.
 pub(crate) struct Publisher {
@@ -50,6 +52,20 @@ pub(crate) struct Publisher {
     control: Option<ControlLink>,
     /// [`Stats::spool_state_changes`] when the announcer last heard of the spool's state.
     spool_state_seen: Option<u64>,
+    /// Whether the current connection proves itself (with a controller only).
+    proof: Proof,
+    /// Publish nothing but the probe until the connection is proven: it replaces settings that
+    /// worked, and what it publishes may be discarded by the broker (see `proof`).
+    probation: bool,
+    /// Makes the probes of this process differ from those of earlier runs still queued in the
+    /// persistent session.
+    probe_seed: u64,
+    /// CONNACKs so far: an acknowledgement belongs to the connection its message came on.
+    connection: u64,
+    /// Received messages to acknowledge, for the shell.
+    acks: VecDeque<rumqttc::Publish>,
+    /// Patches the controller's channel had no room for, in order, not acknowledged yet.
+    waiting: VecDeque<Inbound>,
 }
 
 impl Publisher {
@@ -81,6 +97,56 @@ impl Publisher {
             requests: VecDeque::new(),
             control: None,
             spool_state_seen: None,
+            proof: Proof::default(),
+            probation: false,
+            probe_seed: crate::random::os_random(),
+            connection: 0,
+            acks: VecDeque::new(),
+            waiting: VecDeque::new(),
+        }
+    }
+
+    /// The next received message to acknowledge to the broker.
+    pub(crate) fn next_ack(&mut self) -> Option<rumqttc::Publish> {
+        self.acks.pop_front()
+    }
+
+    /// Acknowledges a message of the current connection now.
+    fn ack_now(&mut self, qos: QoS, pkid: u16) {
+        if qos != QoS::AtMostOnce {
+            let mut p = rumqttc::Publish::new("", qos, Vec::new());
+            p.pkid = pkid;
+            self.acks.push_back(p);
+        }
+    }
+
+    /// The controller handled a message: acknowledge it if its connection is still up, and
+    /// hand it what waited for room.
+    pub(crate) fn controller_done(&mut self, ack: Ack) {
+        if ack.connection == self.connection && self.session.connected {
+            self.ack_now(ack.qos, ack.pkid);
+        }
+        self.hand_over();
+    }
+
+    /// Moves waiting patches into the controller's channel while it has room.
+    fn hand_over(&mut self) {
+        let Some(c) = &self.control else {
+            self.waiting.clear();
+            return;
+        };
+        while let Some(msg) = self.waiting.pop_front() {
+            match c.inbound.try_send(msg) {
+                Ok(()) => {}
+                Err(TrySendError::Full(msg)) => {
+                    self.waiting.push_front(msg);
+                    return;
+                }
+                Err(TrySendError::Closed(_)) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
         }
     }
 
@@ -121,10 +187,17 @@ impl Publisher {
         self.pump.traffic.push_result(payload);
     }
 
-    /// Tells the controller whether the broker accepted the connection.
+    /// Tells the controller whether the broker accepted the connection, and how its proof
+    /// stands.
     fn set_link(&self, connected: bool) {
         if let Some(c) = &self.control {
-            c.link.send_modify(|l| l.connected = connected);
+            let proof = self.proof.outcome().cloned();
+            c.link.send_if_modified(|l| {
+                let changed = l.connected != connected || l.proof != proof;
+                l.connected = connected;
+                l.proof = proof;
+                changed
+            });
         }
     }
 
@@ -191,6 +264,24 @@ impl Publisher {
                 self.session.disconnect_sent = true;
                 None
             }
+            Event::Outgoing(rumqttc::Outgoing::Subscribe(pkid)) => {
+                self.proof.subscribe_sent(pkid);
+                None
+            }
+            Event::Incoming(Incoming::SubAck(ack)) => {
+                let granted: Vec<bool> = ack
+                    .return_codes
+                    .iter()
+                    .map(|c| matches!(c, rumqttc::SubscribeReasonCode::Success(_)))
+                    .collect();
+                let refused = self.proof.suback(ack.pkid, &granted);
+                if !refused.is_empty() {
+                    warn!(broker = %self.session.broker, ?refused,
+                        "the broker refused subscriptions: check its ACL for this device");
+                }
+                self.set_link(self.session.connected);
+                None
+            }
             Event::Incoming(Incoming::Publish(p)) => {
                 self.inbound(p);
                 None
@@ -209,24 +300,52 @@ impl Publisher {
     /// handed to the controller, never waited on.
     fn inbound(&mut self, p: rumqttc::Publish) {
         if self.pump.announce.inbound(&p.topic, &p.payload) {
+            self.ack_now(p.qos, p.pkid);
             return;
         }
-        let Some(c) = &self.control else { return };
+        if p.topic == self.topics.probe() {
+            self.ack_now(p.qos, p.pkid);
+            self.proof.received(&p.payload);
+            if self.proof.proven() && self.probation {
+                info!(broker = %self.session.broker, "new MQTT settings proven: subscriptions \
+                    granted and the probe came back");
+                self.probation = false;
+            }
+            self.set_link(self.session.connected);
+            return;
+        }
+        if self.control.is_none() {
+            self.ack_now(p.qos, p.pkid);
+            return;
+        }
+        if p.payload.len() > crate::config::MAX_PAYLOAD {
+            // Refused by the controller with its size; counted here, where it arrives.
+            Stats::add(&self.stats.patches_oversize, 1);
+        }
+        let ack = (p.qos != QoS::AtMostOnce).then_some(Ack {
+            connection: self.connection,
+            pkid: p.pkid,
+            qos: p.qos,
+        });
         let msg = Inbound {
+            group: p.topic != self.topics.config_set(),
             topic: p.topic,
             payload: p.payload.to_vec(),
             retained: p.retain,
+            ack,
         };
-        if c.inbound.try_send(msg).is_err() {
-            warn!("remote config: too many patches at once; one dropped unanswered");
-        }
+        // Never dropped: what the channel has no room for waits here, unacknowledged, in
+        // order (bounded by what the broker sends without acknowledgement).
+        self.waiting.push_back(msg);
+        self.hand_over();
     }
 
     /// The `config/set` topics (with a controller) and Home Assistant's status topic (with
     /// discovery on). Exact topics only: no wildcard could match another device.
     fn wanted_subscriptions(&self) -> BTreeSet<String> {
         let mut wanted: BTreeSet<String> = match &self.control {
-            Some(c) => std::iter::once(self.topics.config_set())
+            Some(c) => [self.topics.config_set(), self.topics.probe()]
+                .into_iter()
                 .chain(c.groups.iter().map(|g| self.topics.group_config_set(g)))
                 .collect(),
             None => BTreeSet::new(),
@@ -237,11 +356,18 @@ impl Publisher {
 
     /// The next subscription change for the shell to send.
     pub(crate) fn next_request(&mut self) -> Option<Resubscribe> {
-        self.requests.pop_front()
+        let r = self.requests.pop_front()?;
+        self.proof.requested(r.subscribe.clone());
+        Some(r)
     }
 
     fn on_connack(&mut self, resumed: bool, now: Instant) {
         self.session.connected(&self.stats, now);
+        self.connection += 1;
+        if self.control.is_some() {
+            let n = Stats::get(&self.stats.connects);
+            self.proof.start(format!("{:016x}-{n}", self.probe_seed));
+        }
         self.pump.traffic.connected();
         self.pump.metering.connected();
         self.pump.announce.connected(resumed);
@@ -263,6 +389,27 @@ impl Publisher {
         now: Instant,
     ) {
         self.session.lost(error, retry_in, &self.stats, now);
+        if let Some(size) = super::oversize::oversize(error) {
+            match super::oversize::remedy(size) {
+                super::oversize::Remedy::Raise(_) => warn!(
+                    size,
+                    "a message too big for the usual limit broke the connection; the next \
+                     connection reads it to refuse it"
+                ),
+                super::oversize::Remedy::Clean => {
+                    Stats::add(&self.stats.patches_oversize, 1);
+                    error!(
+                        size,
+                        cap = super::oversize::READ_CAP,
+                        "a message too big to read broke the connection; the next connection \
+                         starts a clean session so the broker drops it (and any patch queued \
+                         with it)"
+                    );
+                }
+            }
+        }
+        self.proof.stop();
+        self.forget_unacked_inbound();
         self.set_link(false);
         self.take_back_unacked(now);
     }
@@ -270,8 +417,17 @@ impl Publisher {
     /// The connection is given up without an event at `now` (a new client replaces it).
     pub(crate) fn left(&mut self, now: Instant) {
         self.session.left(now);
+        self.proof.stop();
+        self.forget_unacked_inbound();
         self.take_back_unacked(now);
         self.set_link(false);
+    }
+
+    /// The connection is gone: its acknowledgements can no longer be sent, and what waited for
+    /// the controller is delivered again by the broker on the next one.
+    fn forget_unacked_inbound(&mut self) {
+        self.acks.clear();
+        self.waiting.clear();
     }
 
     fn take_back_unacked(&mut self, now: Instant) {
@@ -285,6 +441,18 @@ impl Publisher {
             return None;
         }
         self.follow_spool_state();
+        if let Some(nonce) = self.proof.probe_due() {
+            return Some(Message {
+                topic: self.topics.probe(),
+                payload: nonce.as_bytes().to_vec(),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                origin: Origin::Probe,
+            });
+        }
+        if self.probation && !self.proof.proven() {
+            return None;
+        }
         self.pump.next(&self.topics, self.qos, now)
     }
 
@@ -300,6 +468,11 @@ impl Publisher {
 
     /// The client took the message from `origin` at `now`.
     pub(crate) fn sent(&mut self, origin: Origin, now: Instant) {
+        if origin == Origin::Probe {
+            self.proof.probe_sent();
+            self.pump.tracker.submitted(Tag::Control, now);
+            return;
+        }
         self.pump.sent(origin, now);
     }
 
@@ -351,10 +524,12 @@ impl Publisher {
         self.pump.announce.moved(&self.topics);
         let topics = self.topics.clone();
         self.clear_stale(&topics);
+        self.probation = self.control.is_some();
         if let Some(c) = &self.control {
             c.link.send_modify(|l| {
                 l.generation += 1;
                 l.connected = false;
+                l.proof = None;
             });
         }
     }
@@ -366,6 +541,8 @@ impl Publisher {
 
     /// Queues the retained `offline` of a clean close and waits for its acceptance anew.
     pub(crate) fn queue_offline(&mut self) {
+        // Leaving: `offline` must go out even on a connection that did not prove itself.
+        self.probation = false;
         self.session.offline_accepted = false;
         self.pump.traffic.offline();
     }

@@ -8,7 +8,7 @@ use crate::config::SpoolConfig;
 use crate::edges::PinLevel;
 use crate::mqtt::control::control_channel;
 use crate::mqtt::testing::{
-    acked, batch, connack, deliver, drain, drop_connection, publisher, written,
+    acked, batch, connack, deliver, deliver_in, drain, drop_connection, publisher, suback, written,
 };
 
 fn kinds(sent: &[crate::mqtt::testing::Sent]) -> Vec<String> {
@@ -164,7 +164,11 @@ fn every_connect_subscribes_to_the_config_topics_and_tells_the_controller() {
     let r = p.next_request().expect("a subscription");
     assert_eq!(
         r.subscribe,
-        ["edgetap/group/lab/config/set", "edgetap/pi-01/config/set"]
+        [
+            "edgetap/group/lab/config/set",
+            "edgetap/pi-01/config/set",
+            "edgetap/pi-01/probe"
+        ]
     );
     assert!(r.unsubscribe.is_empty());
     assert!(handle.link.borrow().connected);
@@ -173,8 +177,59 @@ fn every_connect_subscribes_to_the_config_topics_and_tells_the_controller() {
     connack(&mut p, true, t0);
     assert_eq!(
         p.next_request().unwrap().subscribe.len(),
-        2,
+        3,
         "again, every time"
+    );
+}
+
+#[test]
+fn after_a_switch_only_the_probe_goes_out_until_it_comes_back() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    p.moved(Topics::new("fleet2", "pi-01"), "broker:1883".into());
+    p.accept(Outgoing::Batch(batch(0)), t0);
+    connack(&mut p, false, t0);
+    let r = p.next_request().unwrap();
+    assert!(drain(&mut p, t0).is_empty(), "nothing before the SUBACK");
+    suback(&mut p, 1, &vec![true; r.subscribe.len()], t0);
+    let sent = drain(&mut p, t0);
+    assert_eq!(kinds(&sent), ["probe"], "only the probe while on probation");
+    assert_eq!(sent[0].topic, "fleet2/pi-01/probe");
+    assert_eq!(handle.link.borrow().proof, None);
+    deliver_in(&mut p, "fleet2/pi-01/probe", b"someone else's", t0);
+    assert_eq!(handle.link.borrow().proof, None);
+    deliver_in(&mut p, "fleet2/pi-01/probe", &sent[0].payload, t0);
+    assert_eq!(handle.link.borrow().proof, Some(Ok(())));
+    let after = kinds(&drain(&mut p, t0));
+    assert_eq!(after.first().map(String::as_str), Some("status:online"));
+    assert!(after.contains(&"live:0".to_string()), "{after:?}");
+}
+
+#[test]
+fn a_refused_subscription_fails_the_proof_and_holds_the_publishes() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    p.moved(Topics::new("fleet2", "pi-01"), "broker:1883".into());
+    connack(&mut p, false, t0);
+    let _ = p.next_request().unwrap();
+    suback(&mut p, 1, &[false, true], t0);
+    let Some(Err(why)) = handle.link.borrow().proof.clone() else {
+        panic!("{:?}", handle.link.borrow())
+    };
+    assert!(why.contains("fleet2/pi-01/config/set"), "{why}");
+    assert!(
+        drain(&mut p, t0).is_empty(),
+        "no probe, no batches: the controller rolls back"
+    );
+    p.queue_offline();
+    assert_eq!(
+        kinds(&drain(&mut p, t0)),
+        ["status:online", "status:offline"],
+        "leaving still says so, and no batch went out"
     );
 }
 
@@ -203,4 +258,57 @@ fn results_beyond_the_limit_drop_the_oldest() {
         .collect();
     assert_eq!(results.len(), crate::mqtt::traffic::MAX_RESULTS);
     assert_eq!(results[0], "r2");
+}
+
+#[test]
+fn patches_beyond_the_channel_wait_unacknowledged_and_none_is_dropped() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, mut handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    connack(&mut p, true, t0);
+    for i in 0..40u16 {
+        let mut msg = rumqttc::Publish::new(
+            "edgetap/pi-01/config/set",
+            QoS::AtLeastOnce,
+            format!(r#"{{"_request":"q{i}"}}"#).into_bytes(),
+        );
+        msg.pkid = i + 1;
+        p.handle(Event::Incoming(Incoming::Publish(msg)), t0);
+    }
+    assert!(
+        p.next_ack().is_none(),
+        "nothing acknowledged before it is handled"
+    );
+    let mut handled = Vec::new();
+    while let Ok(msg) = handle.inbound.try_recv() {
+        let text = String::from_utf8(msg.payload.clone()).unwrap();
+        handled.push(text);
+        p.controller_done(msg.ack.expect("QoS 1 carries its ack"));
+        let acked = p.next_ack().expect("acknowledged once handled");
+        assert_eq!(acked.pkid as usize, handled.len());
+    }
+    assert_eq!(handled.len(), 40, "every patch reaches the controller");
+    assert_eq!(handled[39], r#"{"_request":"q39"}"#, "in order");
+}
+
+#[test]
+fn an_ack_of_a_dropped_connection_is_not_sent_on_the_next() {
+    let t0 = Instant::now();
+    let (mut p, _) = publisher(t0);
+    let (link, mut handle) = control_channel(vec![]);
+    p.set_control(Some(link));
+    connack(&mut p, true, t0);
+    let mut msg =
+        rumqttc::Publish::new("edgetap/pi-01/config/set", QoS::AtLeastOnce, b"{}".to_vec());
+    msg.pkid = 7;
+    p.handle(Event::Incoming(Incoming::Publish(msg)), t0);
+    let inbound = handle.inbound.try_recv().unwrap();
+    drop_connection(&mut p, t0);
+    connack(&mut p, true, t0);
+    p.controller_done(inbound.ack.unwrap());
+    assert!(
+        p.next_ack().is_none(),
+        "packet id 7 means another message now"
+    );
 }

@@ -201,6 +201,7 @@ impl Pump {
                 self.metering.watchdog_sent();
                 Tag::Control
             }
+            Origin::Probe => Tag::Control,
             Origin::Spooled(id) => {
                 self.batches.spooled_sent();
                 Tag::Spooled(id)

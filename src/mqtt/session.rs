@@ -9,6 +9,13 @@ use tracing::{debug, error, info, warn};
 use super::failure::{self, FailureKind};
 use crate::stats::Stats;
 
+/// A connection closed this soon after CONNACK counts as short-lived.
+pub(crate) const SHORT_LIVED: Duration = Duration::from_secs(5);
+/// This many short-lived connections in a row look like another client taking the session over
+/// (two devices with the same `device_id`, e.g. a cloned SD card), or a broker refusing what
+/// the device sends.
+pub(crate) const TAKEOVER_STREAK: u32 = 3;
+
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -23,6 +30,10 @@ pub(crate) struct Session {
     pub(crate) offline_accepted: bool,
     /// rumqttc wrote the DISCONNECT of a clean close.
     pub(crate) disconnect_sent: bool,
+    /// When the broker accepted the current connection.
+    up_since: Option<Instant>,
+    /// Short-lived connections in a row.
+    short_streak: u32,
 }
 
 impl Session {
@@ -35,6 +46,8 @@ impl Session {
             down_since: Some(now),
             offline_accepted: false,
             disconnect_sent: false,
+            up_since: None,
+            short_streak: 0,
         }
     }
 
@@ -58,6 +71,7 @@ impl Session {
         }
         self.failures = 0;
         self.connected = true;
+        self.up_since = Some(now);
     }
 
     /// A connection attempt failed or the connection dropped at `now`; the next attempt is in
@@ -70,6 +84,9 @@ impl Session {
         now: Instant,
     ) {
         Stats::add(&stats.connection_errors, 1);
+        if let Some(up) = self.up_since.take() {
+            self.ended_after(now.saturating_duration_since(up), stats);
+        }
         let kind = failure::kind(error);
         match kind {
             FailureKind::Tls => Stats::add(&stats.connect_failures_tls, 1),
@@ -92,11 +109,34 @@ impl Session {
         self.connected = false;
     }
 
+    /// An accepted connection dropped after `up`: a streak of short-lived ones is reported as
+    /// a probable duplicate `device_id` (logged, counted in `takeovers_suspected`).
+    fn ended_after(&mut self, up: Duration, stats: &Stats) {
+        if up >= SHORT_LIVED {
+            self.short_streak = 0;
+            return;
+        }
+        self.short_streak += 1;
+        if self.short_streak == TAKEOVER_STREAK {
+            Stats::add(&stats.takeovers_suspected, 1);
+            warn!(broker = %self.broker, streak = self.short_streak, ?up,
+                "the broker keeps closing the connection right after accepting it: probably \
+                 another client with this device_id (a cloned SD card?) takes the session over, \
+                 or the broker refuses what the device sends (see its log)");
+            self.short_streak = 0;
+        }
+    }
+
     /// The connection is given up without an event at `now` (a new client replaces it).
     pub(crate) fn left(&mut self, now: Instant) {
+        self.up_since = None;
         self.connected = false;
         self.disconnect_sent = false;
         self.down_since = Some(now);
         self.failures = 0;
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -112,6 +112,12 @@ impl Link {
         while let Some(r) = p.next_request() {
             self.resubscribe(r);
         }
+        while let Some(done) = p.next_ack() {
+            // Not taken: the broker delivers the message again after the next drop.
+            if let Err(e) = self.client.try_ack(&done) {
+                debug!(error = %e, "cannot acknowledge a received message now");
+            }
+        }
         let at = now();
         while let Some(Message {
             topic,
@@ -402,6 +408,7 @@ async fn command(
         Command::Spool(_) | Command::Stats(_) => {}
         Command::Result(payload) => p.push_result(payload),
         Command::Describe(d) => p.describe(*d),
+        Command::Done(ack) => p.controller_done(ack),
         Command::Tune(cfg) => {
             if let Ok(qos) = qos_from(cfg.qos) {
                 p.set_qos(qos);

@@ -37,6 +37,7 @@ impl Sent {
             Origin::Result => "result".into(),
             Origin::Cleared(t) => format!("clear:{t}"),
             Origin::Stats => "stats".into(),
+            Origin::Probe => "probe".into(),
             Origin::Spooled(_) => format!("spooled:{}", self.seq()),
             Origin::Live { batch, .. } => format!("live:{}", batch.seq),
             Origin::Gpio { pin, level } => format!("gpio:{pin}={level}"),
@@ -121,4 +122,38 @@ pub(crate) fn deliver(p: &mut Publisher, sent: &[Sent], first: u16, now: Instant
     written(p, first..end, now);
     acked(p, first..end, now);
     end
+}
+
+/// The broker grants (or refuses) the SUBSCRIBE written with `pkid`.
+pub(crate) fn suback(p: &mut Publisher, pkid: u16, codes: &[bool], now: Instant) {
+    use rumqttc::{SubAck, SubscribeReasonCode};
+    p.handle(Event::Outgoing(rumqttc::Outgoing::Subscribe(pkid)), now);
+    let return_codes = codes
+        .iter()
+        .map(|ok| match ok {
+            true => SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            false => SubscribeReasonCode::Failure,
+        })
+        .collect();
+    p.handle(
+        Event::Incoming(Incoming::SubAck(SubAck { pkid, return_codes })),
+        now,
+    );
+}
+
+/// The broker delivers `payload` on `topic` to the device.
+pub(crate) fn deliver_in(p: &mut Publisher, topic: &str, payload: &[u8], now: Instant) {
+    let msg = rumqttc::Publish::new(topic, QoS::AtLeastOnce, payload.to_vec());
+    p.handle(Event::Incoming(Incoming::Publish(msg)), now);
+}
+
+/// The connection after a switch proves itself: its subscriptions granted (SUBSCRIBE `pkid`),
+/// the probe published and delivered back.
+pub(crate) fn prove(p: &mut Publisher, pkid: u16, now: Instant) {
+    let r = p.next_request().expect("the subscriptions of the connect");
+    suback(p, pkid, &vec![true; r.subscribe.len()], now);
+    let probe = drain(p, now);
+    assert_eq!(probe.len(), 1, "only the probe");
+    let topic = probe[0].topic.clone();
+    deliver_in(p, &topic, &probe[0].payload, now);
 }

@@ -163,3 +163,60 @@ proptest! {
         prop_assert_eq!(decoded, want);
     }
 }
+
+#[test]
+fn the_batcher_byte_bounds_hold_for_the_widest_entries() {
+    use crate::edges::batch::{
+        Batcher, EDGE_MAX_BYTES, GAP_MAX_BYTES, HEADER_MAX_BYTES, RATE_LIMITED_MAX_BYTES,
+    };
+    let id = "a".repeat(64);
+    let edge = Edge {
+        pin: 63,
+        level: 1,
+        t_us: u64::MAX,
+        after_gap: true,
+    };
+    let gap = Gap {
+        from_us: u64::MAX,
+        to_us: u64::MAX,
+        samples: u64::MAX,
+        edges: u64::MAX,
+    };
+    let wide = |edges: usize, gaps: usize, limited: usize| Batch {
+        run: u64::MAX,
+        seq: u64::MAX,
+        edges: vec![edge; edges],
+        gaps: vec![gap; gaps],
+        rate_limited: (0..limited as u8)
+            .map(|pin| RateLimited {
+                pin,
+                edges: u64::MAX,
+            })
+            .collect(),
+        ..Batch::default()
+    };
+    let mut buf = Vec::new();
+    for (e, g, l) in [(0, 0, 0), (1, 0, 0), (100, 0, 0), (3, 2, 64)] {
+        encode_batch(&mut buf, &id, &wide(e, g, l));
+        let bound =
+            HEADER_MAX_BYTES + e * EDGE_MAX_BYTES + g * GAP_MAX_BYTES + l * RATE_LIMITED_MAX_BYTES;
+        assert!(buf.len() <= bound, "{e} {g} {l}: {} > {bound}", buf.len());
+    }
+    // The batcher closes before the limit: every encoded batch fits in 1000 bytes.
+    let mut b = Batcher::new(u64::MAX, 65_536, u64::MAX);
+    assert!(b.set_max_bytes(1000).is_none());
+    let mut closed = Vec::new();
+    for i in 0..1000u64 {
+        closed.extend(b.push(Edge {
+            t_us: u64::MAX - 1000 + i,
+            ..edge
+        }));
+    }
+    closed.extend(b.flush());
+    assert_eq!(closed.iter().map(|c| c.edges.len()).sum::<usize>(), 1000);
+    assert!(closed.len() > 1);
+    for c in &closed {
+        encode_batch(&mut buf, &id, c);
+        assert!(buf.len() <= 1000, "seq {}: {} bytes", c.seq, buf.len());
+    }
+}

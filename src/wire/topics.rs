@@ -1,6 +1,25 @@
 //! Topic names of one device: `<prefix>/<id>/status`, `<prefix>/<id>/edges`,
 //! `<prefix>/<id>/gpio/<pin>`, … (the topic table is in `docs/architecture.md`).
 
+/// MQTT's limit on a topic name (bytes of UTF-8; its length is a u16 on the wire).
+pub const MAX_TOPIC_BYTES: usize = 65_535;
+
+/// Why `topic` cannot be a name the agent publishes to (or subscribes to exactly), or `None`:
+/// empty, over [`MAX_TOPIC_BYTES`], a wildcard (`+`, `#`), NUL or another control character.
+pub fn topic_name_problem(topic: &str) -> Option<&'static str> {
+    if topic.is_empty() {
+        Some("empty")
+    } else if topic.len() > MAX_TOPIC_BYTES {
+        Some("longer than MQTT's 65,535 bytes")
+    } else if topic.contains(['+', '#']) {
+        Some("a wildcard (`+` or `#`), which would match topics of others")
+    } else if topic.chars().any(char::is_control) {
+        Some("a NUL or control character")
+    } else {
+        None
+    }
+}
+
 /// Builds the topics of one device under one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topics {
@@ -71,6 +90,12 @@ impl Topics {
     /// `<prefix>/<id>/config/result`: the answer to each patch.
     pub fn config_result(&self) -> String {
         self.sub("config/result")
+    }
+
+    /// `<prefix>/<id>/probe`: published and subscribed by the device itself, to prove that the
+    /// broker delivers what it publishes under the prefix (not retained).
+    pub fn probe(&self) -> String {
+        self.sub("probe")
     }
 
     /// `<prefix>/group/<group>/config/set`: merge patches for every device of `group`.

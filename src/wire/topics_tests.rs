@@ -14,3 +14,13 @@ fn layout_matches_design() {
     assert_eq!(t.config_result(), "edgetap/pi-01/config/result");
     assert_eq!(t.group_config_set("lab"), "edgetap/group/lab/config/set");
 }
+
+#[test]
+fn topic_names_are_held_to_the_mqtt_rules() {
+    assert_eq!(topic_name_problem("edgetap/pi-01/status"), None);
+    assert_eq!(topic_name_problem(&"a".repeat(MAX_TOPIC_BYTES)), None);
+    for bad in ["", "edgetap/#", "a/+/b", "a\0b", "a\u{1}"] {
+        assert!(topic_name_problem(bad).is_some(), "{bad:?}");
+    }
+    assert!(topic_name_problem(&"a".repeat(MAX_TOPIC_BYTES + 1)).is_some());
+}

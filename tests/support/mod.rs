@@ -95,6 +95,8 @@ pub struct Mosquitto {
     child: Option<Child>,
     /// Keep sessions, queued messages and retained messages across a graceful restart.
     persistent: bool,
+    /// More lines for mosquitto.conf (limits, an ACL file).
+    extra: String,
 }
 
 impl Mosquitto {
@@ -115,12 +117,24 @@ impl Mosquitto {
     }
 
     fn start_with(port: u16, persistent: bool) -> Mosquitto {
+        Self::start_conf(port, persistent, |_| String::new())
+    }
+
+    /// Starts mosquitto on a free port with persistence and the lines `extra` gives for its
+    /// directory (e.g. `acl_file <dir>/acl` after writing that file there).
+    pub fn start_configured(extra: impl FnOnce(&Path) -> String) -> Mosquitto {
+        Self::start_conf(free_port(), true, extra)
+    }
+
+    fn start_conf(port: u16, persistent: bool, extra: impl FnOnce(&Path) -> String) -> Mosquitto {
         let dir = tempfile::tempdir().expect("tempdir");
+        let extra = extra(dir.path());
         let mut m = Mosquitto {
             port,
             dir,
             child: None,
             persistent,
+            extra,
         };
         m.spawn();
         m
@@ -159,8 +173,8 @@ impl Mosquitto {
             &conf,
             format!(
                 "listener {} 127.0.0.1\nallow_anonymous true\n{persistence}\
-                 log_dest stderr\nlog_type all\nconnection_messages true\n",
-                self.port
+                 log_dest stderr\nlog_type all\nconnection_messages true\n{}",
+                self.port, self.extra
             ),
         )
         .expect("write mosquitto.conf");
