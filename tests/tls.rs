@@ -270,7 +270,7 @@ fn the_acl_confines_a_device_to_its_own_topics() {
     // Its group's config/set reaches it: the result comes back on its own topic.
     admin.publish(
         "edgetap/group/kitchen/config/set",
-        r#"{"_request":"g1","batch":{"max_edges":100}}"#,
+        r#"{"_request":"g1","_version":1,"batch":{"max_edges":100}}"#,
     );
     let result = admin.wait_for(
         |m| m.topic == "edgetap/pi-01/config/result" && m.text().contains("\"g1\""),
