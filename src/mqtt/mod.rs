@@ -24,6 +24,7 @@ pub mod control;
 mod driver;
 mod error;
 mod failure;
+mod inbox;
 mod latency;
 mod message;
 mod metering;

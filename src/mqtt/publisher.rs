@@ -17,6 +17,7 @@ use tracing::{error, info, warn};
 
 use super::batches::Batches;
 use super::control::{Ack, ControlLink, Inbound};
+use super::inbox::Inbox;
 use super::message::{Message, Origin};
 use super::metering::Metering;
 use super::proof::Proof;
@@ -32,7 +33,6 @@ use crate::procstat::ProcessSample;
 use crate::queue::Outgoing;
 use crate::stats::Stats;
 use crate::wire::{Description, Topics};
-use tokio::sync::mpsc::error::TrySendError;
 
 /// Per-process publishing state.
 pub(crate) struct Publisher {
@@ -60,12 +60,8 @@ pub(crate) struct Publisher {
     /// Makes the probes of this process differ from those of earlier runs still queued in the
     /// persistent session.
     probe_seed: u64,
-    /// CONNACKs so far: an acknowledgement belongs to the connection its message came on.
-    connection: u64,
-    /// Received messages to acknowledge, for the shell.
-    acks: VecDeque<rumqttc::Publish>,
-    /// Patches the controller's channel had no room for, in order, not acknowledged yet.
-    waiting: VecDeque<Inbound>,
+    /// Received patches on their way to the controller, and the acknowledgements they owe.
+    inbox: Inbox,
 }
 
 impl Publisher {
@@ -100,54 +96,20 @@ impl Publisher {
             proof: Proof::default(),
             probation: false,
             probe_seed: crate::random::os_random(),
-            connection: 0,
-            acks: VecDeque::new(),
-            waiting: VecDeque::new(),
+            inbox: Inbox::default(),
         }
     }
 
     /// The next received message to acknowledge to the broker.
     pub(crate) fn next_ack(&mut self) -> Option<rumqttc::Publish> {
-        self.acks.pop_front()
-    }
-
-    /// Acknowledges a message of the current connection now.
-    fn ack_now(&mut self, qos: QoS, pkid: u16) {
-        if qos != QoS::AtMostOnce {
-            let mut p = rumqttc::Publish::new("", qos, Vec::new());
-            p.pkid = pkid;
-            self.acks.push_back(p);
-        }
+        self.inbox.next_ack()
     }
 
     /// The controller handled a message: acknowledge it if its connection is still up, and
     /// hand it what waited for room.
     pub(crate) fn controller_done(&mut self, ack: Ack) {
-        if ack.connection == self.connection && self.session.connected {
-            self.ack_now(ack.qos, ack.pkid);
-        }
-        self.hand_over();
-    }
-
-    /// Moves waiting patches into the controller's channel while it has room.
-    fn hand_over(&mut self) {
-        let Some(c) = &self.control else {
-            self.waiting.clear();
-            return;
-        };
-        while let Some(msg) = self.waiting.pop_front() {
-            match c.inbound.try_send(msg) {
-                Ok(()) => {}
-                Err(TrySendError::Full(msg)) => {
-                    self.waiting.push_front(msg);
-                    return;
-                }
-                Err(TrySendError::Closed(_)) => {
-                    self.waiting.clear();
-                    return;
-                }
-            }
-        }
+        let connected = self.session.connected;
+        self.inbox.done(ack, connected, self.control.as_ref());
     }
 
     /// Keeps the records of what the device owns on the broker in `state_dir`.
@@ -300,11 +262,11 @@ impl Publisher {
     /// handed to the controller, never waited on.
     fn inbound(&mut self, p: rumqttc::Publish) {
         if self.pump.announce.inbound(&p.topic, &p.payload) {
-            self.ack_now(p.qos, p.pkid);
+            self.inbox.ack_now(p.qos, p.pkid);
             return;
         }
         if p.topic == self.topics.probe() {
-            self.ack_now(p.qos, p.pkid);
+            self.inbox.ack_now(p.qos, p.pkid);
             self.proof.received(&p.payload);
             if self.proof.proven() && self.probation {
                 info!(broker = %self.session.broker, "new MQTT settings proven: subscriptions \
@@ -315,18 +277,14 @@ impl Publisher {
             return;
         }
         if self.control.is_none() {
-            self.ack_now(p.qos, p.pkid);
+            self.inbox.ack_now(p.qos, p.pkid);
             return;
         }
         if p.payload.len() > crate::config::MAX_PAYLOAD {
             // Refused by the controller with its size; counted here, where it arrives.
             Stats::add(&self.stats.patches_oversize, 1);
         }
-        let ack = (p.qos != QoS::AtMostOnce).then_some(Ack {
-            connection: self.connection,
-            pkid: p.pkid,
-            qos: p.qos,
-        });
+        let ack = self.inbox.ack_for(p.qos, p.pkid);
         let msg = Inbound {
             group: p.topic != self.topics.config_set(),
             topic: p.topic,
@@ -334,10 +292,8 @@ impl Publisher {
             retained: p.retain,
             ack,
         };
-        // Never dropped: what the channel has no room for waits here, unacknowledged, in
-        // order (bounded by what the broker sends without acknowledgement).
-        self.waiting.push_back(msg);
-        self.hand_over();
+        // Never dropped: what the channel has no room for waits, unacknowledged, in order.
+        self.inbox.deliver(msg, self.control.as_ref());
     }
 
     /// The `config/set` topics (with a controller) and Home Assistant's status topic (with
@@ -363,7 +319,7 @@ impl Publisher {
 
     fn on_connack(&mut self, resumed: bool, now: Instant) {
         self.session.connected(&self.stats, now);
-        self.connection += 1;
+        self.inbox.connected();
         if self.control.is_some() {
             let n = Stats::get(&self.stats.connects);
             self.proof.start(format!("{:016x}-{n}", self.probe_seed));
@@ -409,7 +365,7 @@ impl Publisher {
             }
         }
         self.proof.stop();
-        self.forget_unacked_inbound();
+        self.inbox.forget();
         self.set_link(false);
         self.take_back_unacked(now);
     }
@@ -418,16 +374,9 @@ impl Publisher {
     pub(crate) fn left(&mut self, now: Instant) {
         self.session.left(now);
         self.proof.stop();
-        self.forget_unacked_inbound();
+        self.inbox.forget();
         self.take_back_unacked(now);
         self.set_link(false);
-    }
-
-    /// The connection is gone: its acknowledgements can no longer be sent, and what waited for
-    /// the controller is delivered again by the broker on the next one.
-    fn forget_unacked_inbound(&mut self) {
-        self.acks.clear();
-        self.waiting.clear();
     }
 
     fn take_back_unacked(&mut self, now: Instant) {
