@@ -4,12 +4,11 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rumqttc::{Client, Event, Incoming, MqttOptions, QoS};
 use support::agent::{demo_signal, AgentProcess};
 use support::remote::{json, write_config, WAIT};
-use support::{Mosquitto, Subscriber};
+use support::{publish_sized, Mosquitto, Subscriber};
 
 /// A broker with the example fleet ACL, plus everything for anonymous clients (the test's own
 /// subscriber and publisher), plus `extra` lines.
@@ -26,30 +25,6 @@ fn broker_with_acl(extra: &str) -> Mosquitto {
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
         format!("acl_file {}\n", path.display())
     })
-}
-
-/// Publishes `payload` at QoS 1 with no size limit of the client's own; waits for the PUBACK.
-fn publish_big(port: u16, topic: &str, payload: Vec<u8>) {
-    let mut opts = MqttOptions::new(format!("big-{}", std::process::id()), "127.0.0.1", port);
-    opts.set_keep_alive(Duration::from_secs(5));
-    opts.set_max_packet_size(64 << 20, 64 << 20);
-    let (client, mut conn) = Client::new(opts, 10);
-    client
-        .publish(topic, QoS::AtLeastOnce, false, payload)
-        .expect("queue publish");
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        match conn.recv_timeout(Duration::from_millis(100)) {
-            Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => {
-                let _ = client.try_disconnect();
-                let _ = conn.recv_timeout(Duration::from_millis(200));
-                return;
-            }
-            Ok(Err(e)) => panic!("publish to {topic}: {e}"),
-            _ => {}
-        }
-    }
-    panic!("publish to {topic}: no PUBACK");
 }
 
 /// The ACL lets the device write under `fleet2` (its last will there passes the CONNECT) but
@@ -131,7 +106,13 @@ fn a_message_beyond_the_read_limit_is_refused_and_the_device_stays_connected() {
     let mut payload = br#"{"_request":"huge","x":""#.to_vec();
     payload.resize(size - 2, b'a');
     payload.extend_from_slice(br#""}"#);
-    publish_big(broker.port(), "edgetap/big/config/set", payload);
+    publish_sized(
+        broker.port(),
+        "edgetap/big/config/set",
+        &payload,
+        false,
+        64 << 20,
+    );
     let r = results
         .wait_for(|m| m.topic == "edgetap/big/config/result", WAIT)
         .map(|m| json(&m))

@@ -48,38 +48,7 @@ fn state_dir_for(dir: &Path, uid: u32, gid: u32) -> PathBuf {
 }
 
 fn config(dir: &Path, device: &str, state: &Path, port: u16, extra: &str) -> PathBuf {
-    let signal = support::agent::demo_signal(dir, 10);
-    let path = dir.join(format!("{device}.toml"));
-    let text = format!(
-        r#"device_id = "{device}"
-state_dir = "{state}"
-{extra}
-[sampler]
-backend = "emulated"
-period_us = 20
-block_samples = 500
-[sampler.emulated]
-signal = "{signal}"
-loop = true
-[[inputs]]
-pin = 17
-[[inputs]]
-pin = 18
-[batch]
-max_age_ms = 100
-[homeassistant]
-enabled = false
-[mqtt]
-port = {port}
-keep_alive_s = 5
-reconnect_min_ms = 50
-reconnect_max_ms = 500
-"#,
-        state = state.display(),
-        signal = signal.display(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+    support::agent::emulated_config(dir, device, state, port, extra, "")
 }
 
 /// The agent, killed if the test ends early; its board file (created as root in /dev/shm,

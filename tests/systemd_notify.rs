@@ -150,38 +150,7 @@ impl Drop for Agent {
 /// An agent config on the emulated board (real time, a looping demo signal), with `extra`
 /// TOML appended.
 fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
-    let signal = support::agent::demo_signal(dir, 10);
-    let path = dir.join("agent.toml");
-    let text = format!(
-        r#"device_id = "notify"
-state_dir = "{state}"
-[sampler]
-backend = "emulated"
-period_us = 20
-block_samples = 500
-[sampler.emulated]
-signal = "{signal}"
-loop = true
-[[inputs]]
-pin = 17
-[[inputs]]
-pin = 18
-[batch]
-max_age_ms = 100
-[homeassistant]
-enabled = false
-[mqtt]
-port = {port}
-keep_alive_s = 5
-reconnect_min_ms = 50
-reconnect_max_ms = 500
-{extra}
-"#,
-        state = dir.join("state").display(),
-        signal = signal.display(),
-    );
-    std::fs::write(&path, text).expect("write config");
-    path
+    support::agent::emulated_config(dir, "notify", &dir.join("state"), port, "", extra)
 }
 
 #[test]

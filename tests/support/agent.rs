@@ -10,6 +10,52 @@ pub fn edgetap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_edgetap"))
 }
 
+/// Writes `<dir>/<device>.toml`: an agent on the emulated board (real time, a looping 10 s demo
+/// signal, pins 17 and 18) publishing to 127.0.0.1:`port`, its state in `state`, with `top`
+/// (top-level keys) and `tail` (whole tables) added.
+pub fn emulated_config(
+    dir: &Path,
+    device: &str,
+    state: &Path,
+    port: u16,
+    top: &str,
+    tail: &str,
+) -> PathBuf {
+    let signal = demo_signal(dir, 10);
+    let path = dir.join(format!("{device}.toml"));
+    let text = format!(
+        r#"device_id = "{device}"
+state_dir = "{state}"
+{top}
+[sampler]
+backend = "emulated"
+period_us = 20
+block_samples = 500
+[sampler.emulated]
+signal = "{signal}"
+loop = true
+[[inputs]]
+pin = 17
+[[inputs]]
+pin = 18
+[batch]
+max_age_ms = 100
+[homeassistant]
+enabled = false
+[mqtt]
+port = {port}
+keep_alive_s = 5
+reconnect_min_ms = 50
+reconnect_max_ms = 500
+{tail}
+"#,
+        state = state.display(),
+        signal = signal.display(),
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 /// Writes the demo signal (`seconds` long) into `dir` and returns its path.
 pub fn demo_signal(dir: &Path, seconds: u64) -> PathBuf {
     let path = dir.join("demo.vcd");

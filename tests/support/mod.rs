@@ -524,6 +524,11 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
 /// Publishes one message to 127.0.0.1:`port` at QoS 1 and returns once the broker acknowledged
 /// it (≤ 5 s, else panics). Packets up to 4 MiB.
 pub fn publish(port: u16, topic: &str, payload: &[u8], retain: bool) {
+    publish_sized(port, topic, payload, retain, 4 << 20);
+}
+
+/// [`publish`] with packets up to `max_packet` bytes (a message bigger than the agent reads).
+pub fn publish_sized(port: u16, topic: &str, payload: &[u8], retain: bool, max_packet: usize) {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let id = format!(
         "test-pub-{}-{}",
@@ -532,7 +537,7 @@ pub fn publish(port: u16, topic: &str, payload: &[u8], retain: bool) {
     );
     let mut opts = MqttOptions::new(id, "127.0.0.1", port);
     opts.set_keep_alive(Duration::from_secs(5));
-    opts.set_max_packet_size(4 << 20, 4 << 20);
+    opts.set_max_packet_size(max_packet, max_packet);
     let (client, mut conn) = Client::new(opts, 10);
     client
         .publish(topic, QoS::AtLeastOnce, retain, payload.to_vec())
