@@ -21,6 +21,12 @@ impl Broker {
     pub fn start(dir: &Path) -> Broker {
         let db = dir.join("db");
         std::fs::create_dir_all(&db).expect("broker db dir");
+        // World-writable: mosquitto started as root drops to its own user before it saves the
+        // database at a graceful stop; unable to, it would come back without any session, and
+        // what agents publish before the subscriber subscribes again would go nowhere.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o777))
+            .expect("chmod broker db dir");
         let port = free_port();
         let conf = format!(
             "listener {port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\n\

@@ -2,7 +2,7 @@
 //! signal and state_dir, devices `fleet-0000`…, group `fleet`) against one mosquitto on loopback.
 //!
 //! ```text
-//! cargo bench --bench fleet                    # N = 100, then N = 500 (about 8 minutes)
+//! cargo bench --bench fleet                    # N = 100, then N = 500 (about 10 minutes)
 //! cargo bench --bench fleet -- --agents 1000   # other sizes: --agents 50,200 or EDGETAP_FLEET_AGENTS
 //! ```
 //!
@@ -167,6 +167,11 @@ fn print(all: &[Figures]) {
             f.lost, f.checked, f.lost_devices, f.duplicates
         )
     });
+    row(
+        "subscriber's session kept by the broker across its restart",
+        "yes",
+        &|f| (if f.session_kept { "yes" } else { "no" }).to_string(),
+    );
     row(
         "others' latency p50 / p99 / max, before the flood",
         "—",

@@ -109,6 +109,8 @@ pub struct Figures {
     pub duplicates: u64,
     /// Batches checked.
     pub checked: u64,
+    /// The subscriber's session survived the broker's restart.
+    pub session_kept: bool,
     /// Agents that exited on their own (should be none).
     pub died: Vec<usize>,
 }
@@ -271,6 +273,7 @@ pub fn fleet(n: usize) -> Figures {
         f.connects_peak = f.connects_per_s.iter().copied().max().unwrap_or(0);
     }
     watch.with(|s| {
+        f.session_kept = s.connacks.0 >= 2 && s.connacks.1 + 1 == s.connacks.0;
         for (&(dev, _), q) in &s.seqs {
             f.checked += q.seen.len() as u64;
             f.duplicates += q.duplicates;
@@ -288,6 +291,10 @@ pub fn fleet(n: usize) -> Figures {
     fleet.stop();
     drop(watch);
     drop(broker);
+    if f.lost > 0 || f.back_count < n || !f.died.is_empty() {
+        // The agents' and the broker's logs say why: keep them.
+        eprintln!("fleet {n}: logs kept in {}", dir.keep().display());
+    }
     f
 }
 

@@ -59,6 +59,9 @@ pub struct Seen {
     pub messages: u64,
     /// Edges received from the flood agent.
     pub flood_edges: u64,
+    /// Connections of the subscriber the broker accepted, and how many of them resumed the
+    /// session (all but the first should: the broker keeps it across its restart).
+    pub connacks: (u64, u64),
 }
 
 /// The subscriber thread; stops when dropped.
@@ -92,6 +95,10 @@ impl Watch {
             while !stop2.load(Ordering::Relaxed) {
                 match conn.recv_timeout(Duration::from_millis(100)) {
                     Ok(Ok(Event::Incoming(Incoming::ConnAck(ack)))) => {
+                        if let Ok(mut s) = seen2.lock() {
+                            s.connacks.0 += 1;
+                            s.connacks.1 += u64::from(ack.session_present);
+                        }
                         // A kept session keeps the subscriptions: subscribing again would
                         // only bring every retained status back.
                         if !ack.session_present {
