@@ -129,16 +129,30 @@ impl Fleet {
     }
 
     /// SIGTERM to every agent at once, then a bounded wait for each.
-    pub fn stop(self) {
-        for p in &self.procs {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &p.pid().to_string()])
-                .status();
-        }
+    pub fn stop(mut self) {
+        self.signal("-TERM");
         std::thread::sleep(Duration::from_secs(2));
-        for p in self.procs {
+        for p in std::mem::take(&mut self.procs) {
             p.stop();
         }
+    }
+
+    /// Sends `signal` to every agent with one `kill` (a thousand would take seconds).
+    fn signal(&self, signal: &str) {
+        if self.procs.is_empty() {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .arg(signal)
+            .args(self.procs.iter().map(|p| p.pid().to_string()))
+            .status();
+    }
+}
+
+impl Drop for Fleet {
+    /// A bench that fails half-way kills every agent at once (each `Proc` then only reaps).
+    fn drop(&mut self) {
+        self.signal("-KILL");
     }
 }
 

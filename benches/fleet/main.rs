@@ -33,7 +33,7 @@ const DEFAULT_AGENTS: [usize; 2] = [100, 500];
 
 fn main() {
     let sizes = sizes();
-    raise_fd_limit();
+    check_fd_limit(sizes.iter().copied().max().unwrap_or(0));
     println!(
         "# edgetap fleet on one mosquitto\n\n{}\n\nmosquitto {}; agents: replay backend in real time, \
          {} µs samples in {} ms blocks, {} ms batch window, QoS 1, persistent sessions.\n",
@@ -43,8 +43,17 @@ fn main() {
         agents::PERIOD_US * agents::BLOCK_SAMPLES / 1000,
         agents::MAX_AGE_MS
     );
-    let all: Vec<Figures> = sizes.iter().map(|&n| run::fleet(n)).collect();
-    print(&all);
+    let mut all = Vec::new();
+    for &n in &sizes {
+        let f = run::fleet(n);
+        // Each size's table as soon as it is measured: a larger one may not finish.
+        print(std::slice::from_ref(&f));
+        all.push(f);
+    }
+    if all.len() > 1 {
+        println!("## All sizes\n");
+        print(&all);
+    }
 }
 
 /// `--agents 100,500` / `--agents=…`, else `EDGETAP_FLEET_AGENTS`, else the default.
@@ -73,19 +82,21 @@ fn sizes() -> Vec<usize> {
     sizes
 }
 
-/// Each agent and the broker's connection to it take descriptors: raise this process's soft
-/// limit to the hard one (the broker, its child, inherits it).
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit write and read only the struct passed, which lives here.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
+/// Each agent and the broker's connection to it take a descriptor: says so when the limit
+/// (inherited by the broker) is too low for the largest fleet.
+fn check_fd_limit(largest: usize) {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3)?.parse::<usize>().ok())
+        });
+    if let Some(limit) = limit.filter(|&l| l < largest + 100) {
+        eprintln!(
+            "open-file limit {limit} is below {largest} agents' connections: the broker will \
+             refuse some (raise it with `ulimit -n`)"
+        );
     }
 }
 
@@ -217,6 +228,7 @@ fn print(all: &[Figures]) {
             f.n, f.connects_per_s
         );
     }
+    println!();
 }
 
 /// The machine the figures come from.

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use crate::agents::{self, Fleet, Memory};
 use crate::broker::Broker;
 use crate::rig::utc_us;
-use crate::support::publish;
 use crate::watch::{Seen, Watch, SYS_RECEIVED, SYS_SENT};
 
 /// The agent flooded.
@@ -115,6 +114,35 @@ pub struct Figures {
     pub died: Vec<usize>,
 }
 
+/// Publishes `payload` on `topic` (QoS 1) and waits for the PUBACK, up to 60 s: a loaded
+/// broker is slow, not a reason to end the run. False if it never came.
+fn publish(port: u16, topic: &str, payload: &[u8]) -> bool {
+    use rumqttc::{Client, Event, Incoming, MqttOptions, QoS};
+    let mut opts = MqttOptions::new(format!("fleet-pub-{}", utc_us()), "127.0.0.1", port);
+    opts.set_keep_alive(Duration::from_secs(30));
+    let (client, mut conn) = Client::new(opts, 10);
+    if client
+        .publish(topic, QoS::AtLeastOnce, false, payload.to_vec())
+        .is_err()
+    {
+        return false;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        match conn.recv_timeout(Duration::from_millis(100)) {
+            Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => {
+                let _ = client.try_disconnect();
+                let _ = conn.recv_timeout(Duration::from_millis(200));
+                return true;
+            }
+            Ok(Err(_)) => std::thread::sleep(Duration::from_millis(200)),
+            _ => {}
+        }
+    }
+    eprintln!("publish to {topic}: no PUBACK within 60 s");
+    false
+}
+
 /// Runs a fleet of `n` agents through every phase.
 pub fn fleet(n: usize) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -191,7 +219,6 @@ pub fn fleet(n: usize) -> Figures {
         broker.port(),
         &format!("edgetap/group/{}/config/set", agents::GROUP),
         br#"{"_version":100,"_request":"fleet-group","batch":{"max_edges":500}}"#,
-        false,
     );
     let results = |s: &Seen| -> Vec<(u64, bool)> {
         s.results
@@ -212,7 +239,7 @@ pub fn fleet(n: usize) -> Figures {
         r#"{{"_request":"flood","sampler":{{"period_us":10,"block_samples":5000}},"inputs":{{"{}":{{"name":"flood","max_edges_per_s":0}}}}}}"#,
         agents::FLOOD_PIN
     );
-    publish(broker.port(), &flood_topic, patch.as_bytes(), false);
+    publish(broker.port(), &flood_topic, patch.as_bytes());
     let answered = |req: &'static str| {
         move |s: &Seen| {
             s.results
@@ -240,7 +267,7 @@ pub fn fleet(n: usize) -> Figures {
         agents::BLOCK_SAMPLES,
         agents::FLOOD_PIN
     );
-    publish(broker.port(), &flood_topic, unpatch.as_bytes(), false);
+    publish(broker.port(), &flood_topic, unpatch.as_bytes());
     watch.wait(answered("unflood"), Duration::from_secs(10));
     eprintln!("fleet {n}: flood measured");
 
