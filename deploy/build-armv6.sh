@@ -2,7 +2,7 @@
 # Builds edgetap for ARMv6 (Raspberry Pi 1, Zero, Zero W: ARM1176JZF-S, VFPv2) on an x86_64
 # Debian/Ubuntu machine, and with --check proves the result is an ARMv6 binary that works.
 #
-#   deploy/build-armv6.sh [--check] [--profile release|cross-ci]
+#   deploy/build-armv6.sh [--check] [--profile release|cross-ci]   (--check: release, it needs symbols)
 #
 # rustup ships no std for arm-unknown-linux-gnueabihf any more, and Debian's armhf gcc and glibc
 # are ARMv7, so they cannot link an ARMv6 binary. What works: std built from source (rust-src,
@@ -71,29 +71,48 @@ echo "attributes: Tag_CPU_arch v6, VFPv2, no NEON"
 # wfe/wfi/sev and yield (ARMv6K), but not what ARMv6T2/ARMv7 added: movw/movt (the first
 # thing a v7 compiler emits for constants), the barrier instructions dmb/dsb/isb (ARMv6 does
 # them with `mcr p15, 0, rX, c7, c10, 5/4` and `c7, c5, 4`: a dmb would be an undefined
-# instruction on a Pi Zero, in exactly the atomics the sampler and queues use), the bit-field
-# and divide instructions (bfi, bfc, ubfx, sbfx, rbit, mls, sdiv, udiv), Thumb-2, NEON, and
-# VFPv3's vmov immediate. objdump decodes all of them whatever the file says.
+# instruction on a Pi Zero), the bit-field and divide instructions (bfi, bfc, ubfx, sbfx, rbit,
+# mls, sdiv, udiv), NEON, and VFPv3's vmov immediate. objdump decodes all of them whatever the
+# file says. Two kinds of such code are in the binary on purpose and are never run on ARMv6:
+#   * edgetap's own DMA barriers (src/hw/barrier.rs) pick `mcr p15` or the v7 instruction from
+#     AT_PLATFORM at run time; the v7 ones are there as the exact words dsb st = f57ff04e and
+#     dmb osh = f57ff053, which a compiler targeting ARMv6 never emits;
+#   * ring's NEON and ARMv7 assembly (functions named *_neon, *NEON*, bsaes*, vpaes*), which
+#     ring calls only when the kernel's HWCAP says NEON, which no ARMv6 core has.
+# Everything else counts. The scan needs the symbol table (function names, and the $d mapping
+# symbols without which objdump decodes constant tables as instructions): the release profile
+# keeps it; a stripped binary is refused.
 ARMV7_ONLY='movw|movt|dmb|dsb|isb|bfi|bfc|ubfx|sbfx|rbit|mls|sdiv|udiv|vld1|vst1'
-scan() { # prints the count of ARMv7-only instructions in $1
-  arm-linux-gnueabihf-objdump -d --no-show-raw-insn "$1" |
-    awk -v re="^($ARMV7_ONLY)(\\.|\$)" -F'\t' 'NF >= 2 { split($2, w, " "); if (w[1] ~ re) n++ }
-      /\tvmov\.f(32|64)\t[sd][0-9]+, #/ { n++ } END { print n + 0 }'
+RUNTIME_DISPATCHED='_neon|NEON|bsaes|vpaes'
+scan() { # prints "<ARMv7-only count> <dispatched barriers> <runtime-dispatched NEON/v7 count>"
+  arm-linux-gnueabihf-objdump -d "$1" |
+    awk -v re="^($ARMV7_ONLY)(\\.|\$)" -v ok="$RUNTIME_DISPATCHED" -F'\t' '
+      /^[0-9a-f]+ <[^.].*>:$/ { fn = $0; next }  # not local labels (<._loop>) inside one
+      NF >= 3 {
+        split($3, w, " ")
+        bad = (w[1] ~ re) || (w[1] ~ /^vmov\.f(32|64)$/ && $4 ~ /^[sd][0-9]+, #/)
+        if (!bad) next
+        word = $2; gsub(/ /, "", word)
+        if (word == "f57ff04e" || word == "f57ff053") barriers++
+        else if (fn ~ ok) dispatched++
+        else { n++; if (n <= 20) print "  " fn " " $0 > "/dev/stderr" }
+      }
+      END { print n + 0, barriers + 0, dispatched + 0 }'
 }
-found=$(scan "$bin")
-if [ "$found" -ne 0 ]; then
-  arm-linux-gnueabihf-objdump -d --no-show-raw-insn "$bin" |
-    grep -E -m 20 "	($ARMV7_ONLY)(\.|	|$)" >&2 || true
-  fail "$found ARMv7-only instructions in $bin"
-fi
+arm-linux-gnueabihf-readelf -s "$bin" | grep -q ' \$d' ||
+  fail "$bin has no symbol table (stripped): build it with the release profile"
+read -r found barriers dispatched < <(scan "$bin")
+[ "$found" -eq 0 ] || fail "$found ARMv7-only instructions in $bin (the first ones above)"
 v7=${ARMV7_REFERENCE:-target/armv7-unknown-linux-gnueabihf/cross-ci/edgetap}
 if [ -f "$v7" ]; then
-  seen=$(scan "$v7")
+  read -r seen _ _ < <(scan "$v7" 2>/dev/null)
   [ "$seen" -gt 0 ] || fail "the scan finds no ARMv7-only instruction in $v7 either: it is blind"
-  echo "instructions: none ARMv7-only (the same scan finds $seen in $v7)"
+  v7_note="the same scan finds $seen in $v7"
 else
-  echo "instructions: none ARMv7-only ($v7 absent: scan not cross-checked)"
+  v7_note="$v7 absent: scan not cross-checked"
 fi
+echo "instructions: none ARMv7-only outside $barriers run-time-chosen barriers and $dispatched" \
+  "instructions of ring's NEON code ($v7_note)"
 
 # 3. Run it on the emulated board and compare with the native binary. qemu's default CPU: the
 # binary itself is ARMv6, but the dynamic loader and libc it runs with here are Debian's armhf
