@@ -136,7 +136,7 @@ impl Batcher {
             return Some(full);
         }
         self.open_at(edge.t_us);
-        self.bytes.add_edge(&edge, self.edges.len());
+        self.bytes.add_edge(&edge, cost);
         if let Some(slot) = self.levels.get_mut(usize::from(edge.pin)) {
             *slot = Some(edge.level);
         }

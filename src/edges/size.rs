@@ -51,9 +51,15 @@ pub const RATE_LIMITED_MAX_BYTES: usize = 40;
 /// edge, which a later edge of another pin may still move back.
 pub const RUN_MAX_BYTES: usize = 51 + 21;
 
-/// Decimal digits of `n`.
+/// Decimal digits of `n` (the common small deltas in two or three compares).
 pub fn digits(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => n.ilog10() as usize + 1,
+    }
 }
 
 /// Upper bound of the encoded size of the open batch, in its format.
@@ -116,9 +122,10 @@ impl SizeBound {
         }
     }
 
-    /// Counts `edge`, whose cost [`Self::edge_cost`] gave for the same `held`.
-    pub fn add_edge(&mut self, edge: &Edge, held: usize) {
-        self.bytes += self.edge_cost(edge, held);
+    /// Counts `edge` at `cost`, what [`Self::edge_cost`] gave for it (computed once per edge:
+    /// the batcher needs it before deciding to take the edge).
+    pub fn add_edge(&mut self, edge: &Edge, cost: usize) {
+        self.bytes += cost;
         if let Some(slot) = self.runs.get_mut(usize::from(edge.pin)) {
             *slot = Some((edge.t_us, edge.level));
         }

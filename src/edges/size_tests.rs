@@ -35,7 +35,7 @@ fn the_format_reads_from_the_config_by_name() {
 #[test]
 fn json_costs_the_widest_edge() {
     let mut b = SizeBound::new(BatchFormat::Json);
-    b.add_edge(&edge(3, 1, 5), 0);
+    b.add_edge(&edge(3, 1, 5), b.edge_cost(&edge(3, 1, 5), 0));
     b.add_gap();
     b.add_rate_limited();
     let want = HEADER_MAX_BYTES + EDGE_MAX_BYTES + GAP_MAX_BYTES + RATE_LIMITED_MAX_BYTES;
@@ -48,7 +48,7 @@ fn json_costs_the_widest_edge() {
 fn columnar_costs_a_run_then_the_delta_digits() {
     let mut b = SizeBound::new(BatchFormat::Columnar);
     assert_eq!(b.edge_cost(&edge(18, 1, 1000), 0), RUN_MAX_BYTES);
-    b.add_edge(&edge(18, 1, 1000), 0);
+    b.add_edge(&edge(18, 1, 1000), RUN_MAX_BYTES);
     // `,500`
     assert_eq!(b.edge_cost(&edge(18, 0, 1500), 1), 4);
     // Same level again: a new run.
@@ -61,7 +61,7 @@ fn columnar_costs_a_run_then_the_delta_digits() {
         ..edge(17, 1, 5)
     };
     assert_eq!(b.edge_cost(&flagged, 100), RUN_MAX_BYTES + 4);
-    b.add_edge(&edge(18, 0, 1500), 1);
+    b.add_edge(&edge(18, 0, 1500), b.edge_cost(&edge(18, 0, 1500), 1));
     assert_eq!(b.bytes(), HEADER_MAX_BYTES + RUN_MAX_BYTES + 4);
     b.reset();
     assert_eq!(b.bytes(), HEADER_MAX_BYTES);
