@@ -22,7 +22,7 @@
 use serde::de::Error as _;
 use serde::Deserialize;
 
-use super::payload::{push_header, push_tail, push_u64, BatchPayload};
+use super::batch_json::{push_header, push_tail, push_u64, BatchPayload};
 use crate::edges::batch::Batch;
 use crate::edges::{Edge, Gap, RateLimited};
 

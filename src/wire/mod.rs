@@ -13,6 +13,7 @@
 //! * [`discovery`]: Home Assistant MQTT discovery payloads.
 //! * [`meter`]: the JSON of `gpio/<pin>/meter` and `gpio/<pin>/watchdog`.
 
+mod batch_json;
 pub mod columnar;
 pub mod device;
 pub mod discovery;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::edges::{Edge, Gap, RateLimited};
 use proptest::prelude::*;
 
 fn batch(edges: Vec<Edge>, gaps: Vec<Gap>) -> Batch {
