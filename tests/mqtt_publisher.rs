@@ -93,6 +93,7 @@ fn batch(seq: u64) -> Batch {
             },
             PinLevel { pin: 27, level: 1 },
         ],
+        format: Default::default(),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo bench --bench agent                 # everything (about 2 minutes, more with callgrind)
-//! cargo bench --bench agent -- cpu latency  # some of: cpu callgrind throughput latency footprint
+//! cargo bench --bench agent -- cpu latency  # some of: cpu callgrind throughput wire latency footprint
 //! ```
 //!
 //! Needs mosquitto (started on a free loopback port per figure) and, for `callgrind`, valgrind.
@@ -18,10 +18,18 @@ mod latency;
 mod procfs;
 mod rig;
 mod throughput;
+mod wire;
 
 use std::time::Duration;
 
-const ALL: [&str; 5] = ["cpu", "callgrind", "throughput", "latency", "footprint"];
+const ALL: [&str; 6] = [
+    "cpu",
+    "callgrind",
+    "throughput",
+    "wire",
+    "latency",
+    "footprint",
+];
 
 /// (block samples, batch window ms) measured at 1 µs: 1 ms and 5 ms blocks (a consumer wake-up
 /// each) with the demo's 10 ms batch window, and 5 ms blocks with a 100 ms window (a tenth of
@@ -99,40 +107,76 @@ fn main() {
     if want("throughput") {
         let t = throughput::measure(Duration::from_secs(10));
         println!(
-            "## Throughput to a subscriber (QoS 1, batches of {}, real mosquitto on loopback)\n",
+            "## Throughput to a subscriber (QoS 1, real mosquitto on loopback)\n\nAnchor: the bare rumqttc publisher of object-format (`json`) batches of {}, same run.\n",
             throughput::BATCH
         );
-        println!("| run | edges/s | messages/s | MB/s | vs bare rumqttc publisher |");
-        println!("|---|---|---|---|---|");
-        let row = |name: &str, r: throughput::Rate| {
+        println!("| run | format, edges per batch | edges/s | messages/s | MB/s | bytes/edge | vs the anchor's edges/s | vs a bare publisher of the same payloads |");
+        println!("|---|---|---|---|---|---|---|---|");
+        let anchor = t.formats[0].raw.edges_per_s.max(1.0);
+        let row = |name: &str, format: &str, r: throughput::Rate, same: throughput::Rate| {
             println!(
-                "| {name} | {:.0} | {:.0} | {:.1} | {:.2}× |",
+                "| {name} | {format} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2}× | {:.2}× |",
                 r.edges_per_s,
                 r.messages_per_s,
                 r.mb_per_s,
-                r.messages_per_s / t.raw.messages_per_s.max(1.0)
+                r.mb_per_s * 1e6 / r.edges_per_s.max(1.0),
+                r.edges_per_s / anchor,
+                r.edges_per_s / same.edges_per_s.max(1.0)
             );
         };
-        row(
-            "bare rumqttc publisher, same payloads (mosquitto's rate)",
-            t.raw,
-        );
+        for f in &t.formats {
+            let format = format!("{}, {}", f.format, f.batch);
+            row(
+                "bare rumqttc publisher, same payloads (mosquitto's rate)",
+                &format,
+                f.raw,
+                f.raw,
+            );
+            row(
+                "edgetap, replay as fast as it goes (publisher saturated)",
+                &format,
+                f.saturated,
+                f.raw,
+            );
+        }
         row(
             &format!(
                 "edgetap, {:.0} edges/s offered in real time (dropped batches: {})",
                 t.offered,
                 t.paced_dropped.map_or("?".into(), |n| n.to_string())
             ),
+            &format!("json, {}", throughput::BATCH),
             t.paced,
+            t.formats[0].raw,
         );
-        row(
-            "edgetap, replay as fast as it goes (publisher saturated)",
-            t.saturated,
-        );
+        let best = t
+            .formats
+            .iter()
+            .map(|f| f.saturated.edges_per_s)
+            .fold(0.0, f64::max);
         println!(
-            "\ntarget ≥ 1,000,000 edges/s: saturated edgetap at {:.2}× the target\n",
-            t.saturated.edges_per_s / 1e6
+            "\ntarget ≥ 1,000,000 edges/s: saturated edgetap at {:.2}× the target (best format)\n",
+            best / 1e6
         );
+    }
+    if want("wire") {
+        println!("## Bytes per edge on the wire (demo signal, 5 µs samples, 5 ms blocks, 10 ms batch window)\n");
+        println!("| format | batches | edges | edges/batch | payload bytes/edge | MQTT PUBLISH bytes/edge | target |");
+        println!("|---|---|---|---|---|---|---|");
+        for w in wire::measure() {
+            let per = |b: u64| b as f64 / w.edges.max(1) as f64;
+            println!(
+                "| {} | {} | {} | {:.1} | {:.2} | {:.2} | {} |",
+                w.format,
+                w.messages,
+                w.edges,
+                w.edges as f64 / w.messages.max(1) as f64,
+                per(w.payload),
+                per(w.packets),
+                if w.format == "json" { "—" } else { "≤ 12" }
+            );
+        }
+        println!();
     }
     if want("latency") {
         println!("## Latency, edge time → subscriber receipt, 10,000 edges/s\n");

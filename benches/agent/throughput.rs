@@ -1,6 +1,6 @@
 //! Figure 3: edges per second delivered to a subscriber through a real mosquitto at QoS 1 in
-//! batches of 512, beside what mosquitto itself carries for the same payloads from a bare
-//! rumqttc publisher, measured in the same run.
+//! batches of 512, per `batch.format`, beside what mosquitto itself carries for the same
+//! payloads from a bare rumqttc publisher, measured in the same run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -33,26 +33,48 @@ impl Rate {
     }
 }
 
+/// What the throughput run measured for one `batch.format`.
+pub struct FormatFigures {
+    /// `batch.format`.
+    pub format: &'static str,
+    /// `batch.max_edges`: edges per batch.
+    pub batch: usize,
+    /// Bare rumqttc publisher of a payload edgetap writes in this format, QoS 1, as fast as
+    /// mosquitto takes it.
+    pub raw: Rate,
+    /// edgetap fed as fast as the replay goes (publisher saturated; the queue drops the rest).
+    pub saturated: Rate,
+}
+
 /// What the throughput run measured.
 pub struct ThroughputFigures {
-    /// Bare rumqttc publisher, same payload size, QoS 1, as fast as mosquitto takes it.
-    pub raw: Rate,
-    /// edgetap at an offered `offered` edges/s (replayed in real time).
+    /// Per format, `json` first (the anchor of the ratios).
+    pub formats: Vec<FormatFigures>,
+    /// edgetap at an offered `offered` edges/s (replayed in real time), object format.
     pub paced: Rate,
     /// Offered rate of the paced run.
     pub offered: f64,
     /// Batches edgetap dropped in the paced run (queue full), from its log.
     pub paced_dropped: Option<u64>,
-    /// edgetap fed as fast as the replay goes (publisher saturated; the queue drops the rest).
-    pub saturated: Rate,
 }
+
+/// The formats and batch sizes measured, the anchor first. At 512 edges both formats are
+/// bound by the broker's message rate; 4096 columnar edges take fewer bytes than 512 objects.
+pub const FORMATS: [(&str, usize); 3] = [("json", BATCH), ("columnar", BATCH), ("columnar", 4096)];
 
 /// Pins driven by the signal; each toggles every `EVERY_US` µs.
 const PINS: [u8; 16] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18, 19];
 /// 16 pins toggling every 16 µs: 1,000,000 edges/s.
 const EVERY_US: u64 = 16;
 
-fn config(dir: &Path, name: &str, signal: &Path, port: u16, realtime: bool) -> std::path::PathBuf {
+fn config(
+    dir: &Path,
+    name: &str,
+    signal: &Path,
+    port: u16,
+    realtime: bool,
+    (format, batch): (&str, usize),
+) -> std::path::PathBuf {
     let mut inputs = String::new();
     for p in PINS {
         inputs += &format!("[[inputs]]\npin = {p}\nmax_edges_per_s = 0\n");
@@ -70,7 +92,8 @@ realtime = {realtime}
 loop = true
 {inputs}
 [batch]
-max_edges = {BATCH}
+format = "{format}"
+max_edges = {batch}
 max_age_ms = 50
 queue_batches = 1024
 [homeassistant]
@@ -103,18 +126,25 @@ fn rate(sub: &Stamped, window: Duration) -> Rate {
     Rate::over(e1 - e0, m1 - m0, b1 - b0, t0.elapsed())
 }
 
-/// A batch payload of `BATCH` edges as edgetap encodes it.
-fn sample_payload() -> Vec<u8> {
-    use edgetap::edges::batch::Batch;
+/// A batch payload of `BATCH` edges as edgetap encodes it in `format`: the square signal's
+/// edges (pin k toggling every `EVERY_US` µs, shifted by k µs).
+fn sample_payload(format: &str, edges: usize) -> Vec<u8> {
+    use edgetap::edges::batch::{Batch, BatchFormat};
     use edgetap::edges::Edge;
+    let format = match format {
+        "columnar" => BatchFormat::Columnar,
+        _ => BatchFormat::Json,
+    };
+    let per_round = PINS.len() as u64;
     let batch = Batch {
+        format,
         run: 0x1234_5678_9abc_def0,
         seq: 123_456,
-        edges: (0..BATCH as u64)
+        edges: (0..edges as u64)
             .map(|i| Edge {
-                pin: PINS[i as usize % PINS.len()],
-                level: (i % 2) as u8,
-                t_us: 1_764_040_000_000_000 + i,
+                pin: PINS[(i % per_round) as usize],
+                level: ((i / per_round + 1) % 2) as u8,
+                t_us: 1_764_040_000_000_000 + (i / per_round + 1) * EVERY_US + i % per_round,
                 after_gap: false,
             })
             .collect(),
@@ -126,7 +156,8 @@ fn sample_payload() -> Vec<u8> {
 }
 
 /// A bare rumqttc publisher: `payload` at QoS 1 as fast as the broker acknowledges, `window`.
-fn raw_publisher(port: u16, payload: Vec<u8>, window: Duration) {
+fn raw_publisher(port: u16, topic: &str, payload: Vec<u8>, window: Duration) {
+    let topic = topic.to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -141,7 +172,7 @@ fn raw_publisher(port: u16, payload: Vec<u8>, window: Duration) {
             while Instant::now() < end {
                 let p = payload.clone();
                 if client
-                    .publish("bench/raw/edges", rumqttc::QoS::AtLeastOnce, false, p)
+                    .publish(topic.as_str(), rumqttc::QoS::AtLeastOnce, false, p)
                     .await
                     .is_err()
                 {
@@ -160,46 +191,69 @@ fn raw_publisher(port: u16, payload: Vec<u8>, window: Duration) {
     });
 }
 
-/// Runs the three measurements over `window` each.
+/// Runs the measurements over `window` each: per format a bare publisher and a saturated
+/// edgetap, and edgetap at a real-time rate in the object format.
 pub fn measure(window: Duration) -> ThroughputFigures {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
-
-    let raw = {
-        let sub = Stamped::connect(broker.port(), "bench/raw/edges", false);
-        let port = broker.port();
-        let payload = sample_payload();
-        let publisher = std::thread::spawn(move || {
-            raw_publisher(port, payload, window + Duration::from_secs(2))
-        });
-        let r = rate(&sub, window);
-        let _ = publisher.join();
-        r
-    };
-
     let signal = rig::square_signal(dir.path(), &PINS, EVERY_US, 2);
+    let mut formats = Vec::new();
+    for (format, batch) in FORMATS {
+        let raw = {
+            let topic = format!("bench/raw-{format}-{batch}/edges");
+            let sub = Stamped::connect(broker.port(), &topic, false);
+            let port = broker.port();
+            let payload = sample_payload(format, batch);
+            let publisher = std::thread::spawn(move || {
+                raw_publisher(port, &topic, payload, window + Duration::from_secs(2))
+            });
+            let r = rate(&sub, window);
+            let _ = publisher.join();
+            r
+        };
+        let saturated = {
+            let name = format!("bench-sat-{format}-{batch}");
+            let sub = Stamped::connect(broker.port(), &format!("edgetap/{name}/edges"), false);
+            let cfg = config(
+                dir.path(),
+                &name,
+                &signal,
+                broker.port(),
+                false,
+                (format, batch),
+            );
+            let agent = rig::agent(&cfg, dir.path());
+            let r = rate(&sub, window);
+            drop(agent);
+            r
+        };
+        formats.push(FormatFigures {
+            format,
+            batch,
+            raw,
+            saturated,
+        });
+    }
     let offered = PINS.len() as f64 * 1e6 / EVERY_US as f64;
     let (paced, paced_dropped) = {
         let sub = Stamped::connect(broker.port(), "edgetap/bench-paced/edges", false);
-        let cfg = config(dir.path(), "bench-paced", &signal, broker.port(), true);
+        let cfg = config(
+            dir.path(),
+            "bench-paced",
+            &signal,
+            broker.port(),
+            true,
+            ("json", BATCH),
+        );
         let agent = rig::agent(&cfg, dir.path());
         let r = rate(&sub, window);
         let log = agent.stop();
         (r, rig::logged(&log, "batches_dropped"))
     };
-    let saturated = {
-        let sub = Stamped::connect(broker.port(), "edgetap/bench-sat/edges", false);
-        let cfg = config(dir.path(), "bench-sat", &signal, broker.port(), false);
-        let agent = rig::agent(&cfg, dir.path());
-        let r = rate(&sub, window);
-        drop(agent);
-        r
-    };
     ThroughputFigures {
-        raw,
+        formats,
         paced,
         offered,
         paced_dropped,
-        saturated,
     }
 }

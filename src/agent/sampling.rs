@@ -101,6 +101,7 @@ impl Sampling<'_> {
             batcher: {
                 let mut b = Batcher::new(self.run_id, c.batch.max_edges, c.batch.max_age_ms * 1000);
                 let _ = b.set_max_bytes(c.batch.max_bytes); // nothing is open yet
+                let _ = b.set_format(c.batch.format);
                 b
             },
             edges: Vec::new(),
@@ -364,6 +365,9 @@ impl Sampling<'_> {
                 self.send_batch(batch);
             }
             if let Some(batch) = state.batcher.set_max_bytes(b.max_bytes) {
+                self.send_batch(batch);
+            }
+            if let Some(batch) = state.batcher.set_format(b.format) {
                 self.send_batch(batch);
             }
             self.queue.set_capacity(b.queue_batches);

@@ -1,7 +1,9 @@
-//! The `[batch]` section: when batches are closed, and how many may wait for the broker.
+//! The `[batch]` section: when batches are closed, how they are written, and how many may wait
+//! for the broker.
 
 use super::changeset::ChangeSet;
 use super::error::Refusals;
+use crate::edges::batch::BatchFormat;
 use serde::{Deserialize, Serialize};
 
 /// When batches are closed.
@@ -18,6 +20,8 @@ pub struct BatchConfig {
     /// broker's message size limit (mosquitto `message_size_limit`, AWS IoT's 128 KB), which a
     /// broker may enforce by acknowledging and discarding (MQTT 3.1.1 cannot say so).
     pub max_bytes: usize,
+    /// The payload format: `json` (one object per edge) or `columnar` (runs of time deltas).
+    pub format: BatchFormat,
 }
 
 /// Smallest `batch.max_bytes`: a batch's header and one edge of every pin fit.
@@ -32,6 +36,7 @@ impl Default for BatchConfig {
             max_age_ms: 10,
             queue_batches: 1024,
             max_bytes: 65_536,
+            format: BatchFormat::Json,
         }
     }
 }
@@ -73,11 +78,14 @@ impl BatchConfig {
             max_age_ms,
             queue_batches,
             max_bytes,
+            format,
         } = self;
-        // The batcher takes new limits between two blocks, the queue a new capacity.
+        // The batcher takes new limits (and a new format, closing the open batch in the old
+        // one) between two blocks, the queue a new capacity.
         c.batch_changed |= *max_edges != new.max_edges
             || *max_age_ms != new.max_age_ms
             || *queue_batches != new.queue_batches
-            || *max_bytes != new.max_bytes;
+            || *max_bytes != new.max_bytes
+            || *format != new.format;
     }
 }

@@ -115,6 +115,13 @@ fn batch_and_mqtt_changes_are_told_apart() {
     new.batch.max_edges = 7;
     let c = diff(&config(), &new);
     assert!(c.batch_changed && !c.mqtt_reconnect && !c.sampler_restart);
+    let mut new = config();
+    new.batch.format = crate::edges::batch::BatchFormat::Columnar;
+    let c = diff(&config(), &new);
+    assert!(
+        c.batch_changed && !c.mqtt_reconnect && !c.sampler_restart,
+        "{c:?}"
+    );
 
     for f in [
         |c: &mut Config| c.mqtt.host = "broker.lan".into(),

@@ -30,7 +30,7 @@ pub struct ChangeSet {
     /// Backend, period, block size or replay settings changed: restart the sampler (with a gap
     /// event). Pins alone never restart it: the sampler reads every level anyway.
     pub sampler_restart: bool,
-    /// Batch limits or queue size changed.
+    /// Batch limits, payload format or queue size changed.
     pub batch_changed: bool,
     /// Host, port, credentials, keep-alive, topic prefix or embedded broker changed: reconnect,
     /// and arm the rollback timer (`mqtt.rollback_after_s`).

@@ -35,6 +35,7 @@ const KEYS: &[&str] = &[
     "max_edges",
     "max_age_ms",
     "queue_batches",
+    "format",
     "mqtt",
     "host",
     "port",
@@ -90,7 +91,9 @@ fn leaf() -> impl Strategy<Value = Value> {
             "127.0.0.1",
             "broker.lan",
             "a/#",
-            "lab"
+            "lab",
+            "columnar",
+            "json"
         ])
         .prop_map(Value::from),
         ".{0,12}".prop_map(Value::from),

@@ -4,19 +4,11 @@
 //! here: a batch closes once the samples seen reach `max_age` past its oldest entry. That keeps
 //! the batcher pure and deterministic, and on a live sampler the two clocks advance together.
 
+use super::size::SizeBound;
+pub use super::size::{
+    BatchFormat, EDGE_MAX_BYTES, GAP_MAX_BYTES, HEADER_MAX_BYTES, RATE_LIMITED_MAX_BYTES,
+};
 use super::{Edge, Gap, PinLevel, RateLimited, MAX_PIN};
-
-/// Most bytes the JSON of a batch takes besides its entries (`v`, `device` of ≤ 64 characters
-/// that need no escaping, `run`, `seq`, the brackets of the three lists), rounded up.
-pub const HEADER_MAX_BYTES: usize = 256;
-/// Most bytes one edge takes in the JSON (`{"pin":63,"level":1,"t_us":<20 digits>,
-/// "after_gap":true},`).
-pub const EDGE_MAX_BYTES: usize = 66;
-/// Most bytes one gap takes in the JSON (four u64 and their keys: `edges` when an edge
-/// source lost edges).
-pub const GAP_MAX_BYTES: usize = 122;
-/// Most bytes one rate-limit marker takes in the JSON.
-pub const RATE_LIMITED_MAX_BYTES: usize = 40;
 
 /// Edges published in one MQTT message, numbered by `seq` within a `run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +26,8 @@ pub struct Batch {
     pub rate_limited: Vec<RateLimited>,
     /// Level of every watched pin after the last edge of the batch, in pin order.
     pub levels: Vec<PinLevel>,
+    /// The payload format it is published in: the one its size was bounded for when it closed.
+    pub format: BatchFormat,
 }
 
 /// Collects edges and closes a batch at `max_edges` edges or `max_age_us` after its oldest entry.
@@ -45,8 +39,8 @@ pub struct Batcher {
     max_age_us: u64,
     /// A batch closes before an edge would take its encoded size beyond this (bytes).
     max_bytes: usize,
-    /// Upper bound of the open batch's encoded size.
-    bytes: usize,
+    /// Upper bound of the open batch's encoded size, in the format it will be published in.
+    bytes: SizeBound,
     edges: Vec<Edge>,
     gaps: Vec<Gap>,
     rate_limited: Vec<RateLimited>,
@@ -66,7 +60,7 @@ impl Batcher {
             max_edges,
             max_age_us,
             max_bytes: usize::MAX,
-            bytes: HEADER_MAX_BYTES,
+            bytes: SizeBound::new(BatchFormat::default()),
             edges: Vec::with_capacity(max_edges),
             gaps: Vec::new(),
             rate_limited: Vec::new(),
@@ -80,8 +74,19 @@ impl Batcher {
     /// Returns the open batch when it is already at the limit.
     pub fn set_max_bytes(&mut self, max_bytes: usize) -> Option<Batch> {
         self.max_bytes = max_bytes;
-        (!self.edges.is_empty() && self.bytes + EDGE_MAX_BYTES > self.max_bytes)
+        (!self.edges.is_empty() && self.bytes.bytes() + EDGE_MAX_BYTES > self.max_bytes)
             .then(|| self.close())
+    }
+
+    /// Publishes the next batches in `format`. The open batch, bounded for the old format, is
+    /// closed and returned in it (a batch is never re-bounded: its size could pass `max_bytes`).
+    pub fn set_format(&mut self, format: BatchFormat) -> Option<Batch> {
+        if format == self.bytes.format() {
+            return None;
+        }
+        let open = self.flush();
+        self.bytes = SizeBound::new(format);
+        open
     }
 
     /// Sets the known levels (initial state, or after a pin was added); other pins keep theirs.
@@ -122,7 +127,8 @@ impl Batcher {
     /// batch closed before it when the edge would take it beyond `max_bytes` (the edge then
     /// opens the next batch).
     pub fn push(&mut self, edge: Edge) -> Option<Batch> {
-        if !self.edges.is_empty() && self.bytes + EDGE_MAX_BYTES > self.max_bytes {
+        let cost = self.bytes.edge_cost(&edge, self.edges.len());
+        if !self.edges.is_empty() && self.bytes.bytes() + cost > self.max_bytes {
             let full = self.close();
             let next = self.push(edge);
             // The batch just closed held an edge, so max_edges > 1: one edge cannot fill the next.
@@ -130,7 +136,7 @@ impl Batcher {
             return Some(full);
         }
         self.open_at(edge.t_us);
-        self.bytes += EDGE_MAX_BYTES;
+        self.bytes.add_edge(&edge, cost);
         if let Some(slot) = self.levels.get_mut(usize::from(edge.pin)) {
             *slot = Some(edge.level);
         }
@@ -141,7 +147,7 @@ impl Batcher {
     /// Records a gap in the open batch (it is sent with the next close).
     pub fn push_gap(&mut self, gap: Gap) {
         self.open_at(gap.to_us);
-        self.bytes += GAP_MAX_BYTES;
+        self.bytes.add_gap();
         self.gaps.push(gap);
     }
 
@@ -158,7 +164,7 @@ impl Batcher {
         {
             Ok(at) => self.rate_limited[at].edges += limited.edges,
             Err(at) => {
-                self.bytes += RATE_LIMITED_MAX_BYTES;
+                self.bytes.add_rate_limited();
                 self.rate_limited.insert(at, limited)
             }
         }
@@ -185,7 +191,7 @@ impl Batcher {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.oldest_us = None;
-        self.bytes = HEADER_MAX_BYTES;
+        self.bytes.reset();
         let levels = self
             .levels
             .iter()
@@ -204,6 +210,7 @@ impl Batcher {
             gaps: std::mem::take(&mut self.gaps),
             rate_limited: std::mem::take(&mut self.rate_limited),
             levels,
+            format: self.bytes.format(),
         }
     }
 }

@@ -150,3 +150,40 @@ proptest! {
         prop_assert_eq!(out, pushed);
     }
 }
+
+#[test]
+fn a_new_format_closes_the_open_batch_in_the_old_one() {
+    let mut b = Batcher::new(7, 10, 1_000_000);
+    assert!(b.set_format(BatchFormat::Json).is_none(), "no change");
+    b.push(edge(1, 1, 10));
+    let open = b.set_format(BatchFormat::Columnar).expect("closed");
+    assert_eq!(
+        (open.seq, open.format, open.edges.len()),
+        (0, BatchFormat::Json, 1)
+    );
+    assert!(b.set_format(BatchFormat::Columnar).is_none());
+    assert!(b.push(edge(1, 0, 20)).is_none());
+    let next = b.flush().expect("open batch");
+    assert_eq!((next.seq, next.format), (1, BatchFormat::Columnar));
+    assert!(b.set_format(BatchFormat::Json).is_none(), "nothing open");
+}
+
+#[test]
+fn columnar_batches_take_more_edges_under_the_same_byte_limit() {
+    let fill = |format| {
+        let mut b = Batcher::new(7, 65_536, u64::MAX);
+        let _ = b.set_format(format);
+        let _ = b.set_max_bytes(4096);
+        (0..10_000u64)
+            .find_map(|i| b.push(edge(18, (i % 2) as u8, 1_764_040_000_000_000 + 500 * i)))
+            .map(|batch| batch.edges.len())
+    };
+    let json = fill(BatchFormat::Json).expect("closed by size");
+    let columnar = fill(BatchFormat::Columnar).expect("closed by size");
+    assert_eq!(json, (4096 - HEADER_MAX_BYTES) / EDGE_MAX_BYTES);
+    // 4 bytes per 500 µs delta after the run's first edge.
+    assert_eq!(
+        columnar,
+        1 + (4096 - HEADER_MAX_BYTES - super::super::size::RUN_MAX_BYTES) / 4
+    );
+}

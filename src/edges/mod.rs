@@ -6,6 +6,7 @@ pub mod decode;
 pub mod filter;
 pub mod invert;
 pub mod order;
+pub mod size;
 
 pub use chunk::EdgeChunk;
 

@@ -164,8 +164,11 @@ impl Batches {
             return None;
         }
         let (order, batch) = self.live.pop_front()?;
-        encode_batch(&mut self.buf, &self.device, &batch);
-        Some((order, batch, self.buf.clone()))
+        // Encoded into a buffer handed on as the payload: a copy of a reused one cost as much
+        // as the encoding's own reservation, plus the copy.
+        let mut payload = Vec::new();
+        encode_batch(&mut payload, &self.device, &batch);
+        Some((order, batch, payload))
     }
 
     /// The live batch offered was not taken: it stays first.

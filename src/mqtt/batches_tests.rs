@@ -202,3 +202,56 @@ fn a_disabled_spool_is_reported_off() {
     assert_eq!(stats.spool_health().state, SpoolState::Off);
     assert!(!b.needs_tick());
 }
+
+#[test]
+fn spooled_batches_keep_the_format_they_closed_in_whatever_comes_after() {
+    use crate::edges::batch::BatchFormat;
+    use crate::edges::Edge;
+    let t0 = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let stats = Stats::default();
+    let mut b = spooled(dir.path(), &stats, t0);
+    let with_edges = |seq, format| Batch {
+        edges: vec![
+            Edge {
+                pin: 18,
+                level: 1,
+                t_us: 1_764_040_000_000_000 + seq,
+                after_gap: false,
+            },
+            Edge {
+                pin: 18,
+                level: 0,
+                t_us: 1_764_040_000_000_500 + seq,
+                after_gap: true,
+            },
+        ],
+        format,
+        ..batch(seq)
+    };
+    // Closed before and after a switch to columnar, spooled during an outage, and one live
+    // object batch in flight when the connection drops after it.
+    b.accept(with_edges(0, BatchFormat::Json), false, &stats, t0);
+    b.accept(with_edges(1, BatchFormat::Columnar), false, &stats, t0);
+    b.accept(with_edges(2, BatchFormat::Json), true, &stats, t0);
+    let (order, live, _) = b.next_live(t0).unwrap();
+    b.lost(vec![(order, live)], &stats, t0);
+    b.connected(t0);
+    let mut got = Vec::new();
+    while let Some((_, payload)) = b.next_spooled(0, t0) {
+        got.push(decode_batch(&payload).unwrap());
+        b.spooled_sent();
+    }
+    assert_eq!(
+        got.iter().map(|p| (p.seq, p.v)).collect::<Vec<_>>(),
+        [(0, 1), (1, 2), (2, 1)]
+    );
+    for p in &got {
+        assert_eq!(
+            p.edges,
+            with_edges(p.seq, BatchFormat::Json).edges,
+            "seq {}",
+            p.seq
+        );
+    }
+}

@@ -6,12 +6,15 @@
 //!
 //! * [`topics`]: topic names of a device (`<prefix>/<id>/status`, `…/edges`, `…/gpio/<pin>`).
 //! * [`status`]: the `online` / `offline` status payloads.
-//! * [`payload`]: the JSON of an edge batch (allocation-free encoder, serde decoder).
+//! * [`payload`]: the JSON of an edge batch (allocation-free encoder, serde decoder), in
+//!   [`columnar`] form when `batch.format` asks for it.
 //! * [`health`]: the JSON of the periodic `stats` message.
 //! * [`device`]: what the agent says about itself (the retained `info` payload).
 //! * [`discovery`]: Home Assistant MQTT discovery payloads.
 //! * [`meter`]: the JSON of `gpio/<pin>/meter` and `gpio/<pin>/watchdog`.
 
+mod batch_json;
+pub mod columnar;
 pub mod device;
 pub mod discovery;
 pub mod health;

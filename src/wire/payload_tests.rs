@@ -1,4 +1,5 @@
 use super::*;
+use crate::edges::{Edge, Gap, RateLimited};
 use proptest::prelude::*;
 
 fn batch(edges: Vec<Edge>, gaps: Vec<Gap>) -> Batch {
@@ -81,6 +82,26 @@ fn rate_limited_marker_after_gaps() {
 }
 
 #[test]
+fn a_gap_of_lost_edges_says_how_many() {
+    let b = batch(
+        vec![],
+        vec![Gap {
+            from_us: 1,
+            to_us: 2,
+            samples: 0,
+            edges: 4,
+        }],
+    );
+    let mut buf = Vec::new();
+    encode_batch(&mut buf, "d", &b);
+    assert_eq!(
+        std::str::from_utf8(&buf).unwrap(),
+        r#"{"v":1,"device":"d","run":123,"seq":0,"edges":[],"gaps":[{"from_us":1,"to_us":2,"samples":0,"edges":4}]}"#
+    );
+    assert_eq!(decode_batch(&buf).unwrap().gaps, b.gaps);
+}
+
+#[test]
 fn extreme_numbers() {
     let mut buf = Vec::new();
     for n in [0, 9, 10, 99, 100, u64::MAX] {
@@ -126,12 +147,18 @@ fn an_edge_after_a_gap_says_so_and_reads_back() {
 }
 
 fn arb_gap() -> impl Strategy<Value = Gap> {
-    (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(from_us, to_us, samples)| Gap {
-        from_us,
-        to_us,
-        samples,
-        edges: 0,
-    })
+    (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+        prop_oneof![Just(0), any::<u64>()],
+    )
+        .prop_map(|(from_us, to_us, samples, edges)| Gap {
+            from_us,
+            to_us,
+            samples,
+            edges,
+        })
 }
 
 fn arb_limited() -> impl Strategy<Value = RateLimited> {
@@ -155,6 +182,7 @@ proptest! {
             gaps: gaps.clone(),
             rate_limited: rate_limited.clone(),
             levels: Vec::new(),
+            format: BatchFormat::Json,
         };
         let mut buf = Vec::new();
         encode_batch(&mut buf, &device, &b);
