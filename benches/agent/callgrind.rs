@@ -104,7 +104,7 @@ fn run_for(dir: &Path, config: &Path, wall: Duration) -> Counted {
 }
 
 /// A short and a long run at `period_us`.
-pub fn measure(period_us: u32, block_samples: u32, max_age_ms: u32) -> PerSample {
+pub fn measure(period_us: u32, block_samples: Option<u32>, max_age_ms: u32) -> PerSample {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Mosquitto::start();
     let signal = rig::demo_signal(dir.path(), 10);

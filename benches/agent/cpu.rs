@@ -18,8 +18,10 @@ pub struct CpuFigures {
     pub max_age_ms: u32,
     /// Wall time measured over.
     pub wall: Duration,
-    /// Agent: % of one core (user + sys, all threads).
+    /// Agent: % of one core, summed over its live threads' schedstat run time.
     pub agent_percent: f64,
+    /// Agent: % of one core, process-wide `utime + stime` from `/proc/<pid>/stat`.
+    pub agent_process_percent: f64,
     /// Agent user and system time over the window.
     pub agent_user: Duration,
     /// See `agent_user`.
@@ -37,7 +39,7 @@ pub struct CpuFigures {
 /// Runs the agent for `window` after a warm-up and measures it.
 pub fn measure(
     period_us: u32,
-    block_samples: u32,
+    block_samples: Option<u32>,
     max_age_ms: u32,
     window: Duration,
 ) -> CpuFigures {
@@ -75,10 +77,12 @@ pub fn measure(
     let _ = std::fs::remove_file(&mem);
     CpuFigures {
         period_us,
-        block_samples,
+        block_samples: block_samples
+            .unwrap_or(edgetap::sampler::DEFAULT_BLOCK_MS * 1000 / period_us),
         max_age_ms,
         wall,
         agent_percent: procfs::percent(a0, a1, wall),
+        agent_process_percent: procfs::process_percent(a0, a1, wall),
         agent_user: a1.user.saturating_sub(a0.user),
         agent_sys: a1.sys.saturating_sub(a0.sys),
         emulator_percent: procfs::percent(e0, e1, wall),

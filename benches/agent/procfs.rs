@@ -71,7 +71,15 @@ fn clock_ticks() -> u32 {
     })
 }
 
-/// Share of one core used between two readings `wall` apart, in %.
+/// Share of one core used between two readings `wall` apart, in %: the live threads'
+/// schedstat run time (ns, but a thread that exited in between takes its time with it).
 pub fn percent(before: Usage, after: Usage, wall: Duration) -> f64 {
     100.0 * after.cpu.saturating_sub(before.cpu).as_secs_f64() / wall.as_secs_f64()
+}
+
+/// The same share from the process-wide `utime + stime` of `/proc/<pid>/stat`: every thread,
+/// exited ones included, in clock ticks (tick-sampled accounting), as `top` and `ps` see it.
+pub fn process_percent(before: Usage, after: Usage, wall: Duration) -> f64 {
+    let used = (after.user + after.sys).saturating_sub(before.user + before.sys);
+    100.0 * used.as_secs_f64() / wall.as_secs_f64()
 }

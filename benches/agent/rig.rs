@@ -115,8 +115,8 @@ pub struct DemoConfig<'a> {
     pub realtime: bool,
     /// `sampler.period_us`.
     pub period_us: u32,
-    /// `sampler.block_samples`.
-    pub block_samples: u32,
+    /// `sampler.block_samples`; `None`: the default block (`sampler.block_ms` unset).
+    pub block_samples: Option<u32>,
     /// `batch.max_age_ms`.
     pub max_age_ms: u32,
     /// The broker's port.
@@ -136,8 +136,7 @@ state_dir = "{state}"
 [sampler]
 backend = "emulated"
 period_us = {period_us}
-block_samples = {block_samples}
-buffer_ms = 100
+{block}buffer_ms = 100
 pacer = "pwm"
 [sampler.emulated]
 board = "pi3"
@@ -165,7 +164,10 @@ port = {port}
             signal = self.signal.display(),
             realtime = self.realtime,
             period_us = self.period_us,
-            block_samples = self.block_samples,
+            block = self
+                .block_samples
+                .map(|n| format!("block_samples = {n}\n"))
+                .unwrap_or_default(),
             max_age_ms = self.max_age_ms,
             port = self.port,
         );

@@ -111,7 +111,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         config_version = remote.version(),
         "sampling started"
     );
-    let block_us = u64::from(config.sampler.period_us) * u64::from(config.sampler.block_samples);
+    let block_us = config.sampler.block_us();
     if block_us > config.batch.max_age_ms * 1000 {
         warn!(
             block_us,

@@ -333,7 +333,7 @@ impl Sampling<'_> {
             state.pipeline.mark_restart();
             info!(
                 period_us = config.sampler.period_us,
-                block_samples = config.sampler.block_samples,
+                block_samples = config.sampler.samples_per_block(),
                 "sampler restarted with new settings"
             );
         }

@@ -97,7 +97,8 @@ fn reordering_inputs_changes_nothing() {
 fn sampler_settings_restart_the_sampler() {
     for f in [
         |c: &mut Config| c.sampler.period_us = 10,
-        |c: &mut Config| c.sampler.block_samples = 10,
+        |c: &mut Config| c.sampler.block_samples = Some(10),
+        |c: &mut Config| c.sampler.block_ms = Some(2),
         |c: &mut Config| c.sampler.replay.realtime = false,
         |c: &mut Config| c.sampler.replay.start_us = Some(5),
     ] {
@@ -170,4 +171,21 @@ fn invert_refilters_and_pull_sets_the_pad_again_unless_it_becomes_keep() {
     let mut other = new.clone();
     other.inputs[1].pull = Pull::Down;
     assert_eq!(diff(&new, &other).pulls_changed, vec![18]);
+}
+
+#[test]
+fn the_same_block_in_other_words_restarts_nothing() {
+    // At 1 µs, 5 ms and 5000 samples are one block: switching keys rebuilds nothing.
+    let mut old = config();
+    old.sampler.period_us = 1;
+    old.sampler.block_samples = Some(5000);
+    let mut new = old.clone();
+    new.sampler.block_samples = None;
+    new.sampler.block_ms = Some(5);
+    assert!(!diff(&old, &new).sampler_restart);
+    // Unset is the default 5 ms.
+    new.sampler.block_ms = None;
+    assert!(!diff(&old, &new).sampler_restart);
+    new.sampler.block_ms = Some(4);
+    assert!(diff(&old, &new).sampler_restart);
 }

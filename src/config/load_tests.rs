@@ -108,3 +108,49 @@ fn missing_file_is_reported_with_its_path() {
     let err = load(ConfigSource::File(Path::new("/nonexistent/x.toml")), &[]).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.toml"));
 }
+
+#[test]
+fn the_block_is_a_time_by_default_and_the_old_key_still_counts_samples() {
+    let at = |text: &str| load_str(text, Path::new(".")).unwrap().sampler;
+    let default = at(MINIMAL);
+    assert_eq!((default.block_ms, default.block_samples), (None, None));
+    // 5 ms at the default 5 µs period.
+    assert_eq!(default.samples_per_block(), 1000);
+    let fast = at(&format!("{MINIMAL}[sampler]\nperiod_us = 1\n"));
+    assert_eq!(fast.samples_per_block(), 5000);
+    let timed = at(&format!(
+        "{MINIMAL}[sampler]\nperiod_us = 3\nblock_ms = 2\n"
+    ));
+    assert_eq!(timed.samples_per_block(), 666, "whole periods within 2 ms");
+    assert_eq!(timed.block_us(), 1998);
+    let old = at(&format!(
+        "{MINIMAL}[sampler]\nperiod_us = 1\nblock_samples = 700\n"
+    ));
+    assert_eq!(old.samples_per_block(), 700);
+}
+
+#[test]
+fn block_ms_can_be_set_from_the_command_line_and_clashes_are_named() {
+    let set = |toml: &str, sets: &[&str]| {
+        load_with_env(
+            ConfigSource::Text {
+                toml,
+                base_dir: Path::new("."),
+            },
+            &sets.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            false,
+        )
+        .map(|l| l.config.sampler)
+    };
+    let s = set(MINIMAL, &["sampler.block_ms=2"]).unwrap();
+    assert_eq!(s.block_ms, Some(2));
+    assert_eq!(s.samples_per_block(), 400);
+    let text = format!("{MINIMAL}[sampler]\nblock_samples = 100\n");
+    let err = set(&text, &["sampler.block_ms=2"]).unwrap_err().to_string();
+    assert!(
+        err.contains("sampler.block_ms")
+            && err.contains("sampler.block_samples")
+            && err.contains("--set sampler.block_ms="),
+        "{err}"
+    );
+}

@@ -19,6 +19,7 @@ const KEYS: &[&str] = &[
     "backend",
     "period_us",
     "block_samples",
+    "block_ms",
     "replay",
     "signal",
     "realtime",

@@ -476,3 +476,21 @@ fn a_result_says_when_the_patch_was_not_persisted() {
         r#"{"request":"r","version":1,"ok":true}"#
     );
 }
+
+#[test]
+fn a_block_ms_patch_over_a_file_block_samples_is_refused_until_the_old_key_is_removed() {
+    let file = FILE.replace(
+        "[sampler.replay]",
+        "[sampler]\nblock_samples = 1000\n[sampler.replay]",
+    );
+    let r = RemoteConfig::new(load_str(&file, Path::new("/etc/edgetap")).unwrap());
+    let (f, reason) = field(&r, r#"{"sampler":{"block_ms":2}}"#);
+    assert_eq!(f, "sampler.block_ms");
+    assert!(reason.contains("sampler.block_samples"), "{reason}");
+    let a = r
+        .apply(br#"{"sampler":{"block_ms":2,"block_samples":null}}"#)
+        .unwrap();
+    assert_eq!(a.config.sampler.block_ms, Some(2));
+    assert_eq!(a.config.sampler.samples_per_block(), 400);
+    assert!(a.changes.sampler_restart);
+}

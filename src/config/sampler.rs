@@ -18,11 +18,7 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
         "sampler.period_us",
         format!("{} is out of range (1-1000000 µs)", s.period_us),
     );
-    r.check(
-        (1..=1_000_000).contains(&s.block_samples),
-        "sampler.block_samples",
-        format!("{} is out of range (1-1000000)", s.block_samples),
-    );
+    validate_block(s, r);
     if s.backend == Backend::Replay {
         r.check(
             !s.replay.signal.as_os_str().is_empty(),
@@ -42,7 +38,7 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
                 s.period_us
             ),
         );
-        let block_us = u64::from(s.period_us) * u64::from(s.block_samples);
+        let block_us = s.block_us();
         r.check(
             u64::from(s.buffer_ms) * 1000 >= 2 * block_us && s.buffer_ms <= 10_000,
             "sampler.buffer_ms",
@@ -91,6 +87,45 @@ pub(super) fn validate(s: &SamplerConfig, r: &mut Refusals) {
     }
 }
 
+/// Longest block as a time (ms): a block is also the latency an edge waits before its batch
+/// sees it, and a ring (`buffer_ms`, at most 10 s) holds at least two.
+const MAX_BLOCK_MS: u32 = 1000;
+
+/// Most samples in one block: a 1 s block at 1 µs. On the DMA backends each sample is two
+/// control blocks, so the ring's DMA memory is bounded again when the chain is laid out.
+const MAX_BLOCK_SAMPLES: u32 = 1_000_000;
+
+/// The block's size: `block_ms` (the block as a time) or the older `block_samples`, never both
+/// (which one was meant would be a guess, and a remote patch of one must not silently lose to
+/// the other kept in the file).
+fn validate_block(s: &SamplerConfig, r: &mut Refusals) {
+    if let (Some(ms), Some(n)) = (s.block_ms, s.block_samples) {
+        r.check(
+            false,
+            "sampler.block_ms",
+            format!(
+                "{ms} ms is given together with sampler.block_samples = {n}: set one of them \
+                 (block_ms, the block as a time, is the newer key; remove block_samples, or \
+                 send it as null in a remote patch)"
+            ),
+        );
+    }
+    if let Some(ms) = s.block_ms {
+        r.check(
+            (1..=MAX_BLOCK_MS).contains(&ms),
+            "sampler.block_ms",
+            format!("{ms} is out of range (1-{MAX_BLOCK_MS} ms)"),
+        );
+    }
+    if let Some(n) = s.block_samples {
+        r.check(
+            (1..=MAX_BLOCK_SAMPLES).contains(&n),
+            "sampler.block_samples",
+            format!("{n} is out of range (1-{MAX_BLOCK_SAMPLES})"),
+        );
+    }
+}
+
 /// The `[sampler.cdev]` rules that need nothing but the section (the chip's own limits are
 /// checked when it is opened).
 fn validate_cdev(c: &CdevConfig, r: &mut Refusals) {
@@ -111,13 +146,15 @@ fn validate_cdev(c: &CdevConfig, r: &mut Refusals) {
 }
 
 /// What going from `old` to `new` means: every key restarts the sampler (with a gap event),
-/// which is built from all of them at once. Every key, nested ones too, is named: a new one
+/// which is built from all of them at once; `block_ms` and `block_samples` count by the block
+/// they give (5 ms at 1 µs and 5000 samples are the same block: no restart). Every key, nested ones too, is named: a new one
 /// does not compile until its change is classified here.
 pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeSet) {
     let SamplerConfig {
         backend,
         period_us,
-        block_samples,
+        block_ms: _,
+        block_samples: _,
         buffer_ms,
         pacer,
         dma_channel,
@@ -130,7 +167,7 @@ pub(super) fn classify(old: &SamplerConfig, new: &SamplerConfig, c: &mut ChangeS
     } = old;
     c.sampler_restart |= *backend != new.backend
         || *period_us != new.period_us
-        || *block_samples != new.block_samples
+        || old.samples_per_block() != new.samples_per_block()
         || *buffer_ms != new.buffer_ms
         || *pacer != new.pacer
         || *dma_channel != new.dma_channel

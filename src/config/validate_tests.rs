@@ -111,6 +111,25 @@ fn each_rule_names_its_key() {
             "sampler.buffer_ms",
         ),
         (emulated("buffer_ms = 10001"), "sampler.buffer_ms"),
+        (emulated("block_ms = 0"), "sampler.block_ms"),
+        (
+            emulated("block_ms = 1001\nbuffer_ms = 5000"),
+            "sampler.block_ms",
+        ),
+        (emulated("block_samples = 0"), "sampler.block_samples"),
+        (
+            base().replace(
+                "[sampler.replay]",
+                "[sampler]\nblock_samples = 1000001\n[sampler.replay]",
+            ),
+            "sampler.block_samples",
+        ),
+        (
+            emulated("block_ms = 5\nblock_samples = 1000"),
+            "sampler.block_ms",
+        ),
+        // 60 ms blocks: a 100 ms ring does not hold two.
+        (emulated("block_ms = 60"), "sampler.buffer_ms"),
         (emulated("dma_channel = 16"), "sampler.dma_channel"),
         (
             base().replace(
@@ -329,4 +348,18 @@ fn topic_prefixes_are_bounded_and_stay_out_of_the_brokers_topics() {
     );
     let text = format!("{}[mqtt]\ntopic_prefix = \"a\\u0001b\"\n", base());
     assert_eq!(fields(&text), vec!["mqtt.topic_prefix"]);
+}
+
+#[test]
+fn block_ms_and_block_samples_together_are_refused_naming_both() {
+    let err = load_str(
+        &emulated("block_ms = 5\nblock_samples = 1000"),
+        Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("sampler.block_ms") && err.contains("sampler.block_samples = 1000"),
+        "{err}"
+    );
 }

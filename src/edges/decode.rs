@@ -120,8 +120,8 @@ impl Scan {
     /// Scans the samples of `levels` (`W` words each) from sample `first` on, after a sample
     /// whose watched bits were `last`; returns the watched bits of the last sample.
     ///
-    /// A chunk where no sample's watched bits differ from its predecessor's is skipped after one
-    /// vectorisable test; in a chunk where something changed, another vectorisable pass finds
+    /// A chunk whose samples all equal the sample before it on the watched bits is skipped after
+    /// one vectorisable test; in a chunk where something changed, another vectorisable pass finds
     /// the samples that differ, and only those are looked at. After a chunk where most samples
     /// changed (dense edges) the next one is walked sample by sample, which is cheaper then.
     fn run<const W: usize>(
@@ -150,7 +150,7 @@ impl Scan {
                 let edges = out.len();
                 last = self.walk::<W>(chunk, i, last, out);
                 busy = out.len() - edges >= BUSY_EDGES / W;
-            } else if differs(chunk, prev, &mask) {
+            } else if differs(chunk, &lanes::<W>(last), &mask) {
                 let mut changed = 0;
                 let groups = chunk.chunks_exact(LANES).zip(prev.chunks_exact(LANES));
                 for (g, (cur, prev)) in groups.enumerate() {
@@ -223,16 +223,19 @@ fn changed_samples<const W: usize>(cur: &[u32], prev: &[u32], mask: &[u32; LANES
     }
 }
 
-/// Whether any watched bit (`mask`, in lanes) of `chunk` differs from `prev` (the same words
-/// one sample earlier).
+/// Whether any sample of `chunk` differs from `last` (the watched bits of the sample before the
+/// chunk, repeated in lanes) on a watched bit (`mask`, in lanes): a chunk without an edge is one
+/// where every sample equals the one before it.
 ///
-/// Plain array code over fixed-width lanes of two plain streams, which LLVM turns into wide
-/// loads and XOR/OR (SSE2 vectors or 64-bit words on x86-64, NEON on the Pi) without `unsafe`.
-fn differs(chunk: &[u32], prev: &[u32], mask: &[u32; LANES]) -> bool {
+/// Testing against the sample before the chunk rather than each sample's predecessor reads the
+/// block once (one load per vector, as memcpy does) instead of twice. Plain array code over
+/// fixed-width lanes, which LLVM turns into wide loads and XOR/OR (SSE2 vectors on x86-64, NEON
+/// on the Pi) without `unsafe`.
+fn differs(chunk: &[u32], last: &[u32; LANES], mask: &[u32; LANES]) -> bool {
     let mut acc = [0u32; LANES];
-    for (v, p) in chunk.chunks_exact(LANES).zip(prev.chunks_exact(LANES)) {
+    for v in chunk.chunks_exact(LANES) {
         for j in 0..LANES {
-            acc[j] |= v[j] ^ p[j];
+            acc[j] |= v[j] ^ last[j];
         }
     }
     acc.iter().zip(mask).fold(0, |a, (x, m)| a | (x & m)) != 0

@@ -12,7 +12,7 @@ pub use crate::block::{Block, LevelWords};
 use crate::hw::pull::Pull;
 use crate::shutdown::Shutdown;
 pub use edges::{EdgeSource, Source};
-pub use settings::{Backend, CdevConfig, ReplayConfig, SamplerConfig};
+pub use settings::{Backend, CdevConfig, ReplayConfig, SamplerConfig, DEFAULT_BLOCK_MS};
 
 /// Why a sampler stopped producing blocks.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +148,7 @@ pub fn open<'a>(spec: impl Into<SamplerSpec<'a>>) -> Result<Box<dyn Sampler>, Sa
                 trace,
                 &s.replay,
                 s.period_us,
-                s.block_samples,
+                s.samples_per_block(),
                 words,
             )?))
         }

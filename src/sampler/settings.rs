@@ -43,8 +43,12 @@ pub struct SamplerConfig {
     pub backend: Backend,
     /// Microseconds between two samples.
     pub period_us: u32,
-    /// Samples per block (one timer read per block on the DMA backend).
-    pub block_samples: u32,
+    /// The block as a time (ms): the samples it holds follow from `period_us`. Unset (and
+    /// `block_samples` unset): [`DEFAULT_BLOCK_MS`]. Use [`SamplerConfig::samples_per_block`].
+    pub block_ms: Option<u32>,
+    /// The block as a count of samples (the older key; one timer read per block on the DMA
+    /// backend). Refused together with `block_ms`. Use [`SamplerConfig::samples_per_block`].
+    pub block_samples: Option<u32>,
     /// DMA backends: how much signal the ring of blocks holds (ms) before an unread block is
     /// overwritten (an overrun, reported as a gap).
     pub buffer_ms: u32,
@@ -72,7 +76,8 @@ impl Default for SamplerConfig {
         SamplerConfig {
             backend: Backend::Replay,
             period_us: 5,
-            block_samples: 1000,
+            block_ms: None,
+            block_samples: None,
             buffer_ms: 100,
             pacer: Pacer::Pcm,
             dma_channel: None,
@@ -83,6 +88,29 @@ impl Default for SamplerConfig {
             emulated: EmulatedConfig::default(),
             cdev: CdevConfig::default(),
         }
+    }
+}
+
+/// The block length when neither `block_ms` nor `block_samples` is set: each block is one
+/// wake-up of the consumer, and at 5 ms that is 200 a second at any period, while an edge waits
+/// at most 5 ms for its block (half the default 10 ms batch window).
+pub const DEFAULT_BLOCK_MS: u32 = 5;
+
+impl SamplerConfig {
+    /// Samples per block: `block_samples` if set, else as many whole periods as fit in
+    /// `block_ms` (or [`DEFAULT_BLOCK_MS`]), at least one.
+    pub fn samples_per_block(&self) -> u32 {
+        if let Some(n) = self.block_samples {
+            return n;
+        }
+        let block_us = u64::from(self.block_ms.unwrap_or(DEFAULT_BLOCK_MS)) * 1000;
+        let n = block_us / u64::from(self.period_us.max(1));
+        u32::try_from(n).unwrap_or(u32::MAX).max(1)
+    }
+
+    /// How long one block lasts (µs): `samples_per_block × period_us`.
+    pub fn block_us(&self) -> u64 {
+        u64::from(self.samples_per_block()) * u64::from(self.period_us)
     }
 }
 
@@ -141,3 +169,7 @@ impl From<&SamplerConfig> for crate::hw::check::DmaSettings {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "settings_tests.rs"]
+mod tests;

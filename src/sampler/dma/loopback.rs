@@ -183,7 +183,7 @@ fn sample_pulses(
     let bound = pulses::error_bound_us(s.period_us);
     let first = driven.first().map_or(0, |d| d.rise_us);
     let until = driven.last().map_or(0, |d| d.fall_us) + bound + period;
-    let block_us = (period * u64::from(s.block_samples)).max(1);
+    let block_us = s.block_us().max(1);
     let budget = until.saturating_sub(cap.end_us) / block_us + SPARE_BLOCKS;
     let mut blocks = 0;
     while cap.end_us <= until {
@@ -305,7 +305,7 @@ fn timing(r: &mut Report, inp: &Comparison, bound: u64, s: &SamplerConfig) {
 /// The ring the capture needs (ms): the configured one, or more if the pulses take longer
 /// than it holds (twice the pulses' time, for waits that overshoot).
 fn ring_ms(s: &SamplerConfig, pulses_us: u64) -> u32 {
-    let block_us = u64::from(s.period_us) * u64::from(s.block_samples);
+    let block_us = s.block_us();
     let need_ms = (2 * pulses_us + 4 * block_us).div_ceil(1000);
     u64::from(s.buffer_ms).max(need_ms).min(MAX_RING_MS) as u32
 }

@@ -107,8 +107,8 @@ impl DmaSampler {
         let channel_no = choose_channel(&src, s.dma_channel, s.dma_force)?;
         let plan = pacing::plan(s.period_us, board.plld_hz, s.pacer).map_err(settings)?;
         let layout = ChainLayout::new(ChainSpec {
-            block_samples: s.block_samples,
-            blocks: blocks_for(s.period_us, s.block_samples, s.buffer_ms),
+            block_samples: s.samples_per_block(),
+            blocks: blocks_for(s.period_us, s.samples_per_block(), s.buffer_ms),
             words,
             permap: plan.permap(),
             fifo_offset: plan.fifo_offset(),
@@ -151,10 +151,7 @@ impl DmaSampler {
             late_prev: None,
             shortest_period_us: board.shortest_period_us(),
             counters: SamplerCounters::default(),
-            watchdog: Watchdog::new(
-                u64::from(s.period_us) * u64::from(s.block_samples),
-                src.clock.utc_us(),
-            ),
+            watchdog: Watchdog::new(s.block_us(), src.clock.utc_us()),
             model: match s.backend {
                 Backend::Emulated => format!("{} (emulated)", board.model),
                 Backend::Dma | Backend::Replay | Backend::Cdev => board.model.clone(),
