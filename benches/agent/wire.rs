@@ -45,7 +45,7 @@ pub fn measure() -> Vec<WireFigures> {
                 mem: None,
                 realtime: false,
                 period_us: 5,
-                block_samples: 1000,
+                block_samples: Some(1000),
                 max_age_ms: 10,
                 port: broker.port(),
             }
