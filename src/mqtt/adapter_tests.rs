@@ -20,14 +20,14 @@ fn a_refusing_puback_is_a_rejection_not_an_ack() {
 
 #[test]
 fn a_refused_subscription_reads_as_a_failure() {
-    let ack = V5SubAck::new(
-        3,
-        vec![
+    let ack = V5SubAck {
+        pkid: 3,
+        return_codes: vec![
             V5Code::Success(v5::mqttbytes::QoS::AtLeastOnce),
             V5Code::NotAuthorized,
         ],
-        None,
-    );
+        properties: None,
+    };
     match map_event(v5::Event::Incoming(Packet::SubAck(ack))) {
         Polled::Event(Event::Incoming(Incoming::SubAck(a))) => {
             assert_eq!(a.pkid, 3);
