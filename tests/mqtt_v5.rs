@@ -26,8 +26,8 @@ fn batches_flow_and_a_request_is_answered_on_its_response_topic() {
     let broker = Mosquitto::start();
     let dir = tempfile::tempdir().unwrap();
     let config = v5_config(dir.path(), "v5", broker.port(), "");
-    let sub = Subscriber::connect(broker.port(), "edgetap/v5/+");
-    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    let sub = Subscriber::connect(broker.port(), "edgetap/v5/#");
+    let agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
     let mut seen = sub.collect_until(|msgs| batches(msgs, "v5").len() >= 5, WAIT);
     assert!(batches(&seen, "v5").len() >= 5, "edge batches over MQTT 5");
     let reply = support::v5::request(
@@ -62,7 +62,7 @@ fn a_response_topic_with_a_wildcard_is_not_answered_to() {
     let dir = tempfile::tempdir().unwrap();
     let config = v5_config(dir.path(), "v5w", broker.port(), "");
     let sub = Subscriber::connect(broker.port(), "edgetap/v5w/config/result");
-    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    let agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
     std::thread::sleep(Duration::from_secs(1));
     // Subscribing to `ops/#` sees whatever a wildcard reply would hit; nothing may arrive.
     let reply = support::v5::request(
@@ -102,25 +102,36 @@ fn batches_the_acl_denies_are_counted_as_rejected_not_sent() {
         format!("acl_file {}\n", path.display())
     });
     let dir = tempfile::tempdir().unwrap();
-    let config = v5_config(dir.path(), "den", broker.port(), "username = \"den\"");
-    let sub = Subscriber::connect(broker.port(), "edgetap/den/stats");
-    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
-    let stats = sub
-        .wait_for(
-            |m| json(m)["rejected_by_broker"]["not_authorized"].as_u64() > Some(3),
-            WAIT * 2,
-        )
-        .map(|m| json(&m))
-        .expect("refused batches counted by reason");
-    assert_eq!(stats["batches_sent"], 0, "{stats}");
-    assert!(
-        agent.is_running(),
-        "the refusals do not break the connection"
+    // Discovery off: only the batches are denied. mosquitto 2.0.11 closes the connection
+    // right after its 0x87 PUBACK (its log: "Bad socket read/write"), so not every refusal
+    // reaches the client; those that do are counted, and none is counted as sent.
+    let config = v5_config(
+        dir.path(),
+        "den",
+        broker.port(),
+        "username = \"den\"\n[homeassistant]\nenabled = false",
     );
-    let log = agent.stderr();
-    let lines = log.matches("the broker refused a publish").count();
-    assert!(lines >= 1, "{log}");
+    let mut agent = AgentProcess::start(&config, &["--set", "sampler.replay.loop=true"]);
+    // The connection rarely lives a stats interval here (see above): the refusal's log line
+    // and the closing line's counters say it.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !agent.stderr().contains("reason=\"not_authorized\"") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refusal logged\n{}\n{}",
+            agent.stderr(),
+            broker.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(agent.is_running());
     agent.signal("TERM");
     let exit = agent.wait(WAIT);
     assert!(exit.status.success());
+    let log = exit.stderr;
+    assert_eq!(
+        support::agent::logged(&log, "agent stopped", "batches_sent"),
+        0,
+        "{log}"
+    );
 }

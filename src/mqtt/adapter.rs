@@ -22,15 +22,15 @@ use super::reasons::{rejection, Rejection};
 #[derive(Debug)]
 pub(crate) enum Options {
     /// MQTT 3.1.1.
-    V4(MqttOptions),
-    /// MQTT 5.
+    V4(Box<MqttOptions>),
+    /// MQTT 5 (boxed: the 3.1.1 options are the smaller ones).
     V5(Box<v5::MqttOptions>),
 }
 
 /// An event loop of either version.
 pub(crate) enum Loop {
     /// MQTT 3.1.1.
-    V4(EventLoop),
+    V4(Box<EventLoop>),
     /// MQTT 5.
     V5(Box<v5::EventLoop>),
 }
@@ -54,8 +54,8 @@ pub(crate) enum Polled {
 pub(crate) fn client(options: Options, cap: usize) -> (Client, Loop) {
     match options {
         Options::V4(o) => {
-            let (c, l) = rumqttc::AsyncClient::new(o, cap);
-            (Client::V4(c), Loop::V4(l))
+            let (c, l) = rumqttc::AsyncClient::new(*o, cap);
+            (Client::V4(c), Loop::V4(Box::new(l)))
         }
         Options::V5(o) => {
             let (c, l) = v5::AsyncClient::new(*o, cap);

@@ -73,7 +73,7 @@ pub(crate) fn options_for(
 ) -> Result<Options, MqttError> {
     let o = mqtt_options(cfg, device_id, topics)?;
     if !cfg.is_v5() {
-        return Ok(Options::V4(o));
+        return Ok(Options::V4(Box::new(o)));
     }
     use rumqttc::v5;
     let (host, port) = o.broker_address();
