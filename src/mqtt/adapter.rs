@@ -9,23 +9,14 @@ use std::io;
 use rumqttc::v5;
 use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode as V5Code};
 use rumqttc::{
-    ConnAck, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, PubAck,
-    PubComp, StateError, SubAck, SubscribeReasonCode,
+    ConnAck, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, PubAck, PubComp,
+    StateError, SubAck, SubscribeReasonCode,
 };
 
 use super::client::{v4_qos, Client};
-use super::options::{MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE};
+use super::options::{incoming_limit, Options, MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE};
 use super::oversize::Remedy;
 use super::reasons::{rejection, Rejection};
-
-/// Connection options of either version.
-#[derive(Debug)]
-pub(crate) enum Options {
-    /// MQTT 3.1.1.
-    V4(Box<MqttOptions>),
-    /// MQTT 5 (boxed: the 3.1.1 options are the smaller ones).
-    V5(Box<v5::MqttOptions>),
-}
 
 /// An event loop of either version.
 pub(crate) enum Loop {
@@ -130,11 +121,6 @@ impl Loop {
             }
         }
     }
-}
-
-/// A packet limit as MQTT 5's u32 Maximum Packet Size.
-pub(crate) fn incoming_limit(size: usize) -> u32 {
-    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 /// A v5 event as a 3.1.1 one (or a refusal).

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use rumqttc::{LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
 
-use super::adapter::{incoming_limit, Options};
 use super::client::v5_qos;
 use super::error::MqttError;
 use super::tls::client_config;
@@ -23,6 +22,20 @@ pub const MAX_PACKET_SIZE: usize = 1 << 20;
 pub const MAX_INCOMING_PACKET_SIZE: usize = 4 << 20;
 /// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
 pub const INFLIGHT: u16 = 32;
+
+/// Connection options of either version.
+#[derive(Debug)]
+pub(crate) enum Options {
+    /// MQTT 3.1.1.
+    V4(Box<MqttOptions>),
+    /// MQTT 5 (boxed like the 3.1.1 ones, so the enum stays small).
+    V5(Box<rumqttc::v5::MqttOptions>),
+}
+
+/// A packet limit as MQTT 5's u32 Maximum Packet Size.
+pub(crate) fn incoming_limit(size: usize) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
+}
 
 /// The rumqttc options edgetap connects with; fails only on the files of `[mqtt.tls]`.
 pub fn mqtt_options(

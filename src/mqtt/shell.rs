@@ -19,7 +19,7 @@ use rumqttc::QoS;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
-use super::adapter::{client, Options};
+use super::adapter::client;
 use super::backoff::Backoff;
 use super::client::Client;
 use super::closing::{CloseStep, Closed, Closing};
@@ -27,7 +27,7 @@ use super::control::{Command, ControlLink};
 use super::driver::{Driver, LoopEvent};
 use super::error::MqttError;
 use super::message::{Message, Origin};
-use super::options::{options_for, qos_from, REQUEST_CAPACITY};
+use super::options::{options_for, qos_from, Options, REQUEST_CAPACITY};
 use super::publisher::Publisher;
 use super::reporting::Reporter;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
