@@ -67,7 +67,21 @@ pub struct Stats {
     pub patches_oversize: AtomicU64,
     /// Connections closed shortly after CONNACK, repeatedly: probably another client with this `device_id`.
     pub takeovers_suspected: AtomicU64,
+    /// Publishes the broker refused with an MQTT 5 reason code (not sent), by
+    /// [`REJECTION_REASONS`].
+    pub rejected_by_broker: [AtomicU64; REJECTION_REASONS.len()],
 }
+
+/// The reasons a broker refuses a publish with (MQTT 5 PUBACK reason codes), as the keys of
+/// `rejected_by_broker` in `stats`.
+pub const REJECTION_REASONS: [&str; 6] = [
+    "not_authorized",
+    "packet_too_large",
+    "quota_exceeded",
+    "topic_name_invalid",
+    "payload_format_invalid",
+    "other",
+];
 
 impl Default for Stats {
     fn default() -> Self {
@@ -101,6 +115,7 @@ impl Default for Stats {
             patches_not_persisted: AtomicU64::new(0),
             patches_oversize: AtomicU64::new(0),
             takeovers_suspected: AtomicU64::new(0),
+            rejected_by_broker: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 }
@@ -180,6 +195,7 @@ impl Stats {
             patches_not_persisted: Stats::get(&self.patches_not_persisted),
             patches_oversize: Stats::get(&self.patches_oversize),
             takeovers_suspected: Stats::get(&self.takeovers_suspected),
+            rejected_by_broker: std::array::from_fn(|i| Stats::get(&self.rejected_by_broker[i])),
         }
     }
 }
@@ -285,6 +301,8 @@ pub struct Snapshot {
     pub patches_oversize: u64,
     /// [`Stats::takeovers_suspected`].
     pub takeovers_suspected: u64,
+    /// [`Stats::rejected_by_broker`].
+    pub rejected_by_broker: [u64; REJECTION_REASONS.len()],
 }
 
 impl Default for Snapshot {

@@ -37,6 +37,8 @@ pub(super) struct Controller {
     pub(super) device: DeviceInfo,
     /// The agent's counters (patches not persisted).
     pub(super) stats: std::sync::Arc<Stats>,
+    /// The MQTT 5 Response Topic of the message being handled: its result goes there too.
+    pub(super) reply: Option<crate::mqtt::Reply>,
 }
 
 impl Controller {
@@ -55,6 +57,7 @@ impl Controller {
 
     async fn handle(&mut self, msg: Inbound) {
         let mut ack = msg.ack;
+        self.reply = msg.reply.clone();
         match self.remote.handle_on(&msg.payload, msg.retained, msg.group) {
             Handled::Stale { version } => {
                 debug!(topic = %msg.topic, version, "retained patch already applied; skipped");
@@ -75,6 +78,7 @@ impl Controller {
         if let Some(ack) = ack {
             self.send(Command::Done(ack)).await;
         }
+        self.reply = None;
     }
 
     async fn reject(&mut self, topic: &str, r: Rejected) {
@@ -254,6 +258,12 @@ impl Controller {
     }
 
     async fn send(&self, cmd: Command) {
+        if let (Command::Result(payload), Some(reply)) = (&cmd, &self.reply) {
+            let response = Command::Response(payload.clone(), reply.clone());
+            if self.link.commands.send(response).await.is_err() {
+                debug!("publisher stopped; remote config response dropped");
+            }
+        }
         if self.link.commands.send(cmd).await.is_err() {
             debug!("publisher stopped; remote config command dropped");
         }

@@ -163,6 +163,7 @@ pub async fn run(config: Config, shutdown: Shutdown, stats: Arc<Stats>) -> Resul
         generation: 0,
         device,
         stats: stats.clone(),
+        reply: None,
     };
     let controller = tokio::spawn(controller.run(shutdown.clone()));
     let manager = notify::ServiceManager::from_env();

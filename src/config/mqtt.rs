@@ -42,7 +42,19 @@ pub struct MqttConfig {
     pub rollback_after_s: u64,
     /// TLS to the broker.
     pub tls: TlsConfig,
+    /// MQTT protocol version: `"3.1.1"` or `"5"` (reason codes, Maximum Packet Size,
+    /// request/response on `config/result`).
+    pub protocol: String,
+    /// MQTT 5 only: how long (s) the broker keeps the session (subscriptions, queued patches)
+    /// after a disconnect; 4294967295 = never expires. MQTT 3.1.1 sessions have no expiry.
+    pub session_expiry_s: u32,
 }
+
+/// The `mqtt.protocol` values.
+pub const PROTOCOLS: [&str; 2] = ["3.1.1", "5"];
+/// Shortest `mqtt.session_expiry_s`: a session that ends at a disconnect loses the patches
+/// sent while the device is away.
+pub const MIN_SESSION_EXPIRY_S: u32 = 60;
 
 impl Default for MqttConfig {
     fn default() -> Self {
@@ -61,6 +73,8 @@ impl Default for MqttConfig {
             reconnect_max_ms: 30_000,
             rollback_after_s: 60,
             tls: TlsConfig::default(),
+            protocol: "3.1.1".into(),
+            session_expiry_s: 86_400,
         }
     }
 }
@@ -82,6 +96,11 @@ impl MqttConfig {
         } else {
             format!("{}:{}", self.host, self.port())
         }
+    }
+
+    /// Whether the connection speaks MQTT 5.
+    pub fn is_v5(&self) -> bool {
+        self.protocol == "5"
     }
 
     /// Checks the section's rules, except [`MqttConfig::validate_listener`].
@@ -133,6 +152,23 @@ impl MqttConfig {
             "mqtt.rollback_after_s",
             format!("{} is out of range (5-3600 s)", m.rollback_after_s),
         );
+        r.check(
+            PROTOCOLS.contains(&m.protocol.as_str()),
+            "mqtt.protocol",
+            format!(
+                "`{}` is not a protocol version (\"3.1.1\" or \"5\")",
+                m.protocol
+            ),
+        );
+        r.check(
+            m.session_expiry_s >= MIN_SESSION_EXPIRY_S,
+            "mqtt.session_expiry_s",
+            format!(
+                "{} is too short (at least {MIN_SESSION_EXPIRY_S} s, or the broker drops the \
+                 patches sent while the device is away)",
+                m.session_expiry_s
+            ),
+        );
     }
 
     /// The embedded broker listens on `host`, so it must be an address. Checked after every
@@ -168,6 +204,8 @@ impl MqttConfig {
             reconnect_max_ms,
             rollback_after_s,
             tls,
+            protocol,
+            session_expiry_s,
         } = self;
         // Fixed at connect time: reconnect (and arm the rollback timer). The last will's topic
         // carries the prefix.
@@ -180,7 +218,9 @@ impl MqttConfig {
             || *tls != new.tls
             || *keep_alive_s != new.keep_alive_s
             || *topic_prefix != new.topic_prefix
-            || *embedded_broker != new.embedded_broker;
+            || *embedded_broker != new.embedded_broker
+            || *protocol != new.protocol
+            || *session_expiry_s != new.session_expiry_s;
         // The publisher takes them without reconnecting.
         c.mqtt_tuning |= *qos != new.qos
             || *reconnect_min_ms != new.reconnect_min_ms

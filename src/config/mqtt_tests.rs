@@ -57,8 +57,12 @@ fn each_key_has_its_class() {
         reconnect_max_ms: _,
         rollback_after_s: _,
         tls: _,
+        protocol: _,
+        session_expiry_s: _,
     } = MqttConfig::default();
-    let rows: [Row; 18] = [
+    let rows: [Row; 20] = [
+        ("protocol", |m| m.protocol = "5".into(), RECONNECT),
+        ("session_expiry_s", |m| m.session_expiry_s = 3600, RECONNECT),
         ("host", |m| m.host = "broker.lan".into(), RECONNECT),
         ("port", |m| m.port = Some(1884), RECONNECT),
         (

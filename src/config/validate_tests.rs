@@ -76,6 +76,14 @@ fn each_rule_names_its_key() {
             "mqtt.keep_alive_s",
         ),
         (
+            format!("{}[mqtt]\nprotocol = \"4\"\n", base()),
+            "mqtt.protocol",
+        ),
+        (
+            format!("{}[mqtt]\nsession_expiry_s = 0\n", base()),
+            "mqtt.session_expiry_s",
+        ),
+        (
             format!(
                 "{}[mqtt]\nembedded_broker = true\nhost = \"localhost\"\n",
                 base()

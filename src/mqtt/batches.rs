@@ -137,6 +137,14 @@ impl Batches {
         }
     }
 
+    /// The broker refused spooled batch `id` (an MQTT 5 reason code): resending it would be
+    /// refused again, so it leaves the spool without counting as sent.
+    pub(crate) fn spooled_refused(&mut self, id: RecordId, stats: &Stats) {
+        if let Some(b) = self.backlog.as_mut() {
+            b.ack(id, stats);
+        }
+    }
+
     /// The next spooled batch to publish, if the replay rate and the window (`in_flight`
     /// spooled batches not yet acknowledged) allow one.
     pub(crate) fn next_spooled(

@@ -20,6 +20,8 @@ pub enum Command {
     SetConfig(String),
     /// A `config/result` payload, published once (not retained).
     Result(String),
+    /// MQTT 5: the same result, also published to the request's Response Topic.
+    Response(String, Reply),
     /// Reconnect with these settings (host, port, credentials, keep-alive, prefix, QoS).
     Reconnect(MqttConfig),
     /// Take QoS (for the next batches) and reconnect delays (from the next failure) without
@@ -62,6 +64,18 @@ pub struct Inbound {
     pub group: bool,
     /// Send back in [`Command::Done`] once handled; `None` at QoS 0.
     pub ack: Option<Ack>,
+    /// MQTT 5 request/response: where the sender wants the result too (validated).
+    pub reply: Option<Reply>,
+}
+
+/// An MQTT 5 request's Response Topic (checked: a plain bounded publish topic) and its
+/// Correlation Data, echoed with the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The Response Topic.
+    pub topic: String,
+    /// The Correlation Data, as sent.
+    pub correlation: Option<Vec<u8>>,
 }
 
 /// The connection as the controller sees it.

@@ -11,13 +11,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rumqttc::{ConnectionError, Event, EventLoop, Incoming};
+use rumqttc::{ConnectionError, Event, Incoming};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::adapter::{Loop, Polled};
 use super::backoff::Backoff;
-use super::options::{MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE};
-use super::oversize::{oversize, remedy, Remedy};
+use super::oversize::{oversize, remedy};
+use super::reasons::Rejection;
 use crate::random::os_random;
 
 /// Events buffered between the driver and the publisher: enough to absorb a burst of acks.
@@ -28,6 +29,14 @@ const EVENT_CAPACITY: usize = 64;
 pub(crate) enum LoopEvent {
     /// A packet sent or received.
     Event(Event),
+    /// MQTT 5: the broker refused the publish with packet id `pkid`.
+    Rejected { pkid: u16, reason: Rejection },
+    /// MQTT 5: a message carrying a Response Topic (unchecked) and maybe Correlation Data.
+    Request {
+        publish: rumqttc::Publish,
+        topic: String,
+        correlation: Option<Vec<u8>>,
+    },
     /// A connection attempt failed or the connection dropped; the next attempt is in `retry_in`
     /// once the publisher calls [`Driver::resume`].
     Lost {
@@ -48,7 +57,7 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// Starts polling `eventloop`, waiting `backoff` delays between failed attempts.
-    pub(crate) fn spawn(eventloop: EventLoop, backoff: Backoff) -> Driver {
+    pub(crate) fn spawn(eventloop: Loop, backoff: Backoff) -> Driver {
         let (events_tx, events) = mpsc::channel(EVENT_CAPACITY);
         let (resume, resume_rx) = mpsc::channel(1);
         let next = Arc::new(Mutex::new(None));
@@ -94,7 +103,7 @@ impl Drop for Driver {
 }
 
 async fn drive(
-    mut eventloop: EventLoop,
+    mut eventloop: Loop,
     mut backoff: Backoff,
     next: Arc<Mutex<Option<Backoff>>>,
     events: mpsc::Sender<LoopEvent>,
@@ -105,17 +114,30 @@ async fn drive(
     let mut up_since: Option<std::time::Instant> = None;
     loop {
         match eventloop.poll().await {
-            Ok(event) => {
-                if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
-                    up_since = Some(std::time::Instant::now());
-                    // What an oversized message changed applies to this connection only (the
-                    // options are read at connect): the next one is back to the usual.
-                    eventloop
-                        .mqtt_options
-                        .set_max_packet_size(MAX_INCOMING_PACKET_SIZE, MAX_PACKET_SIZE)
-                        .set_clean_session(false);
-                }
-                if events.send(LoopEvent::Event(event)).await.is_err() {
+            Ok(polled) => {
+                let ev = match polled {
+                    Polled::Event(event) => {
+                        if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
+                            up_since = Some(std::time::Instant::now());
+                            // What an oversized message changed applies to this connection
+                            // only (the options are read at connect): the next one is back to
+                            // the usual.
+                            eventloop.connected();
+                        }
+                        LoopEvent::Event(event)
+                    }
+                    Polled::Rejected { pkid, reason } => LoopEvent::Rejected { pkid, reason },
+                    Polled::Request {
+                        publish,
+                        topic,
+                        correlation,
+                    } => LoopEvent::Request {
+                        publish,
+                        topic,
+                        correlation,
+                    },
+                };
+                if events.send(ev).await.is_err() {
                     return;
                 }
             }
@@ -126,17 +148,8 @@ async fn drive(
                 if let Some(t) = up_since.take() {
                     backoff.connection_ended(t.elapsed());
                 }
-                match oversize(&error).map(remedy) {
-                    Some(Remedy::Raise(size)) => {
-                        eventloop.mqtt_options.set_max_packet_size(
-                            size.max(MAX_INCOMING_PACKET_SIZE),
-                            MAX_PACKET_SIZE,
-                        );
-                    }
-                    Some(Remedy::Clean) => {
-                        eventloop.mqtt_options.set_clean_session(true);
-                    }
-                    None => {}
+                if let Some(r) = oversize(&error).map(remedy) {
+                    eventloop.apply(r);
                 }
                 let retry_in = backoff.next_delay(os_random());
                 if events
@@ -149,12 +162,8 @@ async fn drive(
                 if resume.recv().await.is_none() {
                     return;
                 }
-                // `clean` moves whatever reached the channel after the failure into `pending`;
-                // all of it belongs to the dead connection and the publisher resends batches.
-                eventloop.clean();
-                eventloop.pending.clear();
-                eventloop.state.events.clear();
-                eventloop.state.collision = None;
+                // All of it belongs to the dead connection and the publisher resends batches.
+                eventloop.discard();
                 tokio::time::sleep(retry_in).await;
             }
         }

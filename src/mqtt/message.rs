@@ -34,6 +34,8 @@ pub(crate) enum Origin {
     Announce(Announcement),
     /// The oldest `config/result` payload.
     Result,
+    /// The oldest MQTT 5 response, with the request's Correlation Data (if any).
+    Response(Option<Vec<u8>>),
     /// The clear (empty retained payload) of a topic of ours no longer used.
     Cleared(String),
     /// The due stats report.

@@ -16,9 +16,11 @@
 //!   accepted, and how long it took.
 //! * [`broker`]: an in-process rumqttd for demos and tests.
 
+mod adapter;
 pub mod backoff;
 mod batches;
 pub mod broker;
+mod client;
 mod closing;
 pub mod control;
 mod driver;
@@ -34,6 +36,7 @@ mod proof;
 mod publisher;
 pub mod publishing;
 mod pump;
+mod reasons;
 mod reporting;
 mod session;
 mod shell;
@@ -46,7 +49,9 @@ mod traffic;
 
 pub use backoff::Backoff;
 pub use broker::EmbeddedBroker;
-pub use control::{control_channel, Ack, Command, ControlHandle, ControlLink, Inbound, LinkState};
+pub use control::{
+    control_channel, Ack, Command, ControlHandle, ControlLink, Inbound, LinkState, Reply,
+};
 pub use error::MqttError;
 pub use options::mqtt_options;
 pub use publishing::{run, Publishing};

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rumqttc::{LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
 
+use super::client::v5_qos;
 use super::error::MqttError;
 use super::tls::client_config;
 use crate::config::MqttConfig;
@@ -21,6 +22,20 @@ pub const MAX_PACKET_SIZE: usize = 1 << 20;
 pub const MAX_INCOMING_PACKET_SIZE: usize = 4 << 20;
 /// rumqttc's QoS 1/2 in-flight window: the edge window plus room for status and gpio publishes.
 pub const INFLIGHT: u16 = 32;
+
+/// Connection options of either version.
+#[derive(Debug)]
+pub(crate) enum Options {
+    /// MQTT 3.1.1.
+    V4(Box<MqttOptions>),
+    /// MQTT 5 (boxed like the 3.1.1 ones, so the enum stays small).
+    V5(Box<rumqttc::v5::MqttOptions>),
+}
+
+/// A packet limit as MQTT 5's u32 Maximum Packet Size.
+pub(crate) fn incoming_limit(size: usize) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
+}
 
 /// The rumqttc options edgetap connects with; fails only on the files of `[mqtt.tls]`.
 pub fn mqtt_options(
@@ -58,6 +73,43 @@ pub fn mqtt_options(
         )));
     }
     Ok(o)
+}
+
+/// The options of `cfg.protocol`'s client: [`mqtt_options`] for 3.1.1; for MQTT 5 the same
+/// settings plus Maximum Packet Size (the agent's inbound limit, so the broker never sends
+/// what the agent cannot read) and the Session Expiry Interval (without one, an MQTT 5
+/// broker ends a session at the disconnect, and patches sent while away are lost).
+pub(crate) fn options_for(
+    cfg: &MqttConfig,
+    device_id: &str,
+    topics: &Topics,
+) -> Result<Options, MqttError> {
+    let o = mqtt_options(cfg, device_id, topics)?;
+    if !cfg.is_v5() {
+        return Ok(Options::V4(Box::new(o)));
+    }
+    use rumqttc::v5;
+    let (host, port) = o.broker_address();
+    let mut v = v5::MqttOptions::new(o.client_id(), host, port);
+    v.set_keep_alive(o.keep_alive())
+        .set_clean_start(false)
+        .set_session_expiry_interval(Some(cfg.session_expiry_s))
+        .set_manual_acks(true)
+        .set_max_packet_size(Some(incoming_limit(MAX_INCOMING_PACKET_SIZE)))
+        .set_outgoing_inflight_upper_limit(INFLIGHT)
+        .set_request_channel_capacity(REQUEST_CAPACITY)
+        .set_transport(o.transport())
+        .set_last_will(v5::mqttbytes::v5::LastWill::new(
+            topics.status(),
+            OFFLINE,
+            v5_qos(QoS::AtLeastOnce),
+            true,
+            None,
+        ));
+    if let Some(user) = &cfg.username {
+        v.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
+    }
+    Ok(Options::V5(Box::new(v)))
 }
 
 /// The rumqttc QoS for a configured `mqtt.qos`.

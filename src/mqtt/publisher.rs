@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Event, Incoming, QoS};
+
+use super::control::Reply;
+use super::reasons::{response_topic_problem, RejectLog, Rejection};
 use tracing::{error, info, warn};
 
 use super::batches::Batches;
@@ -62,6 +65,8 @@ pub(crate) struct Publisher {
     probe_seed: u64,
     /// Received patches on their way to the controller, and the acknowledgements they owe.
     inbox: Inbox,
+    /// Bounds the log lines of publishes the broker refused (MQTT 5).
+    rejects: RejectLog,
 }
 
 impl Publisher {
@@ -97,6 +102,7 @@ impl Publisher {
             probation: false,
             probe_seed: crate::random::os_random(),
             inbox: Inbox::default(),
+            rejects: RejectLog::default(),
         }
     }
 
@@ -147,6 +153,13 @@ impl Publisher {
     /// Queues a `config/result` payload.
     pub(crate) fn push_result(&mut self, payload: String) {
         self.pump.traffic.push_result(payload);
+    }
+
+    /// Queues an MQTT 5 response: the result, to the request's Response Topic.
+    pub(crate) fn push_response(&mut self, payload: String, reply: Reply) {
+        self.pump
+            .traffic
+            .push_response(reply.topic, reply.correlation, payload);
     }
 
     /// Tells the controller whether the broker accepted the connection, and how its proof
@@ -245,7 +258,7 @@ impl Publisher {
                 None
             }
             Event::Incoming(Incoming::Publish(p)) => {
-                self.inbound(p);
+                self.inbound(p, None);
                 None
             }
             Event::Incoming(_) | Event::Outgoing(_) => None,
@@ -258,9 +271,50 @@ impl Publisher {
         }
     }
 
+    /// MQTT 5: the broker refused publish `pkid` with a reason code. It is not sent: counted by
+    /// reason, logged (at a bounded rate), and not resent (it would be refused again: a batch
+    /// too big, or on a topic this device may not publish to); a spooled one leaves the spool.
+    pub(crate) fn rejected(&mut self, pkid: u16, reason: Rejection, now: Instant) {
+        Stats::add(&self.stats.rejected_by_broker[reason.0], 1);
+        if let Some(quiet) = self.rejects.refused(reason, now) {
+            warn!(broker = %self.session.broker, pkid, reason = reason.name(),
+                not_logged_before = quiet,
+                "the broker refused a publish (MQTT 5 reason code); it is not resent: check the \
+                 broker's ACL and size limits for this device");
+        }
+        match self.pump.tracker.on_ack(pkid, now) {
+            Some(Delivered::Spooled(id)) => {
+                self.pump.batches.spooled_refused(id, &self.stats);
+            }
+            Some(Delivered::Offline) => self.session.offline_accepted = true,
+            Some(Delivered::Edge | Delivered::Control) | None => {}
+        }
+    }
+
+    /// MQTT 5: a message that carries a Response Topic (and maybe Correlation Data). A topic
+    /// that is not a plain bounded publish topic is not answered to (logged); the result then
+    /// goes to `config/result` only, as always.
+    pub(crate) fn request(
+        &mut self,
+        p: rumqttc::Publish,
+        topic: String,
+        correlation: Option<Vec<u8>>,
+    ) {
+        let reply = match response_topic_problem(&topic) {
+            None => Some(Reply { topic, correlation }),
+            Some(why) => {
+                warn!(topic = %p.topic, problem = why,
+                    "a config message's MQTT 5 Response Topic is not answered to; the result \
+                     goes to config/result only");
+                None
+            }
+        };
+        self.inbound(p, reply);
+    }
+
     /// A message on a subscribed topic: Home Assistant's status, or a `config/set` patch
     /// handed to the controller, never waited on.
-    fn inbound(&mut self, p: rumqttc::Publish) {
+    fn inbound(&mut self, p: rumqttc::Publish, reply: Option<Reply>) {
         if self.pump.announce.inbound(&p.topic, &p.payload) {
             self.inbox.ack_now(p.qos, p.pkid);
             return;
@@ -291,6 +345,7 @@ impl Publisher {
             payload: p.payload.to_vec(),
             retained: p.retain,
             ack,
+            reply,
         };
         // Never dropped: what the channel has no room for waits, unacknowledged, in order.
         self.inbox.deliver(msg, self.control.as_ref());

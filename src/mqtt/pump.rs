@@ -105,6 +105,15 @@ impl Pump {
                 Origin::Result,
             ));
         }
+        if let Some((topic, correlation, payload)) = self.traffic.response() {
+            let origin = Origin::Response(correlation.clone());
+            return Some(control(
+                topic.clone(),
+                payload.clone().into_bytes(),
+                false,
+                origin,
+            ));
+        }
         if let Some(topic) = self.traffic.cleared() {
             // An empty retained payload deletes what the broker kept on the topic.
             let origin = Origin::Cleared(topic.clone());
@@ -180,6 +189,10 @@ impl Pump {
             }
             Origin::Result => {
                 self.traffic.result_sent();
+                Tag::Control
+            }
+            Origin::Response(_) => {
+                self.traffic.response_sent();
                 Tag::Control
             }
             Origin::Cleared(topic) => {

@@ -15,17 +15,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rumqttc::{AsyncClient, QoS, SubscribeFilter};
+use rumqttc::QoS;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
+use super::adapter::client;
 use super::backoff::Backoff;
+use super::client::Client;
 use super::closing::{CloseStep, Closed, Closing};
 use super::control::{Command, ControlLink};
 use super::driver::{Driver, LoopEvent};
 use super::error::MqttError;
-use super::message::Message;
-use super::options::{mqtt_options, qos_from, REQUEST_CAPACITY};
+use super::message::{Message, Origin};
+use super::options::{options_for, qos_from, Options, REQUEST_CAPACITY};
 use super::publisher::Publisher;
 use super::reporting::Reporter;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
@@ -69,7 +71,7 @@ pub(crate) struct Setup {
 
 /// The client and its event-loop driver.
 struct Link {
-    client: AsyncClient,
+    client: Client,
     driver: Driver,
 }
 
@@ -87,17 +89,17 @@ fn utc_us() -> u64 {
 }
 
 /// A client and its event-loop driver for `cfg`, connecting with `options` (made from `cfg`
-/// by [`mqtt_options`] beforehand, so a TLS file that cannot be read fails before anything
+/// by [`options_for`] beforehand, so a TLS file that cannot be read fails before anything
 /// changes).
-fn connect(cfg: &MqttConfig, device_id: &str, options: rumqttc::MqttOptions) -> Link {
+fn connect(cfg: &MqttConfig, device_id: &str, options: Options) -> Link {
     // +3: room for the final DISCONNECT and the SUBSCRIBE beyond what the pump may submit.
-    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY + 3);
+    let (client, eventloop) = client(options, REQUEST_CAPACITY + 3);
     let driver = Driver::spawn(
         eventloop,
         Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms),
     );
     info!(broker = %broker_of(cfg), client_id = %format!("edgetap-{device_id}"),
-        "connecting to MQTT broker");
+        protocol = %cfg.protocol, "connecting to MQTT broker");
     Link { client, driver }
 }
 
@@ -127,7 +129,14 @@ impl Link {
             origin,
         }) = p.next_message(at)
         {
-            match self.client.try_publish(topic, qos, retain, payload) {
+            let correlation = match &origin {
+                Origin::Response(c) => c.clone(),
+                _ => None,
+            };
+            match self
+                .client
+                .try_publish(topic, qos, retain, payload, correlation)
+            {
                 Ok(()) => p.sent(origin, at),
                 Err(_) => {
                     // Channel full or closed: retry on the next event; a closed one ends `serve`.
@@ -146,10 +155,10 @@ impl Link {
             }
         }
         if !r.subscribe.is_empty() {
-            let filters: Vec<SubscribeFilter> = r
+            let filters = r
                 .subscribe
                 .into_iter()
-                .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
+                .map(|t| (t, QoS::AtLeastOnce))
                 .collect();
             if let Err(e) = self.client.try_subscribe_many(filters) {
                 warn!(error = %e, "cannot subscribe");
@@ -161,6 +170,12 @@ impl Link {
     fn handle(&self, p: &mut Publisher, ev: LoopEvent) {
         match ev {
             LoopEvent::Event(e) => p.handle(e, now()),
+            LoopEvent::Rejected { pkid, reason } => p.rejected(pkid, reason, now()),
+            LoopEvent::Request {
+                publish,
+                topic,
+                correlation,
+            } => p.request(publish, topic, correlation),
             LoopEvent::Lost { error, retry_in } => {
                 p.lost(&error, retry_in, now());
                 self.driver.resume();
@@ -273,7 +288,7 @@ pub(crate) async fn serve(setup: Setup) -> Result<(), MqttError> {
     } = setup;
     let qos = qos_from(cfg.qos)?;
     let topics = Topics::new(cfg.topic_prefix.clone(), device_id.clone());
-    let options = mqtt_options(&cfg, &device_id, &topics)?;
+    let options = options_for(&cfg, &device_id, &topics)?;
     let mut link = connect(&cfg, &device_id, options);
     let mut p = Publisher::new(topics, qos, stats.clone(), broker_of(&cfg), now());
     let mut rx = control.as_mut().and_then(|c| c.commands.take());
@@ -407,6 +422,7 @@ async fn command(
         // Handled by the loop, which knows the spool's directory and owns the stats ticker.
         Command::Spool(_) | Command::Stats(_) => {}
         Command::Result(payload) => p.push_result(payload),
+        Command::Response(payload, reply) => p.push_response(payload, reply),
         Command::Describe(d) => p.describe(*d),
         Command::Done(ack) => p.controller_done(ack),
         Command::Tune(cfg) => {
@@ -420,7 +436,7 @@ async fn command(
             // Clear what the new topics do not use (an old prefix's), leave the old broker
             // cleanly (its status topic says `offline`), then start over.
             let topics = Topics::new(cfg.topic_prefix.clone(), device_id);
-            let options = mqtt_options(&cfg, device_id, &topics)?;
+            let options = options_for(&cfg, device_id, &topics)?;
             p.clear_stale(&topics);
             link.leave(p, SWITCH_CLOSE_TIMEOUT).await?;
             if let Ok(qos) = qos_from(cfg.qos) {

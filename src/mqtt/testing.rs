@@ -35,6 +35,7 @@ impl Sent {
             Origin::Config => "config".into(),
             Origin::Announce(_) => "announce".into(),
             Origin::Result => "result".into(),
+            Origin::Response(_) => "response".into(),
             Origin::Cleared(t) => format!("clear:{t}"),
             Origin::Stats => "stats".into(),
             Origin::Probe => "probe".into(),

@@ -20,6 +20,8 @@ pub(crate) struct Traffic {
     config_due: bool,
     /// `config/result` payloads to publish.
     results_out: VecDeque<String>,
+    /// MQTT 5 responses to publish: Response Topic, Correlation Data, payload.
+    responses_out: VecDeque<(String, Option<Vec<u8>>, String)>,
     /// Retained topics of ours to delete with an empty payload: the gpio topic of a pin no
     /// longer watched, and what we left under a topic prefix we moved away from.
     cleared_out: VecDeque<String>,
@@ -117,6 +119,29 @@ impl Traffic {
     /// The retained `config`, if this connection still needs it.
     pub(crate) fn config(&self) -> Option<&String> {
         self.config.as_ref().filter(|_| self.config_due)
+    }
+
+    /// Queues an MQTT 5 response (dropping the oldest beyond [`MAX_RESULTS`]).
+    pub(crate) fn push_response(
+        &mut self,
+        topic: String,
+        correlation: Option<Vec<u8>>,
+        payload: String,
+    ) {
+        if self.responses_out.len() >= MAX_RESULTS {
+            self.responses_out.pop_front();
+        }
+        self.responses_out.push_back((topic, correlation, payload));
+    }
+
+    /// The oldest response not yet published.
+    pub(crate) fn response(&self) -> Option<&(String, Option<Vec<u8>>, String)> {
+        self.responses_out.front()
+    }
+
+    /// The oldest response went out.
+    pub(crate) fn response_sent(&mut self) {
+        self.responses_out.pop_front();
     }
 
     /// The `config` went out.

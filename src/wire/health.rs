@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::stats::{Rates, Snapshot};
+use crate::stats::{Rates, Snapshot, REJECTION_REASONS};
 
 /// Schema version of the stats payload.
 pub const STATS_VERSION: u32 = 1;
@@ -50,6 +50,7 @@ pub const STATS_KEYS: &[&str] = &[
     "patches_not_persisted",
     "patches_oversize",
     "takeovers_suspected",
+    "rejected_by_broker",
     "publish_latency_ms_p50",
     "publish_latency_ms_p99",
     "cpu_percent",
@@ -123,6 +124,7 @@ struct Payload<'a> {
     patches_not_persisted: u64,
     patches_oversize: u64,
     takeovers_suspected: u64,
+    rejected_by_broker: BTreeMap<&'static str, u64>,
     publish_latency_ms_p50: Option<f64>,
     publish_latency_ms_p99: Option<f64>,
     cpu_percent: Option<f64>,
@@ -186,6 +188,11 @@ pub fn stats_json(r: &StatsReport<'_>) -> String {
         patches_not_persisted: a.patches_not_persisted,
         patches_oversize: a.patches_oversize,
         takeovers_suspected: a.takeovers_suspected,
+        rejected_by_broker: REJECTION_REASONS
+            .iter()
+            .copied()
+            .zip(a.rejected_by_broker)
+            .collect(),
         publish_latency_ms_p50: r.latency_ms.and_then(|l| finite(l.0)),
         publish_latency_ms_p99: r.latency_ms.and_then(|l| finite(l.1)),
         cpu_percent: r.cpu_percent.and_then(finite),

@@ -76,6 +76,8 @@ fn payload_is_exactly_the_contract() {
             r#""spool_bytes":4096,"spool_pending":1,"spool_torn":2,"#,
             r#""spool_state":"degraded","spool_state_reason":"cannot open: disk full","#,
             r#""patches_not_persisted":0,"patches_oversize":0,"takeovers_suspected":0,"#,
+            r#""rejected_by_broker":{"not_authorized":0,"other":0,"packet_too_large":0,"#,
+            r#""payload_format_invalid":0,"quota_exceeded":0,"topic_name_invalid":0},"#,
             r#""publish_latency_ms_p50":3.1,"publish_latency_ms_p99":7.9,"#,
             r#""cpu_percent":1.4,"rss_bytes":8912896}"#
         )

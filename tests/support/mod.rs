@@ -19,6 +19,7 @@ pub mod flood;
 pub mod outage;
 pub mod remote;
 pub mod secure;
+pub mod v5;
 
 /// How long a broker may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
