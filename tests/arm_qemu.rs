@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use support::agent::demo_signal;
+use support::batch::{Batch, Edge};
 use support::{Mosquitto, Msg, Subscriber};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -55,22 +55,6 @@ const ARMHF: Arch = Arch {
     deb_arch: "armhf",
     machine: 40,
 };
-
-#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
-struct Edge {
-    pin: u8,
-    level: u8,
-    t_us: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Batch {
-    v: u32,
-    device: String,
-    run: u64,
-    seq: u64,
-    edges: Vec<Edge>,
-}
 
 /// Whether a missing ARM binary or tool fails the test instead of skipping it.
 fn required() -> bool {

@@ -8,25 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
 use support::agent::{capture_edges, demo_signal, AgentProcess, Exit};
+use support::batch::{Batch, Edge};
 use support::{free_port, Mosquitto, Msg, Subscriber};
-
-#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
-struct Edge {
-    pin: u8,
-    level: u8,
-    t_us: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Batch {
-    v: u32,
-    device: String,
-    run: u64,
-    seq: u64,
-    edges: Vec<Edge>,
-}
 
 const START_US: u64 = 1_764_040_000_000_000;
 

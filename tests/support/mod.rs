@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{Client, Event, Incoming, MqttOptions, QoS};
 
 pub mod agent;
+pub mod batch;
 pub mod flood;
 pub mod outage;
 pub mod remote;
