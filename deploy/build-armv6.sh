@@ -47,6 +47,12 @@ if ! command -v zig >/dev/null 2>&1 && ! python3 -m ziglang version >/dev/null 2
 fi
 command -v cargo-zigbuild >/dev/null 2>&1 || cargo install --locked cargo-zigbuild
 
+# --check scans the disassembly with function names and $d mapping symbols, so its build keeps the
+# symbol table: rustc's release default (strip = "debuginfo") leaves none when zig links.
+if [ "$check" = yes ]; then
+  profile_env=$(echo "$profile" | tr 'a-z-' 'A-Z_')
+  export "CARGO_PROFILE_${profile_env}_STRIP=none"
+fi
 # panic_unwind: the release profile keeps panic = "unwind" (the DMA teardown's panic hook).
 RUSTC_BOOTSTRAP=1 cargo zigbuild --locked --profile "$profile" --target "$triple.$glibc" \
   -Zbuild-std=std,panic_unwind
@@ -80,8 +86,8 @@ echo "attributes: Tag_CPU_arch v6, VFPv2, no NEON"
 #   * ring's NEON and ARMv7 assembly (functions named *_neon, *NEON*, bsaes*, vpaes*), which
 #     ring calls only when the kernel's HWCAP says NEON, which no ARMv6 core has.
 # Everything else counts. The scan needs the symbol table (function names, and the $d mapping
-# symbols without which objdump decodes constant tables as instructions): the release profile
-# keeps it; a stripped binary is refused.
+# symbols without which objdump decodes constant tables as instructions): --check builds without
+# stripping; a stripped binary is refused.
 ARMV7_ONLY='movw|movt|dmb|dsb|isb|bfi|bfc|ubfx|sbfx|rbit|mls|sdiv|udiv|vld1|vst1'
 RUNTIME_DISPATCHED='_neon|NEON|bsaes|vpaes'
 scan() { # prints "<ARMv7-only count> <dispatched barriers> <runtime-dispatched NEON/v7 count>"
@@ -100,7 +106,7 @@ scan() { # prints "<ARMv7-only count> <dispatched barriers> <runtime-dispatched 
       END { print n + 0, barriers + 0, dispatched + 0 }'
 }
 arm-linux-gnueabihf-readelf -s "$bin" | grep -q ' \$d' ||
-  fail "$bin has no symbol table (stripped): build it with the release profile"
+  fail "$bin has no symbol table (stripped): --check builds it unstripped; rebuild with --check"
 read -r found barriers dispatched < <(scan "$bin")
 [ "$found" -eq 0 ] || fail "$found ARMv7-only instructions in $bin (the first ones above)"
 v7=${ARMV7_REFERENCE:-target/armv7-unknown-linux-gnueabihf/cross-ci/edgetap}
