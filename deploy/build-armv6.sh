@@ -105,7 +105,9 @@ scan() { # prints "<ARMv7-only count> <dispatched barriers> <runtime-dispatched 
       }
       END { print n + 0, barriers + 0, dispatched + 0 }'
 }
-arm-linux-gnueabihf-readelf -s "$bin" | grep -q ' \$d' ||
+# grep -c reads to the end: `grep -q` would close the pipe early and, under pipefail, readelf's
+# SIGPIPE would read as "no symbols".
+[ "$(arm-linux-gnueabihf-readelf -s "$bin" | grep -c ' \$d')" -gt 0 ] ||
   fail "$bin has no symbol table (stripped): --check builds it unstripped; rebuild with --check"
 read -r found barriers dispatched < <(scan "$bin")
 [ "$found" -eq 0 ] || fail "$found ARMv7-only instructions in $bin (the first ones above)"
