@@ -31,6 +31,12 @@ pub(crate) enum Loop {
 pub(crate) enum Polled {
     /// A packet sent or received, as a 3.1.1 event.
     Event(Event),
+    /// MQTT 5: the broker accepted the connection (`event` is the CONNACK as a 3.1.1 event) and
+    /// may have announced the largest packet it takes.
+    Connected {
+        event: Event,
+        max_packet: Option<u32>,
+    },
     /// MQTT 5: the broker refused the publish with packet id `pkid`.
     Rejected { pkid: u16, reason: Rejection },
     /// MQTT 5: a message carrying a Response Topic (unchecked) and maybe Correlation Data.
@@ -131,10 +137,15 @@ fn map_event(ev: v5::Event) -> Polled {
         v5::Event::Incoming(p) => p,
     };
     let mapped = match incoming {
-        P::ConnAck(a) => Incoming::ConnAck(ConnAck {
-            session_present: a.session_present,
-            code: ConnectReturnCode::Success,
-        }),
+        P::ConnAck(a) => {
+            return Polled::Connected {
+                event: Event::Incoming(Incoming::ConnAck(ConnAck {
+                    session_present: a.session_present,
+                    code: ConnectReturnCode::Success,
+                })),
+                max_packet: a.properties.and_then(|p| p.max_packet_size),
+            }
+        }
         P::PubAck(a) => match rejection(a.reason) {
             Some(reason) => {
                 return Polled::Rejected {

@@ -29,6 +29,9 @@ const EVENT_CAPACITY: usize = 64;
 pub(crate) enum LoopEvent {
     /// A packet sent or received.
     Event(Event),
+    /// MQTT 5: the largest packet the broker takes on this connection (its CONNACK's Maximum
+    /// Packet Size; `None`: no limit announced). Comes just before the CONNACK's event.
+    BrokerLimit(Option<u32>),
     /// MQTT 5: the broker refused the publish with packet id `pkid`.
     Rejected { pkid: u16, reason: Rejection },
     /// MQTT 5: a message carrying a Response Topic (unchecked) and maybe Correlation Data.
@@ -115,6 +118,19 @@ async fn drive(
     loop {
         match eventloop.poll().await {
             Ok(polled) => {
+                let polled = match polled {
+                    Polled::Connected { event, max_packet } => {
+                        if events
+                            .send(LoopEvent::BrokerLimit(max_packet))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        Polled::Event(event)
+                    }
+                    other => other,
+                };
                 let ev = match polled {
                     Polled::Event(event) => {
                         if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
@@ -127,6 +143,7 @@ async fn drive(
                         LoopEvent::Event(event)
                     }
                     Polled::Rejected { pkid, reason } => LoopEvent::Rejected { pkid, reason },
+                    Polled::Connected { event, .. } => LoopEvent::Event(event),
                     Polled::Request {
                         publish,
                         topic,

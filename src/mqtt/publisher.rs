@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{Event, Incoming, QoS};
 
 use super::control::Reply;
-use super::reasons::{response_topic_problem, RejectLog, Rejection};
+use super::reasons::{packet_too_large, response_topic_problem, RejectLog, Rejection};
 use tracing::{error, info, warn};
 
 use super::batches::Batches;
@@ -67,6 +67,9 @@ pub(crate) struct Publisher {
     inbox: Inbox,
     /// Bounds the log lines of publishes the broker refused (MQTT 5).
     rejects: RejectLog,
+    /// MQTT 5: the largest packet the broker takes on this connection (its CONNACK's Maximum
+    /// Packet Size), if it announced one.
+    broker_max_packet: Option<u32>,
 }
 
 impl Publisher {
@@ -103,6 +106,7 @@ impl Publisher {
             probe_seed: crate::random::os_random(),
             inbox: Inbox::default(),
             rejects: RejectLog::default(),
+            broker_max_packet: None,
         }
     }
 
@@ -288,6 +292,42 @@ impl Publisher {
             }
             Some(Delivered::Offline) => self.session.offline_accepted = true,
             Some(Delivered::Edge | Delivered::Control) | None => {}
+        }
+    }
+
+    /// MQTT 5: the broker's CONNACK announced `max` as the largest packet it takes (`None`: no
+    /// limit); it holds for this connection.
+    pub(crate) fn broker_limit(&mut self, max: Option<u32>) {
+        if let Some(m) = max {
+            info!(broker = %self.session.broker, max_packet_bytes = m,
+                "the broker takes packets of at most this size on this connection");
+        }
+        self.broker_max_packet = max;
+    }
+
+    /// Whether a `size`-byte packet is within the broker's announced limit (always, on 3.1.1).
+    pub(crate) fn fits_broker(&self, size: usize) -> bool {
+        match self.broker_max_packet {
+            None => true,
+            Some(max) => u64::try_from(size).is_ok_and(|s| s <= u64::from(max)),
+        }
+    }
+
+    /// MQTT 5: a batch of `size` bytes is over the broker's Maximum Packet Size. rumqttc would
+    /// refuse it with a connection error, and on every later connection again: it is not sent,
+    /// counted as `packet_too_large` (the broker's limit refused it), logged at a bounded rate,
+    /// and not resent; a spooled one leaves the spool.
+    pub(crate) fn too_large(&mut self, origin: Origin, size: usize, now: Instant) {
+        let reason = packet_too_large();
+        Stats::add(&self.stats.rejected_by_broker[reason.0], 1);
+        if let Some(quiet) = self.rejects.refused(reason, now) {
+            warn!(broker = %self.session.broker, size, max = self.broker_max_packet,
+                reason = reason.name(), not_logged_before = quiet,
+                "a batch is larger than the broker's Maximum Packet Size; it is not sent: lower \
+                 batch.max_bytes below the broker's limit");
+        }
+        if let Origin::Spooled(id) = origin {
+            self.pump.batches.spooled_refused(id, &self.stats);
         }
     }
 

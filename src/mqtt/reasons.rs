@@ -73,6 +73,47 @@ impl RejectLog {
     }
 }
 
+/// The size in bytes of the MQTT 5 PUBLISH packet rumqttc writes for a `topic_len`-byte topic
+/// and a `payload_len`-byte payload (with a packet id when `with_pkid`, QoS 1 or 2, and a
+/// Correlation Data property of `correlation_len` bytes when given): what a broker's CONNACK
+/// Maximum Packet Size bounds. rumqttc refuses a bigger one with a connection error, so the
+/// publisher checks first (the same sum as rumqttc's `Publish::size`).
+pub(crate) fn publish_packet_size(
+    topic_len: usize,
+    payload_len: usize,
+    with_pkid: bool,
+    correlation_len: Option<usize>,
+) -> usize {
+    let properties = correlation_len.map_or(0, |c| 1 + 2 + c);
+    let remaining = 2
+        + topic_len
+        + if with_pkid { 2 } else { 0 }
+        + varint_len(properties)
+        + properties
+        + payload_len;
+    1 + varint_len(remaining) + remaining
+}
+
+/// Bytes of MQTT's variable byte integer for `n`.
+fn varint_len(n: usize) -> usize {
+    match n {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    }
+}
+
+/// The rejection counted for a publish larger than the broker's Maximum Packet Size.
+pub(crate) fn packet_too_large() -> Rejection {
+    Rejection(
+        REJECTION_REASONS
+            .iter()
+            .position(|k| *k == "packet_too_large")
+            .unwrap_or(REJECTION_REASONS.len() - 1),
+    )
+}
+
 /// Why a v5 Response Topic is not answered to (the result then goes to the usual
 /// `config/result` topic): it must be a topic one may publish to, within a bound.
 pub(crate) fn response_topic_problem(topic: &str) -> Option<&'static str> {

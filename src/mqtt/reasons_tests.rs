@@ -51,3 +51,33 @@ fn response_topics_must_be_plain_bounded_publish_topics() {
     assert!(response_topic_problem("ops/\u{0}/x").is_some());
     assert!(response_topic_problem("ops/\n").is_some());
 }
+
+#[test]
+fn the_publish_size_is_the_one_rumqttc_writes_and_checks() {
+    use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
+    use rumqttc::v5::mqttbytes::QoS;
+    // Across the variable-length boundaries of the remaining length (127/128, 16383/16384 …).
+    for payload_len in [
+        0, 1, 100, 120, 127, 128, 16_000, 16_380, 16_384, 70_000, 2_097_200,
+    ] {
+        for correlation in [None, Some(16usize)] {
+            let topic = "edgetap/dev/edges";
+            let props = correlation.map(|c| PublishProperties {
+                correlation_data: Some(vec![7u8; c].into()),
+                ..Default::default()
+            });
+            let mut p = Publish::new(topic, QoS::AtLeastOnce, vec![0u8; payload_len], props);
+            p.pkid = 1;
+            assert_eq!(
+                publish_packet_size(topic.len(), payload_len, true, correlation),
+                p.size(),
+                "payload {payload_len}, correlation {correlation:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_publish_over_the_broker_s_limit_counts_as_packet_too_large() {
+    assert_eq!(packet_too_large().name(), "packet_too_large");
+}

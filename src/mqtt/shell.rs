@@ -29,6 +29,7 @@ use super::error::MqttError;
 use super::message::{Message, Origin};
 use super::options::{options_for, qos_from, Options, REQUEST_CAPACITY};
 use super::publisher::Publisher;
+use super::reasons::publish_packet_size;
 use super::reporting::Reporter;
 use crate::config::{MqttConfig, SpoolConfig, StatsConfig};
 use crate::liveness::Heartbeats;
@@ -133,6 +134,18 @@ impl Link {
                 Origin::Response(c) => c.clone(),
                 _ => None,
             };
+            if matches!(origin, Origin::Live { .. } | Origin::Spooled(_)) {
+                let size = publish_packet_size(
+                    topic.len(),
+                    payload.len(),
+                    qos != QoS::AtMostOnce,
+                    correlation.as_ref().map(Vec::len),
+                );
+                if !p.fits_broker(size) {
+                    p.too_large(origin, size, at);
+                    continue;
+                }
+            }
             match self
                 .client
                 .try_publish(topic, qos, retain, payload, correlation)
@@ -170,6 +183,7 @@ impl Link {
     fn handle(&self, p: &mut Publisher, ev: LoopEvent) {
         match ev {
             LoopEvent::Event(e) => p.handle(e, now()),
+            LoopEvent::BrokerLimit(max) => p.broker_limit(max),
             LoopEvent::Rejected { pkid, reason } => p.rejected(pkid, reason, now()),
             LoopEvent::Request {
                 publish,
